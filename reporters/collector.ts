@@ -1,0 +1,69 @@
+// A vitest reporter that turns each finished test into a CheckResult of the result model.
+import type { Reporter, TestCase, TestModule } from 'vitest/node';
+import type { CheckMeta } from '../suites/support.js';
+import { redact, redactDeep } from '../src/secrets.js';
+import type { Level } from '../src/spec.js';
+import type { CheckResult, Verdict } from './model.js';
+
+export class Collector implements Reporter {
+  readonly results: CheckResult[] = [];
+  readonly problems: string[] = [];
+  interrupted = false;
+
+  constructor(private readonly onResult: (r: CheckResult) => void = () => {}) {}
+
+  onTestCaseResult(testCase: TestCase): void {
+    const r = toResult(testCase);
+    if (!r) return;
+    this.results.push(r);
+    this.onResult(r);
+  }
+
+  onTestRunEnd(modules: ReadonlyArray<TestModule>, errors: ReadonlyArray<{ message?: string }>, reason: string): void {
+    if (reason === 'interrupted') this.interrupted = true;
+    for (const e of errors) this.problems.push(redact(e.message ?? String(e)));
+    for (const m of modules) {
+      const err = m.errors()[0];
+      if (err) this.problems.push(redact(`${m.moduleId}: ${err.message}`));
+    }
+  }
+}
+
+function toResult(testCase: TestCase): CheckResult | undefined {
+  const meta = testCase.meta().conformance as CheckMeta | undefined;
+  if (!meta) return undefined;
+  const result = testCase.result();
+  const level = meta.level as Level;
+  let verdict: Verdict;
+  let message: string | undefined;
+  if (result.state === 'failed') {
+    // Only a failed expectation is the target's fault; anything else thrown is our harness's.
+    const first = result.errors?.[0];
+    verdict = !meta.harnessError && first?.name === 'AssertionError' ? 'fail' : 'error';
+    message = meta.harnessError?.message ?? firstLines(`${first?.name === 'AssertionError' ? '' : `${first?.name ?? 'Error'}: `}${first?.message ?? 'failed'}`);
+  } else if (result.state === 'skipped' || result.state === 'pending') {
+    verdict = 'not-verified';
+  } else {
+    verdict = level === 'OBSERVE' ? 'observed' : 'pass';
+  }
+  return redactDeep({
+    id: meta.id,
+    clause: meta.clause,
+    level,
+    group: meta.group,
+    title: meta.title,
+    quote: meta.quote,
+    source: meta.source,
+    verdict,
+    expected: meta.expected,
+    ...(meta.outcome !== undefined && { outcome: meta.outcome }),
+    ...(message !== undefined && { message }),
+    ...(verdict === 'not-verified' && { reason: meta.reason ?? (result.state === 'skipped' ? result.note : undefined) ?? 'not run' }),
+    ...(meta.exchange && { exchange: meta.exchange }),
+    durationMs: Math.round(testCase.diagnostic()?.duration ?? 0),
+  });
+}
+
+function firstLines(message: string): string {
+  return message.split('\n').slice(0, 6).join('\n').slice(0, 1000);
+}

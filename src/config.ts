@@ -1,0 +1,173 @@
+// Configuration: command-line flags > environment > .env file > defaults.
+import { existsSync, readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { parseArgs } from 'node:util';
+import dotenv from 'dotenv';
+import { UsageError } from './errors.js';
+import type { HttpOptions } from './http.js';
+import { addSecret } from './secrets.js';
+import { DEFAULT_SPEC, type Contract } from './spec.js';
+
+export const KEY_VARS = {
+  valid: 'FFMPEG_API_KEY',
+  quota: 'FFMPEG_API_QUOTA_EXCEEDED_KEY',
+  revoked: 'FFMPEG_API_REVOKED_KEY',
+} as const;
+export type KeyRole = keyof typeof KEY_VARS;
+
+export const OPTIONS = {
+  target: { type: 'string', description: 'URL of the target, or "mock" for the bundled reference mock', default: undefined },
+  'report-dir': { type: 'string', description: 'where the report is written', default: 'reports' },
+  strict: { type: 'boolean', description: 'SHOULD failures make the run non-conformant too', default: false },
+  spec: { type: 'string', description: 'the contract to check against', default: 'spec/openapi.yaml (bundled)' },
+  'env-file': { type: 'string', description: 'the .env file to read', default: '.env' },
+  timeout: { type: 'string', description: 'per-request timeout in seconds', default: '10' },
+  concurrency: { type: 'string', description: 'requests in flight at once', default: '8' },
+  'allow-writes': { type: 'boolean', description: 'send creating requests (POST) with the valid key to a non-loopback target', default: false },
+  'allow-insecure-http': { type: 'boolean', description: 'allow sending keys over plain http to a non-loopback host', default: false },
+  insecure: { type: 'boolean', description: 'do not verify TLS certificates', default: false },
+  help: { type: 'boolean', short: 'h', description: 'show this help', default: false },
+  version: { type: 'boolean', description: 'print the version', default: false },
+} as const;
+
+export interface Target {
+  name: string;
+  /** Filled in once the bundled mock is listening. */
+  url: string;
+  bundledMock: boolean;
+  profile: 'direct';
+  /** Credentials by environment variable name, never by value. */
+  credentials: Record<KeyRole, string>;
+  capabilities: { writes: boolean };
+}
+
+export interface Config {
+  target: Target;
+  reportDir: string;
+  strict: boolean;
+  specPath: string;
+  concurrency: number;
+  allowInsecureHttp: boolean;
+  http: HttpOptions;
+}
+
+/** What the vitest workers receive through `provide`/`inject` (plain JSON: no secrets). */
+export interface RunContext {
+  target: Target;
+  http: HttpOptions;
+  contract: Contract;
+}
+
+export function parseCli(argv: string[]) {
+  const options = Object.fromEntries(
+    Object.entries(OPTIONS).map(([k, o]) => [k, { type: o.type, ...('short' in o ? { short: o.short } : {}) }]),
+  ) as { [K in keyof typeof OPTIONS]: { type: (typeof OPTIONS)[K]['type'] } };
+  try {
+    return parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values;
+  } catch (e) {
+    throw new UsageError(`${(e as Error).message.split('\n')[0]} (see --help)`);
+  }
+}
+
+export function helpText(): string {
+  const rows = Object.entries(OPTIONS).map(([name, o]) => {
+    const flag = `${'short' in o ? `-${o.short}, ` : '    '}--${name}${o.type === 'string' ? ' <value>' : ''}`;
+    const def = o.default !== undefined && o.default !== false ? ` (default: ${o.default})` : '';
+    return `  ${flag.padEnd(32)} ${o.description}${def}`;
+  });
+  return [
+    'Usage: npm run conformance -- [options]',
+    '',
+    'Checks a target against the FFmpeg API authentication contract and writes a report.',
+    'Without --target it runs against the bundled reference mock, offline.',
+    '',
+    'Options:',
+    ...rows,
+    '',
+    'Environment (or .env): FFMPEG_API_KEY (the whole header value, "Basic ..."),',
+    '  FFMPEG_API_QUOTA_EXCEEDED_KEY, FFMPEG_API_REVOKED_KEY, FFMPEG_API_BASE_URL (default target).',
+    'Precedence: flags > environment > .env > defaults.',
+    'Exit codes: 0 conformant, 1 not conformant, 2 could not run, 3 inconclusive (checks errored), 130 interrupted.',
+  ].join('\n');
+}
+
+export function isLoopback(hostname: string): boolean {
+  const h = hostname.replace(/^\[|\]$/g, '');
+  if (h === 'localhost' || h.endsWith('.localhost') || h === '::1') return true;
+  return isIP(h) === 4 && h.startsWith('127.');
+}
+
+/** Loads the .env file into process.env without overriding what the environment already has. */
+export function loadEnvFile(path: string, explicit: boolean): void {
+  if (!existsSync(path)) {
+    if (explicit) throw new UsageError(`cannot read env file ${path}`);
+    return;
+  }
+  const text = readFileSync(path, 'utf8');
+  text.split(/\r?\n/).forEach((line, i) => {
+    if (line.trim() === '' || line.trimStart().startsWith('#')) return;
+    if (!/^\s*(export\s+)?[A-Za-z_][A-Za-z0-9_.-]*\s*=/.test(line))
+      throw new UsageError(`${path}:${i + 1}: not a NAME=value line`);
+  });
+  dotenv.config({ path, quiet: true, override: false });
+}
+
+function positiveNumber(flag: string, raw: string, max: number): number {
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n <= 0 || n > max) throw new UsageError(`--${flag} must be a number between 0 and ${max}, got "${raw}"`);
+  return n;
+}
+
+export function resolveConfig(values: ReturnType<typeof parseCli>, env: NodeJS.ProcessEnv = process.env): Config {
+  const rawTarget = values.target ?? env.FFMPEG_API_BASE_URL ?? 'mock';
+  const bundledMock = rawTarget === 'mock';
+  let url = '';
+  if (!bundledMock) {
+    let parsed: URL;
+    try {
+      parsed = new URL(rawTarget);
+    } catch {
+      throw new UsageError(`invalid target URL "${rawTarget}" (expected http(s)://host[:port] or "mock")`);
+    }
+    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
+      throw new UsageError(`invalid target URL "${rawTarget}": only http and https are supported`);
+    if (parsed.username || parsed.password) throw new UsageError('the target URL must not carry credentials; use FFMPEG_API_KEY');
+    if (parsed.search || parsed.hash) throw new UsageError('the target URL must be a base URL without query or fragment');
+    url = parsed.href.replace(/\/+$/, '');
+  }
+  const target: Target = {
+    name: bundledMock ? 'mock' : url,
+    url,
+    bundledMock,
+    profile: 'direct',
+    credentials: { ...KEY_VARS },
+    capabilities: { writes: bundledMock || isLoopback(new URL(url).hostname) || values['allow-writes'] === true },
+  };
+  for (const role of Object.keys(KEY_VARS) as KeyRole[]) {
+    const name = KEY_VARS[role];
+    const value = env[name];
+    addSecret(name, value);
+    if (value !== undefined && !/^Basic \S/.test(value))
+      throw new UsageError(`${name} must be the whole header value from the dashboard, starting with "Basic " (authentication-guide.txt:5-8)`);
+  }
+  if (!bundledMock && !env[KEY_VARS.valid])
+    throw new UsageError(`${KEY_VARS.valid} is not set: put the whole header value ("Basic ...") in the environment or .env`);
+  if (!bundledMock) {
+    const u = new URL(url);
+    if (u.protocol === 'http:' && !isLoopback(u.hostname) && !values['allow-insecure-http'])
+      throw new UsageError(`refusing to send API keys over plain http to ${u.host}; use https, or --allow-insecure-http for a trusted network`);
+  }
+  return {
+    target,
+    reportDir: values['report-dir'] ?? 'reports',
+    strict: values.strict === true,
+    specPath: values.spec ?? DEFAULT_SPEC,
+    concurrency: Math.floor(positiveNumber('concurrency', values.concurrency ?? '8', 256)),
+    allowInsecureHttp: values['allow-insecure-http'] === true,
+    http: {
+      timeoutMs: Math.round(positiveNumber('timeout', values.timeout ?? '10', 600) * 1000),
+      maxBodyBytes: 256 * 1024,
+      insecure: values.insecure === true,
+    },
+  };
+}

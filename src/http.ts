@@ -1,0 +1,236 @@
+// Sends one request over a real socket: undici for requests an ordinary client can send, a raw
+// node:net / node:tls socket for the malformed ones undici refuses (control characters, bad
+// field names, obs-fold). Redirects are never followed. Network trouble becomes a HarnessError.
+import net from 'node:net';
+import tls from 'node:tls';
+import { Agent, request as undiciRequest } from 'undici';
+
+export interface HttpRequest {
+  method: string;
+  url: URL;
+  headers: Array<[string, string]>;
+  body?: string;
+  /** Send the bytes as written, bypassing the client's header validation. */
+  raw?: boolean;
+}
+
+export interface HttpResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+  truncated: boolean;
+  ms: number;
+}
+
+export interface HttpOptions {
+  timeoutMs: number;
+  maxBodyBytes: number;
+  insecure: boolean;
+}
+
+export type HarnessErrorKind = 'refused' | 'dns' | 'timeout' | 'tls' | 'reset' | 'protocol' | 'budget' | 'other';
+
+/** Our harness or the network failed: not a verdict about the target's contract. */
+export class HarnessError extends Error {
+  constructor(
+    readonly kind: HarnessErrorKind,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const TLS_HINT = ' (a self-signed or private certificate? pass --insecure to skip verification)';
+
+export function classify(e: unknown, url: URL): HarnessError {
+  if (e instanceof HarnessError) return e;
+  const err = e as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };
+  const code = err.code ?? err.cause?.code ?? err.name ?? '';
+  const where = `${url.hostname}:${url.port || (url.protocol === 'https:' ? 443 : 80)}`;
+  if (code === 'ECONNREFUSED') return new HarnessError('refused', `connection refused by ${where}`);
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return new HarnessError('dns', `cannot resolve host ${url.hostname}`);
+  if (/TIMEOUT|AbortError|TimeoutError/i.test(code))
+    return new HarnessError('timeout', `no complete answer from ${where} in time`);
+  if (/CERT|SSL|TLS|SELF_SIGNED|ERR_SSL/i.test(code) || /certificate|wrong version number/i.test(err.message ?? ''))
+    return new HarnessError('tls', `TLS failed with ${where}: ${code || err.message}${TLS_HINT}`);
+  if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === 'EPIPE')
+    return new HarnessError('reset', `connection to ${where} was reset`);
+  if (/HPE_|UND_ERR_INFO|UND_ERR_RES/i.test(code)) return new HarnessError('protocol', `${where} did not answer valid HTTP (${code})`);
+  return new HarnessError('other', `${code || 'error'}: ${err.message ?? String(e)}`);
+}
+
+const agents = new Map<boolean, Agent>();
+function agent(insecure: boolean): Agent {
+  let a = agents.get(insecure);
+  if (!a) {
+    a = new Agent({ connect: { rejectUnauthorized: !insecure }, keepAliveTimeout: 4_000 });
+    agents.set(insecure, a);
+  }
+  return a;
+}
+
+/** Closes pooled connections so the process can exit. */
+export async function closeAgents(): Promise<void> {
+  await Promise.all([...agents.values()].map((a) => a.close()));
+  agents.clear();
+}
+
+export async function send(req: HttpRequest, opts: HttpOptions): Promise<HttpResponse> {
+  const started = performance.now();
+  try {
+    const res = req.raw ? await sendRaw(req, opts) : await sendUndici(req, opts);
+    return { ...res, ms: Math.round(performance.now() - started) };
+  } catch (e) {
+    throw classify(e, req.url);
+  }
+}
+
+async function sendUndici(req: HttpRequest, opts: HttpOptions): Promise<Omit<HttpResponse, 'ms'>> {
+  const signal = AbortSignal.timeout(opts.timeoutMs);
+  const res = await undiciRequest(req.url, {
+    method: req.method as 'GET',
+    headers: req.headers.flat(),
+    body: req.body,
+    dispatcher: agent(opts.insecure),
+    headersTimeout: opts.timeoutMs,
+    bodyTimeout: opts.timeoutMs,
+    signal,
+  });
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let truncated = false;
+  for await (const chunk of res.body) {
+    chunks.push(chunk as Buffer);
+    size += (chunk as Buffer).length;
+    if (size > opts.maxBodyBytes) {
+      truncated = true;
+      res.body.destroy();
+      break;
+    }
+  }
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(res.headers)) headers[k] = Array.isArray(v) ? v.join(', ') : (v ?? '');
+  return { status: res.statusCode, headers, body: Buffer.concat(chunks).subarray(0, opts.maxBodyBytes).toString('utf8'), truncated };
+}
+
+/** Serialises a request exactly as given; only Host, Connection and Content-Length are added. */
+export function rawRequestBytes(req: HttpRequest): Buffer {
+  const target = req.url.pathname + req.url.search;
+  const lines = [`${req.method} ${target} HTTP/1.1`, `Host: ${req.url.host}`];
+  for (const [name, value] of req.headers) lines.push(`${name}: ${value}`);
+  lines.push('Connection: close');
+  if (req.body !== undefined) lines.push(`Content-Length: ${Buffer.byteLength(req.body)}`);
+  return Buffer.concat([Buffer.from(lines.join('\r\n') + '\r\n\r\n', 'latin1'), Buffer.from(req.body ?? '')]);
+}
+
+function sendRaw(req: HttpRequest, opts: HttpOptions): Promise<Omit<HttpResponse, 'ms'>> {
+  return new Promise((resolve, reject) => {
+    const port = Number(req.url.port) || (req.url.protocol === 'https:' ? 443 : 80);
+    const host = req.url.hostname.replace(/^\[|\]$/g, '');
+    const socket =
+      req.url.protocol === 'https:'
+        ? tls.connect({ host, port, servername: net.isIP(host) ? undefined : host, rejectUnauthorized: !opts.insecure })
+        : net.connect({ host, port });
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let settled = false;
+    const finish = (fn: () => void) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      socket.destroy();
+      fn();
+    };
+    const timer = setTimeout(() => finish(() => reject(new HarnessError('timeout', `no complete answer from ${req.url.host} in time`))), opts.timeoutMs);
+    socket.once(req.url.protocol === 'https:' ? 'secureConnect' : 'connect', () => socket.write(rawRequestBytes(req)));
+    socket.on('data', (chunk: Buffer) => {
+      chunks.push(chunk);
+      size += chunk.length;
+      const parsed = parseResponse(Buffer.concat(chunks), opts.maxBodyBytes, false);
+      if (parsed) finish(() => resolve(parsed));
+    });
+    socket.on('end', () => {
+      try {
+        const parsed = parseResponse(Buffer.concat(chunks), opts.maxBodyBytes, true);
+        finish(() => (parsed ? resolve(parsed) : reject(new HarnessError('protocol', `${req.url.host} closed the connection without an HTTP answer`))));
+      } catch (e) {
+        finish(() => reject(e));
+      }
+    });
+    socket.on('error', (e) => {
+      // A server may answer and close before reading all we sent; keep what it answered.
+      const parsed = size > 0 ? safeParse(Buffer.concat(chunks), opts.maxBodyBytes) : undefined;
+      finish(() => (parsed ? resolve(parsed) : reject(e)));
+    });
+  });
+}
+
+function safeParse(buf: Buffer, max: number) {
+  try {
+    return parseResponse(buf, max, true);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Parses an HTTP/1.x response. Returns undefined while more bytes are needed; with `ended`, a
+ * body without a length runs to the end of the stream.
+ */
+export function parseResponse(buf: Buffer, maxBody: number, ended: boolean): Omit<HttpResponse, 'ms'> | undefined {
+  if (buf.length >= 5 && !buf.subarray(0, 5).toString('latin1').startsWith('HTTP/'))
+    throw new HarnessError('protocol', 'the target did not answer HTTP');
+  const end = buf.indexOf('\r\n\r\n');
+  if (end < 0) {
+    if (ended) throw new HarnessError('protocol', 'the answer ended inside its header section');
+    return undefined;
+  }
+  const [statusLine, ...lines] = buf.subarray(0, end).toString('latin1').split('\r\n');
+  const m = /^HTTP\/1\.[01] (\d{3})/.exec(statusLine ?? '');
+  if (!m) throw new HarnessError('protocol', `not an HTTP status line: ${JSON.stringify(statusLine?.slice(0, 40))}`);
+  const headers: Record<string, string> = {};
+  for (const line of lines) {
+    const i = line.indexOf(':');
+    if (i <= 0) continue;
+    const k = line.slice(0, i).trim().toLowerCase();
+    const v = line.slice(i + 1).trim();
+    headers[k] = headers[k] === undefined ? v : `${headers[k]}, ${v}`;
+  }
+  let body = buf.subarray(end + 4);
+  let complete = ended;
+  const status = Number(m[1]);
+  if (/chunked/i.test(headers['transfer-encoding'] ?? '')) {
+    const decoded = dechunk(body);
+    if (decoded.done) complete = true;
+    body = decoded.body;
+  } else if (headers['content-length'] !== undefined) {
+    const n = Number(headers['content-length']);
+    if (body.length >= n) {
+      body = body.subarray(0, n);
+      complete = true;
+    }
+  } else if (status === 204 || status === 304 || (status >= 100 && status < 200)) {
+    complete = true;
+  }
+  const truncated = body.length > maxBody;
+  if (!complete && !truncated) return undefined;
+  return { status, headers, body: body.subarray(0, maxBody).toString('utf8'), truncated };
+}
+
+function dechunk(buf: Buffer): { body: Buffer; done: boolean } {
+  const parts: Buffer[] = [];
+  let pos = 0;
+  for (;;) {
+    const eol = buf.indexOf('\r\n', pos);
+    if (eol < 0) return { body: Buffer.concat(parts), done: false };
+    const size = parseInt(buf.subarray(pos, eol).toString('latin1'), 16);
+    if (Number.isNaN(size)) throw new HarnessError('protocol', 'malformed chunked body');
+    if (size === 0) return { body: Buffer.concat(parts), done: true };
+    if (buf.length < eol + 2 + size) {
+      parts.push(buf.subarray(eol + 2));
+      return { body: Buffer.concat(parts), done: false };
+    }
+    parts.push(buf.subarray(eol + 2, eol + 2 + size));
+    pos = eol + 2 + size + 2;
+  }
+}

@@ -1,0 +1,59 @@
+// `npm run mock -- --port N`: the reference mock as a standalone local stand-in for the API.
+import { parseArgs } from 'node:util';
+import { KEY_VARS, loadEnvFile } from '../config.js';
+import { EXIT, UsageError } from '../errors.js';
+import { err, out } from '../secrets.js';
+import { DEFAULT_KEYS, FAULTS, startMock, type Fault } from './server.js';
+
+const HELP = `Usage: npm run mock -- [--port N] [--host ADDR] [--fault NAME ...] [--latency MS]
+
+Serves the FFmpeg API authentication contract on a local port.
+Keys: ${KEY_VARS.valid}, ${KEY_VARS.quota}, ${KEY_VARS.revoked} from the environment or .env;
+unset ones default to the guide's example key (valid) and two documented test keys:
+  valid   ${DEFAULT_KEYS.valid}
+  quota   ${DEFAULT_KEYS.quota}
+  revoked ${DEFAULT_KEYS.revoked}
+Faults (each breaks one clause, to see the suite catch it):
+${Object.entries(FAULTS).map(([k, v]) => `  ${k.padEnd(30)} ${v}`).join('\n')}`;
+
+async function main(): Promise<void> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      options: {
+        port: { type: 'string', default: '8080' },
+        host: { type: 'string', default: '127.0.0.1' },
+        fault: { type: 'string', multiple: true, default: [] },
+        latency: { type: 'string', default: '0' },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+      strict: true,
+    }));
+  } catch (e) {
+    throw new UsageError(`${(e as Error).message.split('\n')[0]} (see --help)`);
+  }
+  if (values.help) return out(HELP);
+  const port = Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be 0-65535, got "${values.port}"`);
+  const latencyMs = Number(values.latency);
+  if (!Number.isFinite(latencyMs) || latencyMs < 0) throw new UsageError(`--latency must be a number of milliseconds, got "${values.latency}"`);
+  for (const f of values.fault) if (!(f in FAULTS)) throw new UsageError(`unknown fault "${f}" (see --help)`);
+  loadEnvFile('.env', false);
+  const mock = await startMock({
+    port,
+    host: values.host,
+    latencyMs,
+    faults: values.fault as Fault[],
+    keys: { valid: process.env[KEY_VARS.valid], quota: process.env[KEY_VARS.quota], revoked: process.env[KEY_VARS.revoked] },
+  }).catch((e: NodeJS.ErrnoException) => {
+    throw new UsageError(`cannot listen on ${values.host}:${port}: ${e.code ?? e.message}`);
+  });
+  out(`reference mock listening on ${mock.url}${values.fault.length ? ` with faults: ${values.fault.join(', ')}` : ''} (Ctrl-C to stop)`);
+  const stop = () => void mock.close().then(() => process.exit(0));
+  process.once('SIGINT', stop).once('SIGTERM', stop);
+}
+
+main().catch((e: unknown) => {
+  err(`error: ${(e as Error).message}`);
+  process.exitCode = e instanceof UsageError ? e.code : EXIT.couldNotRun;
+});

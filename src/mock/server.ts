@@ -1,0 +1,224 @@
+// The reference mock: implements the authentication contract of spec/openapi.yaml exactly, and
+// can be started with seeded faults (each one a single broken clause) to prove that the suite
+// notices. In-process on an ephemeral loopback port for a run, or standalone via src/mock/main.ts.
+import { randomBytes } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** The guide's example header value (authentication-guide.txt:6, :36). */
+export const GUIDE_EXAMPLE_KEY = 'Basic dGVzdF91c2VyX2tleV9hYmNkZWZnaGlqa2xtbm9w';
+
+export const DEFAULT_KEYS = {
+  valid: GUIDE_EXAMPLE_KEY,
+  quota: 'Basic cXVvdGFfZXhjZWVkZWRfa2V5XzAxMjM0NTY3ODk=', // "quota_exceeded_key_0123456789"
+  revoked: 'Basic cmV2b2tlZF9rZXlfYWJjZGVmZ2hpamtsbW5vcHE=', // "revoked_key_abcdefghijklmnopq"
+} as const;
+
+export type MockKeys = { valid: string; quota: string; revoked: string };
+
+/** Each fault breaks exactly one clause; test/faults.test.ts names the check that must catch it. */
+export const FAULTS = {
+  'missing-header-401': 'a request without Authorization gets 401 instead of 400',
+  'wrong-error-text': 'the 401 body says "Invalid API Key" (capital K)',
+  'quota-as-401': 'the quota-exhausted key gets 401 instead of 403',
+  'bearer-accepted': 'the key is accepted with the Bearer scheme',
+  'prefix-optional': 'the key is accepted without the "Basic " prefix',
+  'query-key-accepted': 'a key in the api_key query parameter is accepted',
+  'auth-skipped-create-file': 'POST /file does not check credentials at all',
+  'valid-key-rejected-list-files': 'GET /directory/{dirId} rejects the valid key',
+  'schema-break': 'GET /directory answers "directories" as an object',
+  'token-case-insensitive': 'the key is compared without regard to letter case',
+  'extra-chars-accepted': 'a key with characters appended is accepted (prefix match)',
+  'lowercase-name-rejected': 'only the exact header name "Authorization" is honoured',
+  'html-errors': 'error answers are text/html pages',
+  '5xx-on-malformed': 'a tab after "Basic" makes the server fail with 500',
+  'echo-credential': 'the 401 body echoes the credential it received',
+} as const;
+export type Fault = keyof typeof FAULTS;
+
+export interface MockOptions {
+  keys?: Partial<MockKeys>;
+  faults?: Fault[];
+  /** Added before every answer, to measure the suite's concurrency. */
+  latencyMs?: number;
+}
+
+interface Dir {
+  id: string;
+  ttl: number;
+  added_on: string;
+  files: Array<{ file_name: string; added_on: string }>;
+}
+
+const today = () => new Date().toISOString().slice(0, 10);
+
+export function createMockServer(options: MockOptions = {}): http.Server {
+  const keys: MockKeys = { ...DEFAULT_KEYS };
+  for (const [role, value] of Object.entries(options.keys ?? {})) if (value) keys[role as keyof MockKeys] = value;
+  const faults = new Set(options.faults ?? []);
+  const dirs = new Map<string, Dir>();
+
+  const send = (res: http.ServerResponse, status: number, body: unknown) => {
+    const error = status >= 400 && faults.has('html-errors');
+    const text = error ? `<html><body><h1>${status}</h1></body></html>` : JSON.stringify(body);
+    const headers = {
+      'content-type': error ? 'text/html' : 'application/json; charset=utf-8',
+      'content-length': Buffer.byteLength(text),
+      'cache-control': 'no-store',
+    };
+    const write = () => res.writeHead(status, headers).end(text);
+    if (options.latencyMs) setTimeout(write, options.latencyMs);
+    else write();
+  };
+  const fail = (res: http.ServerResponse, status: number, error: string) => send(res, status, { ok: false, error });
+
+  /** Returns true when the request may proceed; otherwise answers it. */
+  function authorize(req: http.IncomingMessage, res: http.ServerResponse, url: URL): boolean {
+    let values = req.headersDistinct.authorization;
+    if (faults.has('lowercase-name-rejected')) {
+      values = [];
+      for (let i = 0; i < req.rawHeaders.length; i += 2)
+        if (req.rawHeaders[i] === 'Authorization') values.push(req.rawHeaders[i + 1]!);
+      if (values.length === 0) values = undefined;
+    }
+    if (faults.has('query-key-accepted') && url.searchParams.get('api_key') === keys.valid) return true;
+    if (!values || values.length === 0) {
+      if (faults.has('missing-header-401')) fail(res, 401, 'Invalid API key');
+      else fail(res, 400, 'Missing Authorization header');
+      return false;
+    }
+    const value = values[0]!;
+    if (faults.has('5xx-on-malformed') && value.startsWith('Basic\t')) {
+      send(res, 500, { ok: false, error: 'Internal Server Error' });
+      return false;
+    }
+    const token = keys.valid.slice('Basic '.length);
+    const accepted =
+      values.length === 1 &&
+      (value === keys.valid ||
+        (faults.has('bearer-accepted') && value === `Bearer ${token}`) ||
+        (faults.has('prefix-optional') && value === token) ||
+        (faults.has('token-case-insensitive') && value.toLowerCase() === keys.valid.toLowerCase()) ||
+        (faults.has('extra-chars-accepted') && value.startsWith(keys.valid)));
+    if (accepted) return true;
+    if (values.length === 1 && value === keys.quota) {
+      if (faults.has('quota-as-401')) fail(res, 401, 'Invalid API key');
+      else fail(res, 403, 'Quota exceeded');
+      return false;
+    }
+    if (faults.has('echo-credential')) send(res, 401, { ok: false, error: 'Invalid API key', received: value });
+    else fail(res, 401, faults.has('wrong-error-text') ? 'Invalid API Key' : 'Invalid API key');
+    return false;
+  }
+
+  async function readJson(req: http.IncomingMessage): Promise<Record<string, unknown> | undefined> {
+    let text = '';
+    for await (const chunk of req) {
+      text += chunk;
+      if (text.length > 1_000_000) return undefined;
+    }
+    if (!text) return {};
+    try {
+      const v: unknown = JSON.parse(text);
+      return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async function route(req: http.IncomingMessage, res: http.ServerResponse, url: URL) {
+    const path = url.pathname.replace(/\/+$/, '') || '/';
+    const dirMatch = /^\/directory\/([^/]+)$/.exec(path);
+    const known = path === '/directory' || path === '/file' || dirMatch;
+    const skipAuth = faults.has('auth-skipped-create-file') && path === '/file';
+    if (!skipAuth && !authorize(req, res, url)) return req.resume();
+    if (!known) return fail(res, 404, 'Not found');
+
+    if (path === '/directory' && req.method === 'GET') {
+      const directories = [...dirs.values()].map(({ id, ttl, added_on }) => ({ id, ttl, added_on }));
+      return send(res, 200, { ok: true, directories: faults.has('schema-break') ? {} : directories });
+    }
+    if (path === '/directory' && req.method === 'POST') {
+      if (!(await readJson(req))) return fail(res, 400, 'Body must be a JSON object');
+      const dir: Dir = { id: `dir_${randomBytes(6).toString('hex')}`, ttl: 86400, added_on: today(), files: [] };
+      dirs.set(dir.id, dir);
+      return send(res, 200, { ok: true, directory: { id: dir.id, ttl: dir.ttl } });
+    }
+    if (dirMatch && req.method === 'GET') {
+      if (faults.has('valid-key-rejected-list-files')) return fail(res, 401, 'Invalid API key');
+      const dir = dirs.get(decodeURIComponent(dirMatch[1]!));
+      if (!dir) return fail(res, 404, 'Directory not found');
+      return send(res, 200, { ok: true, files: dir.files });
+    }
+    if (path === '/file' && req.method === 'POST') {
+      const body = await readJson(req);
+      const name = body?.file_name;
+      if (typeof name !== 'string' || name.length === 0) return fail(res, 400, 'file_name is required');
+      let dir: Dir | undefined;
+      if (body?.dir_id === undefined) {
+        dir = { id: `dir_${randomBytes(6).toString('hex')}`, ttl: 86400, added_on: today(), files: [] };
+        dirs.set(dir.id, dir);
+      } else {
+        dir = dirs.get(String(body.dir_id));
+        if (!dir) return fail(res, 404, 'Directory not found');
+      }
+      if (dir.files.some((f) => f.file_name === name)) return fail(res, 409, 'File already exists');
+      const file = { file_name: name, added_on: today() };
+      dir.files.push(file);
+      const host = req.headers.host ?? '127.0.0.1';
+      return send(res, 200, {
+        ok: true,
+        file: { dir_id: dir.id, file_path: `${dir.id}/${name}`, ...file },
+        upload: { url: `http://${host}/upload/${dir.id}/${encodeURIComponent(name)}`, method: 'PUT', headers: {}, expiresInSeconds: 3600 },
+      });
+    }
+    return fail(res, 405, 'Method not allowed');
+  }
+
+  const server = http.createServer({ requireHostHeader: false }, (req, res) => {
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://mock.invalid');
+    } catch {
+      return fail(res, 400, 'Bad request target');
+    }
+    route(req, res, url).catch(() => {
+      if (!res.headersSent) fail(res, 400, 'Bad request');
+    });
+  });
+  // Requests Node's HTTP parser refuses (control characters, obs-fold, oversize headers) still
+  // get a JSON answer below 500, as a careful server would give.
+  server.on('clientError', (e: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable) return socket.destroy();
+    const tooLarge = e.code === 'HPE_HEADER_OVERFLOW';
+    const body = JSON.stringify({ ok: false, error: tooLarge ? 'Request header fields too large' : 'Bad request' });
+    socket.end(
+      `HTTP/1.1 ${tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request'}\r\n` +
+        `Content-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  });
+  return server;
+}
+
+export interface RunningMock {
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function startMock(options: MockOptions & { port?: number; host?: string } = {}): Promise<RunningMock> {
+  const server = createMockServer(options);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve);
+  });
+  const { port } = server.address() as AddressInfo;
+  const host = options.host && options.host !== '0.0.0.0' ? options.host : '127.0.0.1';
+  return {
+    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}

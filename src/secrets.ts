@@ -1,0 +1,75 @@
+// The one place where secrets are redacted. Every output of the tool — console lines, error
+// messages, the exchanges stored in a check's meta and every report file — passes through here.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+interface Secret {
+  name: string;
+  forms: string[]; // the value, the token after the scheme, and its base64-decoded form
+}
+
+const secrets: Secret[] = [];
+const WINDOW = 12; // a run sharing this many consecutive characters with a secret is redacted
+const MARK = '[REDACTED:';
+
+/** Registers a credential (a whole `Basic <token>` header value) under its variable name. */
+export function addSecret(name: string, value: string | undefined): void {
+  if (!value) return;
+  const token = value.replace(/^\s*\S+\s+/, '').trim();
+  const forms = new Set([value.trim(), token]);
+  const decoded = Buffer.from(token, 'base64').toString('utf8');
+  if (/^[\x20-\x7e]{8,}$/.test(decoded)) forms.add(decoded);
+  secrets.push({ name, forms: [...forms].filter((f) => f.length > 0) });
+}
+
+/** Forgets every registered secret (tests only). */
+export function clearSecrets(): void {
+  secrets.length = 0;
+}
+
+function sharesWindow(run: string, form: string): boolean {
+  const r = run.toLowerCase();
+  const f = form.toLowerCase();
+  if (f.includes(r)) return true; // a fragment of the secret (runs are at least 6 characters)
+  if (f.length < WINDOW) return r.includes(f);
+  for (let i = 0; i + WINDOW <= f.length; i++) if (r.includes(f.slice(i, i + WINDOW))) return true;
+  return false;
+}
+
+/**
+ * Replaces every registered secret in `text`. Whole values are replaced exactly; then every run
+ * of 6 or more token-like characters that is part of a secret, or shares 12 consecutive
+ * characters with one (in any letter case), is replaced whole: truncated, split, extended,
+ * re-cased or percent-encoded copies of a key are caught as well as the key itself.
+ */
+export function redact(text: string): string {
+  let out = text;
+  for (const s of secrets) {
+    for (const form of [...s.forms].sort((a, b) => b.length - a.length)) {
+      if (form.length >= 4) out = out.split(form).join(MARK + s.name + ']');
+    }
+  }
+  return out.replace(/\[REDACTED:[A-Z0-9_]*\]|[A-Za-z0-9+/=_%.~-]{6,}/g, (run) => {
+    if (run.startsWith(MARK)) return run; // already redacted: redaction is idempotent
+    const hit = secrets.find((s) => s.forms.some((f) => sharesWindow(run, f)));
+    return hit ? MARK + hit.name + ']' : run;
+  });
+}
+
+/** Redacts every string (keys included) inside a JSON-compatible value. */
+export function redactDeep<T>(value: T): T {
+  if (typeof value === 'string') return redact(value) as T;
+  if (Array.isArray(value)) return value.map(redactDeep) as T;
+  if (value && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined).map(([k, v]) => [redact(k), redactDeep(v)])) as T;
+  return value;
+}
+
+export const out = (line: string): void => void process.stdout.write(redact(line) + '\n');
+export const err = (line: string): void => void process.stderr.write(redact(line) + '\n');
+
+/** Writes a file whose content has been redacted. */
+export function writeRedacted(path: string, content: string): void {
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, redact(content));
+}

@@ -1,0 +1,119 @@
+// Loads the contract (spec/openapi.yaml): validated with swagger-parser, dereferenced once per
+// run, its clauses indexed, and its response schemas compiled with Ajv2020 + ajv-formats.
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import SwaggerParser from '@apidevtools/swagger-parser';
+import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
+import addFormats from 'ajv-formats';
+import { UsageError } from './errors.js';
+
+export const DEFAULT_SPEC = fileURLToPath(new URL('../spec/openapi.yaml', import.meta.url));
+
+export type Level = 'MUST' | 'SHOULD' | 'OBSERVE';
+export const LEVELS: readonly Level[] = ['MUST', 'SHOULD', 'OBSERVE'];
+
+export interface Clause {
+  id: string;
+  level: Level;
+  title: string;
+  source: string;
+  quote: string;
+  also?: string;
+  rfc?: string;
+  conflict?: string;
+  reading?: string;
+}
+
+export interface Operation {
+  operationId: string;
+  method: string;
+  path: string;
+  writes: boolean;
+  /** status code → JSON schema of the documented response body */
+  responses: Record<string, { clause: string; schema: object }>;
+}
+
+/** The parts of the contract the suites need; plain JSON, so it can be handed to vitest workers. */
+export interface Contract {
+  path: string;
+  version: string;
+  sha256: string;
+  clauses: Clause[];
+  operations: Operation[];
+}
+
+type Doc = {
+  info: { version: string };
+  'x-clauses'?: unknown;
+  paths: Record<string, Record<string, { operationId?: string; 'x-writes'?: boolean; responses?: Record<string, { 'x-clause'?: string; content?: Record<string, { schema?: object }> }> }>>;
+};
+
+const METHODS = ['get', 'post', 'put', 'patch', 'delete'];
+
+export async function loadContract(path = DEFAULT_SPEC): Promise<Contract> {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(path);
+  } catch {
+    throw new UsageError(`cannot read spec ${path}`);
+  }
+  let doc: Doc;
+  try {
+    doc = (await SwaggerParser.validate(path)) as unknown as Doc;
+  } catch (e) {
+    const first = String((e as Error).message).split('\n').find((l) => l.trim()) ?? 'invalid';
+    throw new UsageError(`invalid spec ${path}: ${first.trim()}`);
+  }
+  const clauses = parseClauses(doc['x-clauses'], path);
+  const ids = new Set(clauses.map((c) => c.id));
+  const operations: Operation[] = [];
+  for (const [p, item] of Object.entries(doc.paths ?? {})) {
+    for (const method of METHODS) {
+      const op = item[method];
+      if (!op) continue;
+      const responses: Operation['responses'] = {};
+      for (const [status, r] of Object.entries(op.responses ?? {})) {
+        const schema = r.content?.['application/json']?.schema;
+        const clause = r['x-clause'];
+        if (!schema || !clause) continue;
+        if (!ids.has(clause)) throw new UsageError(`invalid spec ${path}: response ${status} of ${op.operationId} cites unknown clause ${clause}`);
+        responses[status] = { clause, schema };
+      }
+      operations.push({ operationId: op.operationId ?? `${method} ${p}`, method: method.toUpperCase(), path: p, writes: op['x-writes'] === true, responses });
+    }
+  }
+  return { path, version: doc.info.version, sha256: createHash('sha256').update(bytes).digest('hex'), clauses, operations };
+}
+
+function parseClauses(raw: unknown, path: string): Clause[] {
+  if (!Array.isArray(raw) || raw.length === 0) throw new UsageError(`invalid spec ${path}: x-clauses must be a non-empty list`);
+  const seen = new Set<string>();
+  return raw.map((c: Record<string, unknown>, i) => {
+    for (const key of ['id', 'level', 'title', 'source', 'quote'])
+      if (typeof c[key] !== 'string') throw new UsageError(`invalid spec ${path}: x-clauses[${i}] has no ${key}`);
+    if (!LEVELS.includes(c.level as Level)) throw new UsageError(`invalid spec ${path}: clause ${String(c.id)} has level ${String(c.level)}`);
+    if (seen.has(c.id as string)) throw new UsageError(`invalid spec ${path}: clause ${String(c.id)} is defined twice`);
+    seen.add(c.id as string);
+    return c as unknown as Clause;
+  });
+}
+
+/** One Ajv instance per contract; a compiled validator per response schema. */
+export function schemaValidators(contract: Contract): (operationId: string, status: string) => ValidateFunction {
+  const ajv = new Ajv2020({ allErrors: true, strict: false });
+  addFormats.default(ajv);
+  const cache = new Map<string, ValidateFunction>();
+  return (operationId, status) => {
+    const key = `${operationId} ${status}`;
+    let v = cache.get(key);
+    if (!v) {
+      const op = contract.operations.find((o) => o.operationId === operationId);
+      const schema = op?.responses[status]?.schema;
+      if (!schema) throw new Error(`the spec documents no ${status} response for ${operationId}`);
+      v = ajv.compile(schema);
+      cache.set(key, v);
+    }
+    return v;
+  };
+}
