@@ -81,7 +81,9 @@ export function createMockServer(options: MockOptions = {}): http.Server {
         if (req.rawHeaders[i] === 'Authorization') values.push(req.rawHeaders[i + 1]!);
       if (values.length === 0) values = undefined;
     }
-    if (faults.has('query-key-accepted') && url.searchParams.get('api_key') === keys.valid) return true;
+    const token = keys.valid.slice('Basic '.length);
+    const queryKey = url.searchParams.get('api_key');
+    if (faults.has('query-key-accepted') && (queryKey === keys.valid || queryKey === token)) return true;
     if (!values || values.length === 0) {
       if (faults.has('missing-header-401')) fail(res, 401, 'Invalid API key');
       else fail(res, 400, 'Missing Authorization header');
@@ -92,7 +94,6 @@ export function createMockServer(options: MockOptions = {}): http.Server {
       send(res, 500, { ok: false, error: 'Internal Server Error' });
       return false;
     }
-    const token = keys.valid.slice('Basic '.length);
     const accepted =
       values.length === 1 &&
       (value === keys.valid ||

@@ -1,0 +1,57 @@
+// Runs the real `conformance` command in a child process, as a user or CI would.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Report } from '../reporters/model.js';
+import { DEFAULT_KEYS } from '../src/mock/server.js';
+
+export const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+/** The environment a run gets: no keys from the developer's shell, unless given. */
+export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  for (const k of Object.keys(env)) if (k.startsWith('FFMPEG_API_')) delete env[k];
+  return { ...env, ...extra };
+}
+
+export const MOCK_ENV = {
+  FFMPEG_API_KEY: DEFAULT_KEYS.valid,
+  FFMPEG_API_QUOTA_EXCEEDED_KEY: DEFAULT_KEYS.quota,
+  FFMPEG_API_REVOKED_KEY: DEFAULT_KEYS.revoked,
+};
+
+export interface CliRun {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  dir: string;
+  report(): Report;
+}
+
+/** A fresh temporary directory. */
+export const tempDir = () => mkdtempSync(join(tmpdir(), 'conformance-'));
+
+export function runCli(args: string[], env: NodeJS.ProcessEnv = cleanEnv(), opts: { cwd?: string; timeoutMs?: number } = {}): Promise<CliRun> {
+  const dir = tempDir();
+  const hasDir = args.includes('--report-dir');
+  const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), join(ROOT, 'src/cli.ts'), ...args, ...(hasDir ? [] : ['--report-dir', dir])], {
+    cwd: opts.cwd ?? dir,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d) => (stdout += d));
+  child.stderr.on('data', (d) => (stderr += d));
+  const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 50_000);
+  return new Promise((resolve) =>
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr, dir, report: () => JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as Report });
+    }),
+  );
+}
+
+export const failing = (r: Report) => r.checks.filter((c) => c.verdict === 'fail').map((c) => c.id);
