@@ -1,13 +1,28 @@
 // Writes every view of a report into the report directory and renders the console summary.
+// report.json is the source of truth; the other files are pure renderings of it.
 import { join } from 'node:path';
 import { LEVELS } from '../src/spec.js';
 import { writeRedacted } from '../src/secrets.js';
+import { renderHtml } from './html.js';
+import { renderJunit } from './junit.js';
+import { renderMarkdown } from './markdown.js';
 import type { CheckResult, Report } from './model.js';
+import { DRIFT_LABEL, findings, verdictText } from './text.js';
+
+/** Every file of a report: name → renderer. */
+export const VIEWS: Record<string, (report: Report) => string> = {
+  'report.json': (report) => JSON.stringify(report, null, 2) + '\n',
+  'report.md': renderMarkdown,
+  'report.html': renderHtml,
+  'junit.xml': renderJunit,
+};
 
 export function writeReports(report: Report, dir: string): string[] {
-  const files = [join(dir, 'report.json')];
-  writeRedacted(files[0]!, JSON.stringify(report, null, 2) + '\n');
-  return files;
+  return Object.entries(VIEWS).map(([name, render]) => {
+    const file = join(dir, name);
+    writeRedacted(file, render(report));
+    return file;
+  });
 }
 
 export function progressLine(r: CheckResult): string | undefined {
@@ -19,19 +34,23 @@ export function progressLine(r: CheckResult): string | undefined {
 export function summaryLines(report: Report, files: string[]): string[] {
   const s = report.summary;
   const lines = [''];
+  const regressions = findings(report).filter((f) => f.kind === 'REGRESSION');
+  if (regressions.length) {
+    lines.push(`  REGRESSIONS against the baseline (${report.drift!.baseline.path}):`);
+    for (const { check: c } of regressions) lines.push(`    ✗ ${c.id} [${c.level}] was pass, now fail: ${c.outcome ?? c.message?.split('\n')[0] ?? ''}`);
+    lines.push('');
+  }
   for (const level of LEVELS) {
     const v = s.levels[level];
     const judged = v.pass + v.fail + v.error;
     if (level === 'OBSERVE') lines.push(`  OBSERVE  ${v.observed} recorded${v.error ? `, ${v.error} error` : ''}${v['not-verified'] ? `, ${v['not-verified']} not verified` : ''}`);
     else lines.push(`  ${level.padEnd(7)}  ${v.pass}/${judged} pass${v.fail ? `, ${v.fail} FAIL` : ''}${v.error ? `, ${v.error} error` : ''}${v['not-verified'] ? `, ${v['not-verified']} not verified` : ''}`);
   }
-  const verdict = report.interrupted
-    ? 'INTERRUPTED — the report holds the checks that ran'
-    : s.exitCode === 0
-      ? `CONFORMANT (no ${report.options.strict ? 'MUST or SHOULD' : 'MUST'} failure)`
-      : s.exitCode === 1
-        ? `NOT CONFORMANT (${report.options.strict ? 'MUST or SHOULD' : 'MUST'} failures above)`
-        : 'INCONCLUSIVE (some checks could not get an answer)';
-  lines.push('', `${verdict} — ${s.total} checks in ${(report.durationMs / 1000).toFixed(1)} s`, ...files.map((f) => `  report: ${f}`));
+  const drift = report.drift;
+  if (drift) {
+    const moved = (Object.keys(DRIFT_LABEL) as Array<keyof typeof DRIFT_LABEL>).filter((k) => k !== 'unchanged' && drift.counts[k]);
+    lines.push(`  drift    ${moved.length ? moved.map((k) => `${drift.counts[k]} ${DRIFT_LABEL[k]}`).join(', ') : 'none'} (${drift.counts.unchanged} unchanged)`);
+  }
+  lines.push('', `${verdictText(report)} — ${s.total} checks in ${(report.durationMs / 1000).toFixed(1)} s`, ...files.map((f) => `  report: ${f}`));
   return lines;
 }

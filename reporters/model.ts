@@ -56,17 +56,51 @@ export interface Report {
   startedAt: string;
   durationMs: number;
   interrupted: boolean;
+  /** Present when this report is one shard of a split run (`--shard i/n`); a merged report has none. */
+  shard?: { index: number; count: number };
   summary: Summary;
   checks: CheckResult[];
+  /** Present when the run was compared with a baseline report (`--baseline`). */
+  drift?: Drift;
+}
+
+/**
+ * How a check moved against a baseline. regression: pass → fail. fixed: fail → pass.
+ * still-failing: fail → fail. behaviour-changed: same verdict, another outcome. verdict-changed:
+ * any other change of verdict (e.g. pass → error, not-verified → pass). new / removed: the check
+ * exists in only one of the two reports. The order is the order of importance in summaries.
+ */
+export type DriftKind = 'regression' | 'fixed' | 'still-failing' | 'behaviour-changed' | 'verdict-changed' | 'new' | 'removed' | 'unchanged';
+export const DRIFT_KINDS: readonly DriftKind[] = ['regression', 'fixed', 'still-failing', 'behaviour-changed', 'verdict-changed', 'new', 'removed', 'unchanged'];
+
+export interface DriftSide {
+  verdict: Verdict;
+  outcome?: string;
+}
+
+export interface DriftEntry {
+  id: string;
+  level: Level;
+  kind: DriftKind;
+  before?: DriftSide;
+  after?: DriftSide;
+}
+
+export interface Drift {
+  baseline: { path: string; startedAt: string; target: string; toolVersion: string; specSha256: string };
+  counts: Record<DriftKind, number>;
+  /** Every check of either report, in check-id order. */
+  checks: DriftEntry[];
 }
 
 const zero = (): Record<Verdict, number> => ({ pass: 0, fail: 0, error: 0, 'not-verified': 0, observed: 0 });
 
 /**
- * Exit codes: 0 conformant; 1 a MUST check failed (with strict, a SHOULD check too); 3 no
- * failure but some check errored, so conformance is unknown; 130 the run was interrupted.
+ * Exit codes: 0 conformant; 1 a MUST check failed (with strict, a SHOULD check too), or a check
+ * regressed against the baseline; 3 no failure but some check errored, so conformance is
+ * unknown; 130 the run was interrupted.
  */
-export function summarize(checks: CheckResult[], strict: boolean, interrupted: boolean): Summary {
+export function summarize(checks: CheckResult[], strict: boolean, interrupted: boolean, regressions = 0): Summary {
   const verdicts = zero();
   const levels: Summary['levels'] = { MUST: zero(), SHOULD: zero(), OBSERVE: zero() };
   for (const c of checks) {
@@ -76,6 +110,6 @@ export function summarize(checks: CheckResult[], strict: boolean, interrupted: b
   const judged = strict ? (['MUST', 'SHOULD'] as const) : (['MUST'] as const);
   const failed = judged.some((l) => levels[l].fail > 0);
   const errored = judged.some((l) => levels[l].error > 0);
-  const exitCode = interrupted ? 130 : failed ? 1 : errored ? 3 : 0;
+  const exitCode = interrupted ? 130 : failed || regressions > 0 ? 1 : errored ? 3 : 0;
   return { total: checks.length, verdicts, levels, conformant: !failed && !errored && !interrupted, exitCode };
 }
