@@ -3,12 +3,23 @@ import type { Reporter, TestCase, TestModule } from 'vitest/node';
 import type { CheckMeta } from '../suites/support.js';
 import { redact, redactDeep } from '../src/secrets.js';
 import type { Level } from '../src/spec.js';
-import type { CheckResult, Verdict } from './model.js';
+import type { CheckResult, ReportHead, Verdict } from './model.js';
+
+declare module '@vitest/runner' {
+  interface TaskMeta {
+    /** The run's report head, stamped on each test module so that it survives a blob (--shard). */
+    conformanceRun?: ReportHead;
+  }
+}
 
 export class Collector implements Reporter {
   readonly results: CheckResult[] = [];
   readonly problems: string[] = [];
   interrupted = false;
+  /** Set by the run: stamped on every module at the end. */
+  head?: Omit<ReportHead, 'durationMs' | 'interrupted'>;
+  /** The heads found on the modules (from the blobs, when merging sharded runs). */
+  readonly heads: ReportHead[] = [];
 
   constructor(private readonly onResult: (r: CheckResult) => void = () => {}) {}
 
@@ -21,6 +32,11 @@ export class Collector implements Reporter {
 
   onTestRunEnd(modules: ReadonlyArray<TestModule>, errors: ReadonlyArray<{ message?: string }>, reason: string): void {
     if (reason === 'interrupted') this.interrupted = true;
+    for (const m of modules) {
+      if (this.head) m.meta().conformanceRun = { ...this.head, durationMs: Date.now() - Date.parse(this.head.startedAt), interrupted: this.interrupted };
+      const head = m.meta().conformanceRun;
+      if (head) this.heads.push(head);
+    }
     for (const e of errors) this.problems.push(redact(e.message ?? String(e)));
     for (const m of modules) {
       const err = m.errors()[0];

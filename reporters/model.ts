@@ -93,6 +93,15 @@ export interface Drift {
   checks: DriftEntry[];
 }
 
+/** What a report says about its run, before any check: everything but the summary, checks and drift. */
+export type ReportHead = Omit<Report, 'summary' | 'checks' | 'drift'>;
+
+/** The report of a run: its head, its checks in id order, and their summary. */
+export function buildReport(head: ReportHead, checks: CheckResult[]): Report {
+  const sorted = [...checks].sort((a, b) => a.id.localeCompare(b.id));
+  return { ...head, summary: summarize(sorted, head.options.strict, head.interrupted), checks: sorted };
+}
+
 const zero = (): Record<Verdict, number> => ({ pass: 0, fail: 0, error: 0, 'not-verified': 0, observed: 0 });
 
 /**

@@ -1,12 +1,16 @@
 // The `conformance` command. Exit codes: 0 conformant, 1 not conformant, 2 could not run,
 // 3 inconclusive, 130 interrupted. Every line it prints passes through src/secrets.ts.
 import { accessSync, constants, mkdirSync } from 'node:fs';
+import { withDrift } from '../reporters/drift.js';
 import { progressLine, summaryLines, writeReports } from '../reporters/index.js';
+import { buildMatrix, matrixLines, writeMatrix } from '../reporters/matrix.js';
+import type { Report } from '../reporters/model.js';
+import { loadReport } from '../reporters/schema.js';
 import { helpText, KEY_VARS, loadEnvFile, parseCli, resolveConfig, type Config, type KeyRole } from './config.js';
 import { EXIT, UsageError } from './errors.js';
 import { closeAgents, send } from './http.js';
 import { DEFAULT_KEYS, startMock, type RunningMock } from './mock/server.js';
-import { runSuites, TOOL } from './run.js';
+import { mergeBlobs, runSuites, TOOL } from './run.js';
 import { addSecret, err, out } from './secrets.js';
 import { loadContract } from './spec.js';
 
@@ -42,6 +46,30 @@ async function preflight(config: Config): Promise<void> {
   }
 }
 
+// [reports] flags that cannot go together, and what ends a run: drift, views, console summary.
+const EXCLUSIVE = [
+  ['compare', 'merge-reports'], ['compare', 'shard'], ['compare', 'baseline'], ['compare', 'target'],
+  ['merge-reports', 'shard'], ['merge-reports', 'target'], ['shard', 'baseline'],
+] as const;
+
+/** Writes every view of the report (with its drift against the baseline, if any) and prints the summary. */
+function finish(run: Report, dir: string, baseline?: { path: string; report: Report }): number {
+  const report = baseline ? withDrift(run, baseline.report, baseline.path) : run;
+  const files = writeReports(report, dir);
+  for (const line of summaryLines(report, files)) out(line);
+  return report.summary.exitCode;
+}
+
+/** --compare: the matrix of existing reports; exit 1 when any check diverges between targets. */
+function compare(paths: string[], dir: string): number {
+  if (paths.length < 2) throw new UsageError('--compare needs at least two report.json files');
+  const matrix = buildMatrix(paths.map((path) => ({ path, report: loadReport(path) })));
+  prepareReportDir(dir);
+  for (const line of matrixLines(matrix, writeMatrix(matrix, dir))) out(line);
+  return matrix.summary.divergent ? EXIT.notConformant : EXIT.conformant;
+}
+// [/reports]
+
 async function main(argv: string[]): Promise<number> {
   const values = parseCli(argv);
   if (values.help) {
@@ -52,8 +80,15 @@ async function main(argv: string[]): Promise<number> {
     out(TOOL.version);
     return EXIT.conformant;
   }
+  for (const [a, b] of EXCLUSIVE) if (values[a] !== undefined && values[b] !== undefined) throw new UsageError(`--${a} cannot be combined with --${b}`);
+  if (values.compare) return compare(values.compare, values['report-dir'] ?? 'reports');
   loadEnvFile(values['env-file'] ?? '.env', values['env-file'] !== undefined);
   const config = resolveConfig(values);
+  const baseline = values.baseline === undefined ? undefined : { path: values.baseline, report: loadReport(values.baseline) };
+  if (values['merge-reports'] !== undefined) {
+    prepareReportDir(config.reportDir);
+    return finish(await mergeBlobs(values['merge-reports']), config.reportDir, baseline);
+  }
   const contract = await loadContract(config.specPath);
   prepareReportDir(config.reportDir);
   const mock = config.target.bundledMock ? await startBundledMock(config) : undefined;
@@ -74,9 +109,7 @@ async function main(argv: string[]): Promise<number> {
       onStart: (c) => (cancel = c),
     });
     process.off('SIGINT', stop).off('SIGTERM', stop);
-    const files = writeReports(report, config.reportDir);
-    for (const line of summaryLines(report, files)) out(line);
-    return report.summary.exitCode;
+    return finish(report, config.reportDir, baseline);
   } finally {
     await mock?.close();
     await closeAgents();

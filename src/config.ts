@@ -26,6 +26,12 @@ export const OPTIONS = {
   'allow-writes': { type: 'boolean', description: 'send creating requests (POST) with the valid key to a non-loopback target', default: false },
   'allow-insecure-http': { type: 'boolean', description: 'allow sending keys over plain http to a non-loopback host', default: false },
   insecure: { type: 'boolean', description: 'do not verify TLS certificates', default: false },
+  // [reports] drift, shards, multi-target matrix
+  baseline: { type: 'string', description: 'an earlier report.json: classify every check against it (regression, fixed, ...); a regression exits 1', default: undefined },
+  shard: { type: 'string', description: 'run only shard i/n of the suite files; also writes a vitest blob to <report-dir>/blobs/', default: undefined },
+  'merge-reports': { type: 'string', description: 'run nothing: merge the blobs of all shards found in this directory into one report', default: undefined },
+  compare: { type: 'string', multiple: true, description: 'run nothing: compare report.json files (repeat: --compare a.json --compare b.json) into matrix.json and matrix.md in --report-dir', default: undefined },
+  // [/reports]
   help: { type: 'boolean', short: 'h', description: 'show this help', default: false },
   version: { type: 'boolean', description: 'print the version', default: false },
 } as const;
@@ -49,6 +55,8 @@ export interface Config {
   concurrency: number;
   allowInsecureHttp: boolean;
   http: HttpOptions;
+  /** --shard i/n: run only this shard of the suite files. */
+  shard?: { index: number; count: number };
 }
 
 /** What the vitest workers receive through `provide`/`inject` (plain JSON: no secrets). */
@@ -60,8 +68,8 @@ export interface RunContext {
 
 export function parseCli(argv: string[]) {
   const options = Object.fromEntries(
-    Object.entries(OPTIONS).map(([k, o]) => [k, { type: o.type, ...('short' in o ? { short: o.short } : {}) }]),
-  ) as { [K in keyof typeof OPTIONS]: { type: (typeof OPTIONS)[K]['type'] } };
+    Object.entries(OPTIONS).map(([k, o]) => [k, { type: o.type, ...('short' in o ? { short: o.short } : {}), ...('multiple' in o ? { multiple: o.multiple } : {}) }]),
+  ) as { [K in keyof typeof OPTIONS]: Omit<(typeof OPTIONS)[K], 'description' | 'default'> };
   try {
     return parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values;
   } catch (e) {
@@ -157,7 +165,11 @@ export function resolveConfig(values: ReturnType<typeof parseCli>, env: NodeJS.P
     if (u.protocol === 'http:' && !isLoopback(u.hostname) && !values['allow-insecure-http'])
       throw new UsageError(`refusing to send API keys over plain http to ${u.host}; use https, or --allow-insecure-http for a trusted network`);
   }
+  const shard = values.shard?.match(/^(\d+)\/(\d+)$/);
+  if (values.shard !== undefined && (!shard || Number(shard[1]) < 1 || Number(shard[1]) > Number(shard[2])))
+    throw new UsageError(`--shard must be i/n with 1 <= i <= n, got "${values.shard}"`);
   return {
+    ...(shard && { shard: { index: Number(shard[1]), count: Number(shard[2]) } }),
     target,
     reportDir: values['report-dir'] ?? 'reports',
     strict: values.strict === true,

@@ -1,11 +1,13 @@
 // Runs the vitest suites against one target and returns the report model.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createVitest } from 'vitest/node';
+import { createVitest, type CliOptions } from 'vitest/node';
 import { Collector } from '../reporters/collector.js';
-import { summarize, type CheckResult, type Report } from '../reporters/model.js';
+import { buildReport, type CheckResult, type Report, type ReportHead } from '../reporters/model.js';
 import type { Config, RunContext } from './config.js';
-import { redactDeep } from './secrets.js';
+import { UsageError } from './errors.js';
+import { redactDeep, writeRedacted } from './secrets.js';
 import type { Contract } from './spec.js';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -17,18 +19,27 @@ export interface RunHooks {
   onStart?: (cancel: () => Promise<void>) => void;
 }
 
+/** The vitest options shared by a run and a merge of sharded runs. */
+const SUITES: CliOptions = { config: false, root: ROOT, include: ['suites/**/*.conformance.ts'], watch: false };
+const SUITE_FILES = readdirSync(join(ROOT, 'suites')).filter((f) => f.endsWith('.conformance.ts'));
+
+/** Where `--shard i/n` writes its vitest blob; `--merge-reports` reads the whole directory. */
+export const blobFile = (reportDir: string, shard: { index: number; count: number }) => resolve(reportDir, 'blobs', `blob-${shard.index}-${shard.count}.json`);
+
 export async function runSuites(config: Config, contract: Contract, hooks: RunHooks = {}): Promise<Report> {
   const startedAt = new Date();
   const collector = new Collector(hooks.onResult);
   const provided: RunContext = { target: config.target, http: config.http, contract };
+  const shard = config.shard;
+  if (shard && shard.count > SUITE_FILES.length) throw new UsageError(`--shard ${shard.index}/${shard.count}: the suite has only ${SUITE_FILES.length} files to spread over shards`);
+  const blob = shard && blobFile(config.reportDir, shard);
+  collector.head = reportHead(config, contract, startedAt);
   const vitest = await createVitest(
     'test',
     {
-      config: false,
-      root: ROOT,
-      include: ['suites/**/*.conformance.ts'],
-      reporters: [collector],
-      watch: false,
+      ...SUITES,
+      reporters: blob ? [collector, ['blob', { outputFile: blob }]] : [collector],
+      ...(shard && { shard: `${shard.index}/${shard.count}` }),
       // The checks are stateless HTTP requests: one worker without per-file isolation keeps the
       // start-up cost low and lets all files share the per-run request memo in suites/support.ts.
       pool: 'threads',
@@ -51,7 +62,13 @@ export async function runSuites(config: Config, contract: Contract, hooks: RunHo
     await vitest.close();
   }
   process.exitCode = undefined; // vitest sets it; the verdict decides ours
-  const checks = collector.results.sort((a, b) => a.id.localeCompare(b.id));
+  if (blob) redactBlob(blob);
+  return redactDeep(
+    buildReport({ ...collector.head, durationMs: Date.now() - startedAt.getTime(), interrupted: collector.interrupted, ...(shard && { shard }) }, collector.results),
+  );
+}
+
+function reportHead(config: Config, contract: Contract, startedAt: Date): Omit<ReportHead, 'durationMs' | 'interrupted'> {
   return redactDeep({
     schemaVersion: 1,
     tool: { name: TOOL.name, version: TOOL.version },
@@ -67,9 +84,51 @@ export async function runSuites(config: Config, contract: Contract, hooks: RunHo
     },
     options: { strict: config.strict, concurrency: config.concurrency, timeoutMs: config.http.timeoutMs },
     startedAt: startedAt.toISOString(),
-    durationMs: Date.now() - startedAt.getTime(),
-    interrupted: collector.interrupted,
-    summary: summarize(checks, config.strict, collector.interrupted),
-    checks,
-  } satisfies Report);
+  } as const);
+}
+
+/** The blob is vitest's own file (task meta, errors with their actual values): redact it in place. */
+function redactBlob(path: string): void {
+  writeRedacted(path, JSON.stringify(redactDeep(JSON.parse(readFileSync(path, 'utf8')) as unknown)));
+}
+
+/**
+ * Rebuilds one report from the blobs of sharded runs (`--shard i/n` on each machine, the
+ * `blobs/` directories gathered into one): vitest replays them into our Collector. Every shard
+ * of the same count must be there, from the same tool, spec, target and options.
+ */
+export async function mergeBlobs(dir: string): Promise<Report> {
+  const abs = resolve(dir);
+  let names: string[];
+  try {
+    names = readdirSync(abs);
+  } catch {
+    throw new UsageError(`cannot read the blob directory ${dir}`);
+  }
+  const shards = names.map((n) => n.match(/^blob-(\d+)-(\d+)\.json$/));
+  const bad = names.find((_, i) => !shards[i]);
+  if (bad !== undefined) throw new UsageError(`${dir} must hold only the blob-<i>-<n>.json files of --shard runs; found ${bad}`);
+  const count = Number(shards[0]?.[2]);
+  if (!count || shards.some((m) => Number(m![2]) !== count)) throw new UsageError(`${dir} must hold the blobs of one sharded run (all of the same shard count)`);
+  const missing = Array.from({ length: count }, (_, i) => i + 1).filter((i) => !shards.some((m) => Number(m![1]) === i));
+  if (missing.length) throw new UsageError(`${dir} lacks the blobs of shard ${missing.map((i) => `${i}/${count}`).join(', ')}`);
+
+  const collector = new Collector();
+  const vitest = await createVitest('test', { ...SUITES, reporters: [collector] }, { logLevel: 'silent', clearScreen: false });
+  try {
+    await vitest.mergeReports(abs);
+  } finally {
+    await vitest.close();
+  }
+  process.exitCode = undefined;
+  const heads = collector.heads;
+  if (!heads.length) throw new UsageError(`the blobs in ${dir} hold no conformance run`);
+  const same = (h: ReportHead) => JSON.stringify([h.tool, h.spec, h.target.name, h.options]);
+  const other = heads.find((h) => same(h) !== same(heads[0]!));
+  if (other) throw new UsageError(`the blobs in ${dir} come from different runs (tool, spec, target or options differ: ${heads[0]!.target.name} and ${other.target.name})`);
+  const start = Math.min(...heads.map((h) => Date.parse(h.startedAt)));
+  const end = Math.max(...heads.map((h) => Date.parse(h.startedAt) + h.durationMs));
+  const head: ReportHead = { ...heads[0]!, startedAt: new Date(start).toISOString(), durationMs: end - start, interrupted: heads.some((h) => h.interrupted) };
+  delete head.shard; // the merged report is the whole run
+  return redactDeep(buildReport(head, collector.results));
 }
