@@ -94,7 +94,7 @@ ${LEVELS.map((l) => `<tr><th>${l}</th>${VERDICTS.map((v) => `<td class="n" data-
 </tbody></table>`;
   const drift = report.drift;
   const driftHtml = drift
-    ? `<h2>Drift against the baseline</h2><p id="drift">${DRIFT_KINDS.filter((k) => drift.counts[k]).map((k) => `${badge(`d-${k}`, `${drift.counts[k]} ${DRIFT_LABEL[k]}`)}`).join(' ')} <span class="muted">baseline ${esc(drift.baseline.path)} (${esc(drift.baseline.target)}, ${esc(drift.baseline.startedAt)})</span></p>`
+    ? `<h2>Drift against the baseline</h2><p id="drift">${DRIFT_KINDS.filter((k) => drift.counts[k]).map((k) => `${badge(`d-${k}`, `${DRIFT_LABEL[k]}: ${drift.counts[k]}`)}`).join(' ')} <span class="muted">baseline ${esc(drift.baseline.path)} (${esc(drift.baseline.target)}, ${esc(drift.baseline.startedAt)})</span></p>`
     : '';
   const found = findings(report);
   const findingsHtml = `<h2>Findings (${found.length})</h2>${

@@ -49,7 +49,7 @@ export function summaryLines(report: Report, files: string[]): string[] {
   const drift = report.drift;
   if (drift) {
     const moved = (Object.keys(DRIFT_LABEL) as Array<keyof typeof DRIFT_LABEL>).filter((k) => k !== 'unchanged' && drift.counts[k]);
-    lines.push(`  drift    ${moved.length ? moved.map((k) => `${drift.counts[k]} ${DRIFT_LABEL[k]}`).join(', ') : 'none'} (${drift.counts.unchanged} unchanged)`);
+    lines.push(`  drift    ${moved.length ? moved.map((k) => `${DRIFT_LABEL[k]}: ${drift.counts[k]}`).join(', ') : 'none'} (unchanged: ${drift.counts.unchanged})`);
   }
   lines.push('', `${verdictText(report)} — ${s.total} checks in ${(report.durationMs / 1000).toFixed(1)} s`, ...files.map((f) => `  report: ${f}`));
   return lines;

@@ -6,14 +6,14 @@ import { DRIFT_KINDS, VERDICTS, type CheckResult, type Report } from './model.js
 import { compatibility, DRIFT_LABEL, findings, levelFigure, observed, verdictText } from './text.js';
 
 /**
- * Text in Markdown: no HTML, no emphasis, links or table breaks, on one line. Redaction marks
+ * Text in Markdown: no HTML, no emphasis, links, autolinks or table breaks, on one line. Redaction marks
  * stay as they are (literal text in Markdown), so that redacting the file again leaves them alone.
  */
 export const mdText = (s: string): string =>
   s
     .replace(/\s*[\r\n]+\s*/g, ' ')
     .split(/(\[REDACTED:[A-Z0-9_]*\])/)
-    .map((part, i) => (i % 2 ? part : part.replace(/[&<>]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;' })[c]!).replace(/[\\`*_[\]|~#!]/g, '\\$&')))
+    .map((part, i) => (i % 2 ? part : part.replace(/[&<>]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;' })[c]!).replace(/[\\`*_[\]|~#!]|:(?=\/\/)|(?<=www)\./gi, '\\$&')))
     .join('');
 
 /** A code span that no content can break out of (on one line; `|` escaped for tables). */
@@ -62,7 +62,7 @@ export function renderMarkdown(report: Report): string {
     lines.push(
       '## Drift against the baseline',
       '',
-      `${DRIFT_KINDS.filter((k) => drift.counts[k]).map((k) => `${k === 'regression' ? '**' : ''}${drift.counts[k]} ${DRIFT_LABEL[k]}${k === 'regression' ? '**' : ''}`).join(' · ')} — baseline ${mdCode(drift.baseline.path)} (${mdText(drift.baseline.target)}, ${drift.baseline.startedAt})${drift.baseline.specSha256 !== report.spec.sha256 ? ' · the spec has changed since the baseline' : ''}${report.interrupted ? ' · the run was interrupted: checks that did not run appear as removed' : ''}`,
+      `${DRIFT_KINDS.filter((k) => drift.counts[k]).map((k) => (k === 'regression' ? `**${DRIFT_LABEL[k]}: ${drift.counts[k]}**` : `${DRIFT_LABEL[k]}: ${drift.counts[k]}`)).join(' · ')} — baseline ${mdCode(drift.baseline.path)} (${mdText(drift.baseline.target)}, ${drift.baseline.startedAt})${drift.baseline.specSha256 !== report.spec.sha256 ? ' · the spec has changed since the baseline' : ''}${report.interrupted ? ' · the run was interrupted: checks that did not run appear as removed' : ''}`,
       '',
       ...(changed.length ? table(['change', 'check', 'level', 'before', 'after'], changed.map((d) => [d.kind === 'regression' ? '**regression**' : DRIFT_LABEL[d.kind], mdCode(d.id), d.level, side(d.before), side(d.after)])) : ['Every check is unchanged.']),
       '',

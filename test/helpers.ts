@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Report } from '../reporters/model.js';
+import { reportErrors } from '../reporters/schema.js';
 import { DEFAULT_KEYS } from '../src/mock/server.js';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -49,9 +50,17 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv = cleanEnv(), opts
   return new Promise((resolve) =>
     child.on('close', (code) => {
       clearTimeout(timer);
-      resolve({ code, stdout, stderr, dir, report: () => JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as Report });
+      resolve({ code, stdout, stderr, dir, report: () => readReport(join(dir, 'report.json')) });
     }),
   );
+}
+
+/** Reads a report.json the tool wrote, and fails unless it validates against reporters/report.schema.json. */
+export function readReport(path: string): Report {
+  const report: unknown = JSON.parse(readFileSync(path, 'utf8'));
+  const errors = reportErrors(report);
+  if (errors.length) throw new Error(`${path} does not validate against reporters/report.schema.json: ${errors.join('; ')}`);
+  return report as Report;
 }
 
 export const failing = (r: Report) => r.checks.filter((c) => c.verdict === 'fail').map((c) => c.id);

@@ -1,0 +1,75 @@
+// The four files of a run are views of one report.json: the same checks and the same counts.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { LEVELS } from '../src/spec.js';
+import { VERDICTS, type Report } from '../reporters/model.js';
+import { startMock, type RunningMock } from '../src/mock/server.js';
+import { cleanEnv, MOCK_ENV, runCli } from './helpers.js';
+
+const count = (text: string, re: RegExp) => text.match(re)?.length ?? 0;
+
+/** Asserts that report.md, report.html and junit.xml in `dir` say what report.json says. */
+function assertViewsAgree(dir: string, report: Report): void {
+  const read = (name: string) => readFileSync(join(dir, name), 'utf8');
+  const [md, html, xml] = [read('report.md'), read('report.html'), read('junit.xml')];
+  const s = report.summary;
+  const judged = (l: 'MUST' | 'SHOULD') => s.levels[l].pass + s.levels[l].fail + s.levels[l].error;
+
+  // Markdown: the counts table, the compatibility line, one finding per fail/error, one row per check.
+  for (const level of LEVELS) expect(md).toContain(`| **${level}** | ${VERDICTS.map((v) => s.levels[level][v]).join(' | ')} |`);
+  expect(md).toContain(`| all | ${VERDICTS.map((v) => s.verdicts[v]).join(' | ')} | ${s.total} checks |`);
+  expect(md).toContain(`MUST ${s.levels.MUST.pass}/${judged('MUST')}, SHOULD ${s.levels.SHOULD.pass}/${judged('SHOULD')}, OBSERVE ${s.levels.OBSERVE.observed} recorded`);
+  expect(md).toContain(`## Findings (${s.verdicts.fail + s.verdicts.error})`);
+  expect(count(md, /^### \d+\. (REGRESSION|FAIL|ERROR) /gm)).toBe(s.verdicts.fail + s.verdicts.error);
+  const rows = md.split('## All checks')[1]!.split('\n').filter((l) => l.startsWith('| ` '));
+  expect(rows).toHaveLength(report.checks.length);
+  report.checks.forEach((c, i) => expect(rows[i]).toMatch(new RegExp(`^\\| \` ${c.id.replace(/\./g, '\\.')} \` \\| ${c.level} \\| (\\*\\*)?${c.verdict}`)));
+
+  // JUnit: one testcase per check; fail → failure, error → error, not-verified → skipped.
+  expect(xml).toMatch(new RegExp(`<testsuites [^>]*tests="${s.total}" failures="${s.verdicts.fail}" errors="${s.verdicts.error}" skipped="${s.verdicts['not-verified']}"`));
+  expect(count(xml, /<testcase /g)).toBe(s.total);
+  expect(count(xml, /<failure /g)).toBe(s.verdicts.fail);
+  expect(count(xml, /<error /g)).toBe(s.verdicts.error);
+  expect(count(xml, /<skipped\/>/g)).toBe(s.verdicts['not-verified']);
+  for (const c of report.checks) expect(xml).toContain(`classname="${c.group}" name="${c.id}"`);
+
+  // HTML: the counts table and one expandable element per check (the browser test reads them live).
+  for (const level of LEVELS) for (const v of VERDICTS) expect(html).toContain(`data-count="${level}:${v}">${s.levels[level][v]}<`);
+  expect(count(html, /<details class="check"/g)).toBe(s.total);
+  for (const c of report.checks) expect(html).toContain(`data-id="${c.id}" data-level="${c.level}" data-verdict="${c.verdict}"`);
+}
+
+test('the default run (npm run conformance) writes report.json, report.md, report.html and junit.xml, all consistent', async () => {
+  const run = await runCli([]);
+  expect(run.code, run.stderr).toBe(0);
+  const report = run.report(); // validates against the schema
+  expect(run.stdout).toMatch(/report: .*report\.json[\s\S]*report: .*report\.md[\s\S]*report: .*report\.html[\s\S]*report: .*junit\.xml/);
+  assertViewsAgree(run.dir, report);
+});
+
+describe('a run with failures, not-verified and observed checks', () => {
+  let mock: RunningMock;
+  beforeAll(async () => {
+    mock = await startMock({ faults: ['bearer-accepted', 'echo-credential'] });
+  });
+  afterAll(() => mock.close());
+
+  test('its views agree with report.json, which validates against the schema', async () => {
+    const env = cleanEnv({ FFMPEG_API_KEY: MOCK_ENV.FFMPEG_API_KEY, FFMPEG_API_QUOTA_EXCEEDED_KEY: MOCK_ENV.FFMPEG_API_QUOTA_EXCEEDED_KEY });
+    const run = await runCli(['--target', mock.url], env);
+    expect(run.code, run.stderr).toBe(1);
+    const report = run.report();
+    const s = report.summary;
+    expect([s.verdicts.fail, s.verdicts['not-verified'] > 0, s.verdicts.observed > 0]).toEqual([2, true, true]);
+    assertViewsAgree(run.dir, report);
+    // The Markdown finding carries the clause, the quoted sentence, expected and observed.
+    const md = readFileSync(join(run.dir, 'report.md'), 'utf8');
+    const bearer = report.checks.find((c) => c.id === 'hdr.prefix.bearer')!;
+    const finding = md.split('### 1. FAIL ` hdr.prefix.bearer `')[1]!.split('###')[0]!;
+    for (const text of ['**Clause:** ` auth.prefix `', bearer.source, '“- Format: Must start with “Basic ” (note the space)”', `**Expected:** ${bearer.expected}`, '**Observed:** ` 200 `'])
+      expect(finding).toContain(text);
+    // The skip reason reaches JUnit.
+    expect(readFileSync(join(run.dir, 'junit.xml'), 'utf8')).toContain('not verified: FFMPEG_API_REVOKED_KEY is not set');
+  });
+});
