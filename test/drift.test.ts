@@ -1,0 +1,100 @@
+// Drift against a baseline and the multi-target matrix, with real runs against real servers: the
+// clean reference mock and mocks with seeded faults, each on its own loopback port.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { Matrix } from '../reporters/matrix.js';
+import { startMock, type Fault, type RunningMock } from '../src/mock/server.js';
+import { cleanEnv, MOCK_ENV, runCli, type CliRun } from './helpers.js';
+
+const mocks = new Map<string, RunningMock>();
+const run = (name: string, args: string[] = []) => runCli(['--target', mocks.get(name)!.url, ...args], cleanEnv(MOCK_ENV));
+let clean: CliRun;
+
+beforeAll(async () => {
+  const faults: Record<string, Fault[]> = { clean: [], echo: ['echo-credential'], caseless: ['token-case-insensitive'] };
+  for (const [name, f] of Object.entries(faults)) mocks.set(name, await startMock({ faults: f }));
+  clean = await run('clean');
+  expect(clean.code, clean.stderr).toBe(0);
+});
+afterAll(async () => {
+  await Promise.all([...mocks.values()].map((m) => m.close()));
+});
+
+describe('--baseline', () => {
+  test('one new violation: exit 1, and the regression leads the console summary and report.md', async () => {
+    // echo-credential breaks a SHOULD clause only: without --strict the run alone would exit 0
+    // (test/faults.test.ts); the regression against the baseline makes it 1.
+    const now = await run('echo', ['--baseline', join(clean.dir, 'report.json')]);
+    expect(now.code, now.stdout + now.stderr).toBe(1);
+    const report = now.report();
+    expect(report.summary.conformant).toBe(true);
+    expect(report.drift!.counts).toMatchObject({ regression: 1, fixed: 0, 'still-failing': 0, new: 0, removed: 0 });
+    expect(report.drift!.checks.filter((d) => d.kind === 'regression')).toEqual([
+      { id: 'security.no-credential-echo', level: 'SHOULD', kind: 'regression', before: { verdict: 'pass', outcome: expect.stringMatching(/0 offending/) }, after: { verdict: 'fail', outcome: expect.stringMatching(/[1-9]\d* offending/) } },
+    ]);
+    expect(report.drift!.baseline.path).toBe(join(clean.dir, 'report.json'));
+
+    const summary = now.stdout.slice(now.stdout.lastIndexOf('\n\n', now.stdout.indexOf('REGRESSIONS')));
+    expect(summary.trim().split('\n').slice(0, 2)).toEqual([
+      `REGRESSIONS against the baseline (${join(clean.dir, 'report.json')}):`,
+      expect.stringMatching(/^ {4}✗ security\.no-credential-echo \[SHOULD\] was pass, now fail/),
+    ]);
+    expect(now.stdout).toMatch(/^REGRESSED \(1 regression against the baseline; no MUST failure\)/m);
+
+    const md = readFileSync(join(now.dir, 'report.md'), 'utf8');
+    expect(md).toMatch(/^\*\*REGRESSED \(1 regression against the baseline; no MUST failure\)\*\*/m);
+    expect(md.match(/^### .*$/m)?.[0]).toBe('### 1. REGRESSION ` security.no-credential-echo ` (SHOULD) — no answer contains the credential that was sent');
+  });
+
+  test('against its own baseline a clean target has no drift and exits 0', async () => {
+    const again = await run('clean', ['--baseline', join(clean.dir, 'report.json')]);
+    expect(again.code, again.stdout).toBe(0);
+    const drift = again.report().drift!;
+    expect(drift.counts.unchanged).toBe(drift.checks.length);
+    expect(drift.checks.length).toBe(clean.report().checks.length);
+  });
+
+  test('a baseline that is not a report is bad input: exit 2, one line', async () => {
+    const bad = join(clean.dir, 'report.md');
+    const r = await run('clean', ['--baseline', bad]);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/cannot read report .*report\.md/);
+  });
+});
+
+describe('--compare', () => {
+  test('two different servers: the matrix shows their differing rows, OBSERVE ones included', async () => {
+    const other = await run('caseless');
+    expect(other.code).toBe(1);
+    const out = await runCli(['--compare', join(clean.dir, 'report.json'), '--compare', join(other.dir, 'report.json')]);
+    expect(out.code, out.stderr).toBe(1);
+    const matrix = JSON.parse(readFileSync(join(out.dir, 'matrix.json'), 'utf8')) as Matrix;
+    expect(matrix.targets.map((t) => t.label)).toEqual([mocks.get('clean')!.url, mocks.get('caseless')!.url]);
+    const divergent = Object.fromEntries(matrix.rows.filter((r) => r.divergent).map((r) => [r.id, r.cells]));
+    // The token compared without regard to case: a MUST failure, and the scheme's case (OBSERVE) now accepted.
+    expect(divergent['hdr.copying.token-case']).toEqual([{ verdict: 'pass', outcome: '401 Invalid API key' }, { verdict: 'fail', outcome: '200' }]);
+    expect(divergent['hdr.prefix.lowercase']).toEqual([{ verdict: 'observed', outcome: '401 Invalid API key' }, { verdict: 'observed', outcome: '200' }]);
+    expect(matrix.summary.divergentByLevel.OBSERVE).toBeGreaterThanOrEqual(1);
+    expect(matrix.rows.filter((r) => !r.divergent).length).toBe(matrix.rows.length - Object.keys(divergent).length);
+    expect(matrix.rows.find((r) => r.id === 'auth.missing.listDirectories')!.divergent).toBe(false);
+
+    const md = readFileSync(join(out.dir, 'matrix.md'), 'utf8');
+    const section = md.split('## Divergences')[1]!.split('## All checks')[0]!;
+    expect(section).toContain('| ≠ | ` hdr.prefix.lowercase ` | OBSERVE | observed ` 401 Invalid API key ` | observed ` 200 ` |');
+    expect(section).toContain('| ≠ | ` hdr.copying.token-case ` | MUST | pass ` 401 Invalid API key ` | **fail** ` 200 ` |');
+    expect(section.split('\n').filter((l) => l.startsWith('| ≠'))).toHaveLength(matrix.summary.divergent);
+    expect(out.stdout).toMatch(/≠ hdr\.prefix\.lowercase \[OBSERVE\]/);
+  });
+
+  test('a report compared with itself has no divergence (exit 0); one report alone is bad input (exit 2)', async () => {
+    const path = join(clean.dir, 'report.json');
+    const same = await runCli(['--compare', path, '--compare', path]);
+    expect(same.code, same.stderr).toBe(0);
+    expect(same.stdout).toMatch(/SAME — 0 of \d+ checks diverge across 2 targets/);
+    const alone = await runCli(['--compare', path]);
+    expect(alone.code).toBe(2);
+    expect(alone.stderr).toMatch(/--compare needs at least two report\.json files/);
+  });
+});

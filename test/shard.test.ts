@@ -1,0 +1,87 @@
+// A run split over machines: `--shard i/n` on each (vitest's blob reporter), the blobs gathered
+// into one directory, then `--merge-reports` rebuilds the same report.json as an unsharded run.
+import { cpSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import type { Report } from '../reporters/model.js';
+import { startMock, type RunningMock } from '../src/mock/server.js';
+import { cleanEnv, MOCK_ENV, runCli, tempDir } from './helpers.js';
+
+let mock: RunningMock;
+beforeAll(async () => {
+  mock = await startMock();
+});
+afterAll(() => mock.close());
+
+/**
+ * The report without what depends on time or on the server's state: timings, and the ids,
+ * dates and listings of the directories the runs create on the shared mock.
+ */
+function comparable(r: Report): unknown {
+  const timing = new Set(['startedAt', 'durationMs', 'ms']);
+  return JSON.parse(
+    JSON.stringify(r, (k, v: unknown) => (timing.has(k) ? undefined : v))
+      .replace(/dir_[0-9a-f]{12}/g, 'dir_X')
+      .replace(/conformance-\d+-[a-z0-9]+\.mp4/g, 'conformance-X.mp4')
+      .replace(/\d{4}-\d{2}-\d{2}/g, 'DATE')
+      .replace(/\\"directories\\":\[[^\]]*\]/g, '\\"directories\\":[…]'),
+  );
+}
+
+test('three shards merged give the report of an unsharded run (timings aside)', async () => {
+  const env = cleanEnv(MOCK_ENV);
+  const whole = await runCli(['--target', mock.url], env);
+  expect(whole.code, whole.stderr).toBe(0);
+
+  const gathered = join(tempDir(), 'blobs'); // as a CI job downloads every shard's artifact into one place
+  mkdirSync(gathered);
+  const shards: Report[] = [];
+  for (const i of [1, 2, 3]) {
+    const shard = await runCli(['--target', mock.url, '--shard', `${i}/3`], env);
+    expect(shard.code, shard.stderr).toBe(0);
+    expect(readdirSync(join(shard.dir, 'blobs'))).toEqual([`blob-${i}-3.json`]);
+    cpSync(join(shard.dir, 'blobs'), gathered, { recursive: true });
+    shards.push(shard.report());
+  }
+  // Sharding is by file: each shard ran a part, together all of it, none twice.
+  expect(shards.map((s) => s.shard)).toEqual([1, 2, 3].map((index) => ({ index, count: 3 })));
+  expect(shards.every((s) => s.checks.length > 0)).toBe(true);
+  expect(shards.flatMap((s) => s.checks.map((c) => c.id)).sort()).toEqual(whole.report().checks.map((c) => c.id));
+
+  const merged = await runCli(['--merge-reports', gathered]);
+  expect(merged.code, merged.stderr).toBe(0);
+  const report = merged.report();
+  expect(report.shard).toBeUndefined();
+  expect(report.checks.filter((c) => c.exchange).length).toBeGreaterThan(60); // task.meta survived the blobs
+  expect(comparable(report)).toEqual(comparable(whole.report()));
+  expect(readdirSync(merged.dir).sort()).toEqual(['junit.xml', 'report.html', 'report.json', 'report.md']);
+
+  // A missing shard is refused rather than merged into a partial report.
+  const partial = join(tempDir(), 'blobs');
+  mkdirSync(partial);
+  for (const i of [1, 3]) cpSync(join(gathered, `blob-${i}-3.json`), join(partial, `blob-${i}-3.json`));
+  const refused = await runCli(['--merge-reports', partial]);
+  expect(refused.code).toBe(2);
+  expect(refused.stderr).toMatch(/lacks the blobs of shard 2\/3/);
+});
+
+test('the blobs hold no key: they are redacted like every other file', async () => {
+  const decoded = 'shard-secret-key-7c1e9d02aa';
+  const key = `Basic ${Buffer.from(decoded).toString('base64')}`;
+  // A hostile target that reflects the credential into its Content-Type: the failed expectations
+  // then carry the key as their actual value, which vitest writes into the blob.
+  const reflect = http.createServer((req, res) => res.writeHead(401, { 'content-type': `text/plain; echo="${req.headers.authorization ?? ''}"` }).end('no'));
+  await new Promise<void>((r) => reflect.listen(0, '127.0.0.1', r));
+  try {
+    const url = `http://127.0.0.1:${(reflect.address() as AddressInfo).port}`;
+    const run = await runCli(['--target', url, '--shard', '1/1'], cleanEnv({ FFMPEG_API_KEY: key }));
+    expect(run.code, run.stderr).toBe(1);
+    const blob = readFileSync(join(run.dir, 'blobs', 'blob-1-1.json'), 'utf8');
+    expect(blob).toContain('[REDACTED:FFMPEG_API_KEY]');
+    for (const needle of [key.slice(6), key.slice(6, 20), decoded]) expect(blob.includes(needle), `the blob holds ${needle.slice(0, 4)}…`).toBe(false);
+  } finally {
+    reflect.close();
+  }
+});
