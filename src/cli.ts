@@ -83,12 +83,15 @@ async function main(argv: string[]): Promise<number> {
   for (const [a, b] of EXCLUSIVE) if (values[a] !== undefined && values[b] !== undefined) throw new UsageError(`--${a} cannot be combined with --${b}`);
   if (values.compare) return compare(values.compare, values['report-dir'] ?? 'reports');
   loadEnvFile(values['env-file'] ?? '.env', values['env-file'] !== undefined);
-  const config = resolveConfig(values);
   const baseline = values.baseline === undefined ? undefined : { path: values.baseline, report: loadReport(values.baseline) };
   if (values['merge-reports'] !== undefined) {
-    prepareReportDir(config.reportDir);
-    return finish(await mergeBlobs(values['merge-reports']), config.reportDir, baseline);
+    // The target, spec and options come from the blobs: this machine needs no key, only redaction.
+    for (const name of Object.values(KEY_VARS)) addSecret(name, process.env[name]);
+    const dir = values['report-dir'] ?? 'reports';
+    prepareReportDir(dir);
+    return finish(await mergeBlobs(values['merge-reports']), dir, baseline);
   }
+  const config = resolveConfig(values);
   const contract = await loadContract(config.specPath);
   prepareReportDir(config.reportDir);
   const mock = config.target.bundledMock ? await startBundledMock(config) : undefined;

@@ -4,7 +4,7 @@ import { cpSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { afterAll, beforeAll, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Report } from '../reporters/model.js';
 import { startMock, type RunningMock } from '../src/mock/server.js';
 import { cleanEnv, MOCK_ENV, runCli, tempDir } from './helpers.js';
@@ -84,4 +84,22 @@ test('the blobs hold no key: they are redacted like every other file', async () 
   } finally {
     reflect.close();
   }
+});
+
+describe('bad shard input: one line on stderr, exit 2', () => {
+  const cases: Array<[string[], RegExp]> = [
+    [['--shard', '0/3'], /--shard must be i\/n with 1 <= i <= n, got "0\/3"/],
+    [['--shard', '4/3'], /--shard must be i\/n/],
+    [['--shard', 'half'], /--shard must be i\/n/],
+    [['--shard', '4/4'], /--shard 4\/4: the suite has only 3 files/],
+    [['--shard', '1/2', '--baseline', 'x.json'], /--shard cannot be combined with --baseline/],
+    [['--merge-reports', 'blobs', '--shard', '1/2'], /--merge-reports cannot be combined with --shard/],
+    [['--merge-reports', '/nonexistent/blobs'], /cannot read the blob directory \/nonexistent\/blobs/],
+  ];
+  test.for(cases)('%s', async ([args, message]) => {
+    const run = await runCli(args);
+    expect(run.code).toBe(2);
+    expect(run.stderr.trim().split('\n')).toHaveLength(1);
+    expect(run.stderr).toMatch(message);
+  });
 });
