@@ -95,7 +95,8 @@ export function helpText(): string {
     'Environment (or .env): FFMPEG_API_KEY (the whole header value, "Basic ..."),',
     '  FFMPEG_API_QUOTA_EXCEEDED_KEY, FFMPEG_API_REVOKED_KEY, FFMPEG_API_BASE_URL (default target).',
     'Precedence: flags > environment > .env > defaults.',
-    'Exit codes: 0 conformant, 1 not conformant, 2 could not run, 3 inconclusive (checks errored), 130 interrupted.',
+    'Exit codes: 0 conformant, 1 not conformant (or a regression against --baseline; with --compare, a divergence),',
+    '  2 could not run, 3 inconclusive (checks errored), 130 interrupted.',
   ].join('\n');
 }
 
