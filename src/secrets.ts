@@ -6,6 +6,7 @@ import { dirname } from 'node:path';
 interface Secret {
   name: string;
   forms: string[]; // the value, the token after the scheme, and its base64-decoded form
+  token: string; // random-looking: any fragment of it is a leak, unlike words of the decoded form
 }
 
 const secrets: Secret[] = [];
@@ -19,7 +20,7 @@ export function addSecret(name: string, value: string | undefined): void {
   const forms = new Set([value.trim(), token]);
   const decoded = Buffer.from(token, 'base64').toString('utf8');
   if (/^[\x20-\x7e]{8,}$/.test(decoded)) forms.add(decoded);
-  secrets.push({ name, forms: [...forms].filter((f) => f.length > 0) });
+  secrets.push({ name, forms: [...forms].filter((f) => f.length > 0), token: token.toLowerCase() });
 }
 
 /** Forgets every registered secret (tests only). */
@@ -27,10 +28,8 @@ export function clearSecrets(): void {
   secrets.length = 0;
 }
 
-function sharesWindow(run: string, form: string): boolean {
-  const r = run.toLowerCase();
+function sharesWindow(r: string, form: string): boolean {
   const f = form.toLowerCase();
-  if (f.includes(r)) return true; // a fragment of the secret (runs are at least 6 characters)
   if (f.length < WINDOW) return r.includes(f);
   for (let i = 0; i + WINDOW <= f.length; i++) if (r.includes(f.slice(i, i + WINDOW))) return true;
   return false;
@@ -38,9 +37,9 @@ function sharesWindow(run: string, form: string): boolean {
 
 /**
  * Replaces every registered secret in `text`. Whole values are replaced exactly; then every run
- * of 6 or more token-like characters that is part of a secret, or shares 12 consecutive
- * characters with one (in any letter case), is replaced whole: truncated, split, extended,
- * re-cased or percent-encoded copies of a key are caught as well as the key itself.
+ * of 6 or more token-like characters that is a fragment of a token, or shares 12 consecutive
+ * characters with any form of a secret (in any letter case), is replaced whole: truncated, split,
+ * extended, re-cased or percent-encoded copies of a key are caught as well as the key itself.
  */
 export function redact(text: string): string {
   let out = text;
@@ -51,7 +50,8 @@ export function redact(text: string): string {
   }
   return out.replace(/\[REDACTED:[A-Z0-9_]*\]|[A-Za-z0-9+/=_%.~-]{6,}/g, (run) => {
     if (run.startsWith(MARK)) return run; // already redacted: redaction is idempotent
-    const hit = secrets.find((s) => s.forms.some((f) => sharesWindow(run, f)));
+    const r = run.toLowerCase();
+    const hit = secrets.find((s) => s.token.includes(r) || s.forms.some((f) => sharesWindow(r, f)));
     return hit ? MARK + hit.name + ']' : run;
   });
 }

@@ -27,6 +27,13 @@ describe('redact', () => {
     expect(out).not.toContain('planted-secret');
   });
 
+  test('leaves words that merely occur in a decoded key alone', () => {
+    clearSecrets();
+    addSecret('FFMPEG_API_QUOTA_EXCEEDED_KEY', `Basic ${Buffer.from('quota_exceeded_key_0123456789').toString('base64')}`);
+    expect(redact('403 Quota exceeded; the quota key was revoked')).toBe('403 Quota exceeded; the quota key was revoked');
+    expect(redact('leaked: quota_exceeded_key_0123456789')).toBe('leaked: [REDACTED:FFMPEG_API_QUOTA_EXCEEDED_KEY]');
+  });
+
   test('leaves ordinary text alone and is idempotent', () => {
     const text = '401 {"ok":false,"error":"Invalid API key"} GET /directory';
     expect(redact(text)).toBe(text);
