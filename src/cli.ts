@@ -2,11 +2,12 @@
 // 3 inconclusive, 130 interrupted. Every line it prints passes through src/secrets.ts.
 import { accessSync, constants, mkdirSync } from 'node:fs';
 import { progressLine, summaryLines, writeReports } from '../reporters/index.js';
+import type { CheckResult } from '../reporters/model.js';
 import { helpText, KEY_VARS, loadEnvFile, parseCli, resolveConfig, type Config, type KeyRole } from './config.js';
 import { EXIT, UsageError } from './errors.js';
 import { closeAgents, send } from './http.js';
 import { DEFAULT_KEYS, startMock, type RunningMock } from './mock/server.js';
-import { runSuites, TOOL } from './run.js';
+import { buildReport, runSuites, TOOL } from './run.js';
 import { addSecret, err, out } from './secrets.js';
 import { loadContract } from './spec.js';
 
@@ -42,6 +43,26 @@ async function preflight(config: Config): Promise<void> {
   }
 }
 
+/** While the suites run: writes a report of the checks that ran so far, marked interrupted. */
+let writePartial: (() => string[]) | undefined;
+
+/**
+ * Ctrl-C / SIGTERM. The first stops the run: checks in flight finish (each within --timeout),
+ * the rest are left out, the report is written. A second writes the checks that ran and exits now.
+ */
+function onSignals(abort: AbortController): () => void {
+  const handler = () => {
+    if (abort.signal.aborted) {
+      writePartial?.();
+      process.exit(EXIT.interrupted);
+    }
+    err('interrupted: finishing the checks in flight, then writing the report (again to stop at once)');
+    abort.abort();
+  };
+  process.on('SIGINT', handler).on('SIGTERM', handler);
+  return () => process.off('SIGINT', handler).off('SIGTERM', handler);
+}
+
 async function main(argv: string[]): Promise<number> {
   const values = parseCli(argv);
   if (values.help) {
@@ -52,6 +73,8 @@ async function main(argv: string[]): Promise<number> {
     out(TOOL.version);
     return EXIT.conformant;
   }
+  const abort = new AbortController();
+  onSignals(abort);
   loadEnvFile(values['env-file'] ?? '.env', values['env-file'] !== undefined);
   const config = resolveConfig(values);
   const contract = await loadContract(config.specPath);
@@ -60,20 +83,18 @@ async function main(argv: string[]): Promise<number> {
   try {
     await preflight(config);
     out(`${TOOL.name} ${TOOL.version} — checking ${config.target.url}${mock ? ' (bundled reference mock)' : ''} against spec ${contract.version}`);
-    let cancel: (() => Promise<void>) | undefined;
-    const stop = () => {
-      err('interrupted: finishing the report with the checks that ran…');
-      void cancel?.();
-    };
-    process.once('SIGINT', stop).once('SIGTERM', stop);
+    const ran: CheckResult[] = [];
+    const startedAt = new Date();
+    writePartial = () => (ran.length ? writeReports(buildReport(config, contract, ran, startedAt, true), config.reportDir) : []);
     const report = await runSuites(config, contract, {
       onResult: (r) => {
+        ran.push(r);
         const line = progressLine(r);
         if (line) out(line);
       },
-      onStart: (c) => (cancel = c),
+      signal: abort.signal,
     });
-    process.off('SIGINT', stop).off('SIGTERM', stop);
+    writePartial = undefined;
     const files = writeReports(report, config.reportDir);
     for (const line of summaryLines(report, files)) out(line);
     return report.summary.exitCode;
@@ -83,12 +104,27 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+/** An unexpected exception: one line, and the checks that ran so far are not lost. */
+function crash(e: unknown): never {
+  let saved = '';
+  try {
+    const files = writePartial?.() ?? [];
+    if (files.length) saved = ` (the checks that ran are in ${files[0]})`;
+  } catch {
+    // the report cannot be written either; the error line below is all there is
+  }
+  err(`internal error: ${String((e as Error)?.message ?? e).split('\n')[0]}${saved}`);
+  process.exit(EXIT.couldNotRun);
+}
+process.on('uncaughtException', crash).on('unhandledRejection', crash);
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
   },
   (e: unknown) => {
-    err(e instanceof UsageError ? `error: ${e.message}` : `internal error: ${(e as Error)?.message ?? String(e)}`);
-    process.exitCode = e instanceof UsageError ? e.code : EXIT.couldNotRun;
+    if (!(e instanceof UsageError)) crash(e);
+    err(`error: ${e.message}`);
+    process.exitCode = e.code;
   },
 );

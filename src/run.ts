@@ -1,7 +1,7 @@
 // Runs the vitest suites against one target and returns the report model.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { createVitest } from 'vitest/node';
+import { createVitest, type Reporter } from 'vitest/node';
 import { Collector } from '../reporters/collector.js';
 import { summarize, type CheckResult, type Report } from '../reporters/model.js';
 import type { Config, RunContext } from './config.js';
@@ -13,21 +13,48 @@ export const TOOL = JSON.parse(readFileSync(new URL('../package.json', import.me
 
 export interface RunHooks {
   onResult?: (r: CheckResult) => void;
-  /** Receives a function that stops the run early; the report then marks it interrupted. */
-  onStart?: (cancel: () => Promise<void>) => void;
+  /** Aborting it stops the run: running checks finish, the others are left out, the report is marked interrupted. */
+  signal?: AbortSignal;
+}
+
+/**
+ * Vitest's logger exits the process on SIGINT/SIGTERM and on an unhandled rejection; the CLI
+ * handles those itself (a report with the checks that ran), so the listeners vitest adds go.
+ */
+async function withoutVitestExitHandlers<T>(create: () => Promise<T>): Promise<T> {
+  const events = ['SIGINT', 'SIGTERM', 'unhandledRejection'];
+  const emitter: NodeJS.EventEmitter = process;
+  const before = new Map(events.map((e) => [e, new Set(emitter.listeners(e))]));
+  const created = await create();
+  for (const e of events) for (const l of emitter.listeners(e)) if (!before.get(e)!.has(l)) emitter.off(e, l as () => void);
+  return created;
 }
 
 export async function runSuites(config: Config, contract: Contract, hooks: RunHooks = {}): Promise<Report> {
   const startedAt = new Date();
   const collector = new Collector(hooks.onResult);
   const provided: RunContext = { target: config.target, http: config.http, contract };
-  const vitest = await createVitest(
+  // A cancel is only heard once a test module runs (vitest resets it when the run begins).
+  let running = false;
+  const cancel = () => void vitest.cancelCurrentRun('keyboard-input');
+  const gate: Reporter = {
+    onTestModuleStart: () => {
+      if (!running && hooks.signal?.aborted) cancel();
+      running = true;
+    },
+  };
+  const onAbort = () => {
+    collector.interrupted = true;
+    if (running) cancel();
+  };
+  hooks.signal?.addEventListener('abort', onAbort, { once: true });
+  const vitest = await withoutVitestExitHandlers(() => createVitest(
     'test',
     {
       config: false,
       root: ROOT,
       include: ['suites/**/*.conformance.ts'],
-      reporters: [collector],
+      reporters: [collector, gate],
       watch: false,
       // The checks are stateless HTTP requests: one worker without per-file isolation keeps the
       // start-up cost low and lets all files share the per-run request memo in suites/support.ts.
@@ -40,18 +67,20 @@ export async function runSuites(config: Config, contract: Contract, hooks: RunHo
       provide: { run: provided },
     },
     { logLevel: 'silent', clearScreen: false },
-  );
-  hooks.onStart?.(async () => {
-    collector.interrupted = true;
-    await vitest.cancelCurrentRun('keyboard-input');
-  });
+  ));
   try {
-    await vitest.start();
+    if (!hooks.signal?.aborted) await vitest.start();
   } finally {
+    hooks.signal?.removeEventListener('abort', onAbort);
     await vitest.close();
   }
   process.exitCode = undefined; // vitest sets it; the verdict decides ours
-  const checks = collector.results.sort((a, b) => a.id.localeCompare(b.id));
+  return buildReport(config, contract, collector.results, startedAt, collector.interrupted || Boolean(hooks.signal?.aborted));
+}
+
+/** The report model for the checks that ran; also used for a partial report when a run is cut short. */
+export function buildReport(config: Config, contract: Contract, results: readonly CheckResult[], startedAt: Date, interrupted: boolean): Report {
+  const checks = [...results].sort((a, b) => a.id.localeCompare(b.id));
   return redactDeep({
     schemaVersion: 1,
     tool: { name: TOOL.name, version: TOOL.version },
@@ -68,8 +97,8 @@ export async function runSuites(config: Config, contract: Contract, hooks: RunHo
     options: { strict: config.strict, concurrency: config.concurrency, timeoutMs: config.http.timeoutMs },
     startedAt: startedAt.toISOString(),
     durationMs: Date.now() - startedAt.getTime(),
-    interrupted: collector.interrupted,
-    summary: summarize(checks, config.strict, collector.interrupted),
+    interrupted,
+    summary: summarize(checks, config.strict, interrupted),
     checks,
   } satisfies Report);
 }
