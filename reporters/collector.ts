@@ -40,7 +40,8 @@ function toResult(testCase: TestCase): CheckResult | undefined {
     // Only a failed expectation is the target's fault; anything else thrown is our harness's.
     const first = result.errors?.[0];
     verdict = !meta.harnessError && first?.name === 'AssertionError' ? 'fail' : 'error';
-    message = meta.harnessError?.message ?? firstLines(`${first?.name === 'AssertionError' ? '' : `${first?.name ?? 'Error'}: `}${first?.message ?? 'failed'}`);
+    const named = first?.name === 'AssertionError' || first?.name === 'HarnessError' ? '' : `${first?.name ?? 'Error'}: `;
+    message = meta.harnessError?.message ?? firstLines(`${named}${first?.message ?? 'failed'}`);
   } else if (result.state === 'skipped' || result.state === 'pending') {
     verdict = 'not-verified';
   } else {

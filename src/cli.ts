@@ -5,7 +5,7 @@ import { progressLine, summaryLines, writeReports } from '../reporters/index.js'
 import type { CheckResult } from '../reporters/model.js';
 import { helpText, KEY_VARS, loadEnvFile, parseCli, resolveConfig, type Config, type KeyRole } from './config.js';
 import { EXIT, UsageError } from './errors.js';
-import { closeAgents, send } from './http.js';
+import { closeAgents, HarnessError, send } from './http.js';
 import { DEFAULT_KEYS, startMock, type RunningMock } from './mock/server.js';
 import { buildReport, runSuites, TOOL } from './run.js';
 import { addSecret, err, out } from './secrets.js';
@@ -34,11 +34,16 @@ async function startBundledMock(config: Config): Promise<RunningMock> {
   return mock;
 }
 
-/** One unauthenticated request: a target that cannot be reached at all ends the run with exit 2. */
+/**
+ * One unauthenticated request: a target that gives no HTTP answer at all (refused, silent, not
+ * HTTP, TLS trouble) ends the run with exit 2. One that answers a status and then breaks off its
+ * body is reachable: each check then gets its own verdict.
+ */
 async function preflight(config: Config): Promise<void> {
   try {
     await send({ method: 'GET', url: new URL(`${config.target.url}/directory`), headers: [] }, config.http);
   } catch (e) {
+    if (e instanceof HarnessError && e.status !== undefined) return;
     throw new UsageError(`cannot reach target ${config.target.url}: ${(e as Error).message}`);
   }
 }
