@@ -33,10 +33,11 @@ export interface CliRun {
 /** A fresh temporary directory. */
 export const tempDir = () => mkdtempSync(join(tmpdir(), 'conformance-'));
 
+/** Spawns the CLI as `npm run conformance` does. The `--` keeps Node 20 from reading `--env-file` itself. */
 export function runCli(args: string[], env: NodeJS.ProcessEnv = cleanEnv(), opts: { cwd?: string; timeoutMs?: number } = {}): Promise<CliRun> {
   const dir = tempDir();
   const hasDir = args.includes('--report-dir');
-  const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), join(ROOT, 'src/cli.ts'), ...args, ...(hasDir ? [] : ['--report-dir', dir])], {
+  const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), '--', join(ROOT, 'src/cli.ts'), ...args, ...(hasDir ? [] : ['--report-dir', dir])], {
     cwd: opts.cwd ?? dir,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
