@@ -9,12 +9,18 @@ export class Collector implements Reporter {
   readonly results: CheckResult[] = [];
   readonly problems: string[] = [];
   interrupted = false;
+  private readonly reported = new Set<string>();
 
   constructor(private readonly onResult: (r: CheckResult) => void = () => {}) {}
 
   onTestCaseResult(testCase: TestCase): void {
+    // A cancelled run skips the checks it cut short (without a reason of ours) and may report
+    // them twice: they did not run, so they are left out.
+    const cut = this.interrupted && testCase.result().state === 'skipped' && !(testCase.meta().conformance as CheckMeta | undefined)?.reason;
+    if (cut || this.reported.has(testCase.id)) return;
     const r = toResult(testCase);
     if (!r) return;
+    this.reported.add(testCase.id);
     this.results.push(r);
     this.onResult(r);
   }

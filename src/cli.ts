@@ -52,8 +52,8 @@ async function preflight(config: Config): Promise<void> {
 let writePartial: (() => string[]) | undefined;
 
 /**
- * Ctrl-C / SIGTERM. The first stops the run: checks in flight finish (each within --timeout),
- * the rest are left out, the report is written. A second writes the checks that ran and exits now.
+ * Ctrl-C / SIGTERM. The first stops the run: checks not finished are left out, the mock and the
+ * workers are closed, the report is written. A second writes the checks that ran and exits now.
  */
 function onSignals(abort: AbortController): () => void {
   const handler = () => {
@@ -61,7 +61,7 @@ function onSignals(abort: AbortController): () => void {
       writePartial?.();
       process.exit(EXIT.interrupted);
     }
-    err('interrupted: finishing the checks in flight, then writing the report (again to stop at once)');
+    err('interrupted: stopping, then writing the report of the checks that finished (again to stop at once)');
     abort.abort();
   };
   process.on('SIGINT', handler).on('SIGTERM', handler);

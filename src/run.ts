@@ -13,20 +13,27 @@ export const TOOL = JSON.parse(readFileSync(new URL('../package.json', import.me
 
 export interface RunHooks {
   onResult?: (r: CheckResult) => void;
-  /** Aborting it stops the run: running checks finish, the others are left out, the report is marked interrupted. */
+  /** Aborting it stops the run: checks not finished are left out, the report is marked interrupted. */
   signal?: AbortSignal;
 }
 
 /**
- * Vitest's logger exits the process on SIGINT/SIGTERM and on an unhandled rejection; the CLI
- * handles those itself (a report with the checks that ran), so the listeners vitest adds go.
+ * Vitest's logger and vite's server exit the process on SIGINT/SIGTERM and on an unhandled
+ * rejection; the CLI handles those itself (a report with the checks that ran), so the listeners
+ * they add go: the logger's as soon as createVitest starts (it adds them synchronously), vite's
+ * once it returns.
  */
 async function withoutVitestExitHandlers<T>(create: () => Promise<T>): Promise<T> {
   const events = ['SIGINT', 'SIGTERM', 'unhandledRejection'];
   const emitter: NodeJS.EventEmitter = process;
   const before = new Map(events.map((e) => [e, new Set(emitter.listeners(e))]));
-  const created = await create();
-  for (const e of events) for (const l of emitter.listeners(e)) if (!before.get(e)!.has(l)) emitter.off(e, l as () => void);
+  const drop = () => {
+    for (const e of events) for (const l of emitter.listeners(e)) if (!before.get(e)!.has(l)) emitter.off(e, l as () => void);
+  };
+  const pending = create();
+  drop();
+  const created = await pending;
+  drop();
   return created;
 }
 
