@@ -55,7 +55,7 @@ let writePartial: (() => string[]) | undefined;
  * Ctrl-C / SIGTERM. The first stops the run: checks not finished are left out, the mock and the
  * workers are closed, the report is written. A second writes the checks that ran and exits now.
  */
-function onSignals(abort: AbortController): () => void {
+function onSignals(abort: AbortController): void {
   const handler = () => {
     if (abort.signal.aborted) {
       writePartial?.();
@@ -65,7 +65,6 @@ function onSignals(abort: AbortController): () => void {
     abort.abort();
   };
   process.on('SIGINT', handler).on('SIGTERM', handler);
-  return () => process.off('SIGINT', handler).off('SIGTERM', handler);
 }
 
 async function main(argv: string[]): Promise<number> {
