@@ -191,7 +191,7 @@ const ROWS: Row[] = [
       }),
     exit: 3,
     sample: verdicts('error', 'error', 'error'),
-    says: /reset/,
+    says: /reset|ended after/, // an RST may also reach a raw socket as the end of the stream
     never: NO_ANSWER,
   },
   {
