@@ -20,12 +20,18 @@ export class Collector implements Reporter {
   head?: Omit<ReportHead, 'durationMs' | 'interrupted'>;
   /** The heads found on the modules (from the blobs, when merging sharded runs). */
   readonly heads: ReportHead[] = [];
+  private readonly reported = new Set<string>();
 
   constructor(private readonly onResult: (r: CheckResult) => void = () => {}) {}
 
   onTestCaseResult(testCase: TestCase): void {
+    // A cancelled run skips the checks it cut short (without a reason of ours) and may report
+    // them twice: they did not run, so they are left out.
+    const cut = this.interrupted && testCase.result().state === 'skipped' && !(testCase.meta().conformance as CheckMeta | undefined)?.reason;
+    if (cut || this.reported.has(testCase.id)) return;
     const r = toResult(testCase);
     if (!r) return;
+    this.reported.add(testCase.id);
     this.results.push(r);
     this.onResult(r);
   }
@@ -56,7 +62,8 @@ function toResult(testCase: TestCase): CheckResult | undefined {
     // Only a failed expectation is the target's fault; anything else thrown is our harness's.
     const first = result.errors?.[0];
     verdict = !meta.harnessError && first?.name === 'AssertionError' ? 'fail' : 'error';
-    message = meta.harnessError?.message ?? firstLines(`${first?.name === 'AssertionError' ? '' : `${first?.name ?? 'Error'}: `}${first?.message ?? 'failed'}`);
+    const named = first?.name === 'AssertionError' || first?.name === 'HarnessError' ? '' : `${first?.name ?? 'Error'}: `;
+    message = meta.harnessError?.message ?? firstLines(`${named}${first?.message ?? 'failed'}`);
   } else if (result.state === 'skipped' || result.state === 'pending') {
     verdict = 'not-verified';
   } else {

@@ -4,13 +4,13 @@ import { accessSync, constants, mkdirSync } from 'node:fs';
 import { withDrift } from '../reporters/drift.js';
 import { progressLine, summaryLines, writeReports } from '../reporters/index.js';
 import { buildMatrix, matrixLines, writeMatrix } from '../reporters/matrix.js';
-import type { Report } from '../reporters/model.js';
+import type { CheckResult, Report } from '../reporters/model.js';
 import { loadReport } from '../reporters/schema.js';
 import { helpText, KEY_VARS, loadEnvFile, parseCli, resolveConfig, type Config, type KeyRole } from './config.js';
 import { EXIT, UsageError } from './errors.js';
-import { closeAgents, send } from './http.js';
+import { closeAgents, HarnessError, send } from './http.js';
 import { DEFAULT_KEYS, startMock, type RunningMock } from './mock/server.js';
-import { mergeBlobs, runSuites, TOOL } from './run.js';
+import { mergeBlobs, partialReport, reportHead, runSuites, TOOL } from './run.js';
 import { addSecret, err, out } from './secrets.js';
 import { loadContract } from './spec.js';
 
@@ -37,11 +37,16 @@ async function startBundledMock(config: Config): Promise<RunningMock> {
   return mock;
 }
 
-/** One unauthenticated request: a target that cannot be reached at all ends the run with exit 2. */
+/**
+ * One unauthenticated request: a target that gives no HTTP answer at all (refused, silent, not
+ * HTTP, TLS trouble) ends the run with exit 2. One that answers a status and then breaks off its
+ * body is reachable: each check then gets its own verdict.
+ */
 async function preflight(config: Config): Promise<void> {
   try {
     await send({ method: 'GET', url: new URL(`${config.target.url}/directory`), headers: [] }, config.http);
   } catch (e) {
+    if (e instanceof HarnessError && e.status !== undefined) return;
     throw new UsageError(`cannot reach target ${config.target.url}: ${(e as Error).message}`);
   }
 }
@@ -70,6 +75,25 @@ function compare(paths: string[], dir: string): number {
 }
 // [/reports]
 
+/** While the suites run: writes a report of the checks that ran so far, marked interrupted. */
+let writePartial: (() => string[]) | undefined;
+
+/**
+ * Ctrl-C / SIGTERM. The first stops the run: checks not finished are left out, the mock and the
+ * workers are closed, the report is written. A second writes the checks that ran and exits now.
+ */
+function onSignals(abort: AbortController): void {
+  const handler = () => {
+    if (abort.signal.aborted) {
+      writePartial?.();
+      process.exit(EXIT.interrupted);
+    }
+    err('interrupted: stopping, then writing the report of the checks that finished (again to stop at once)');
+    abort.abort();
+  };
+  process.on('SIGINT', handler).on('SIGTERM', handler);
+}
+
 async function main(argv: string[]): Promise<number> {
   const values = parseCli(argv);
   if (values.help) {
@@ -81,6 +105,8 @@ async function main(argv: string[]): Promise<number> {
     return EXIT.conformant;
   }
   for (const [a, b] of EXCLUSIVE) if (values[a] !== undefined && values[b] !== undefined) throw new UsageError(`--${a} cannot be combined with --${b}`);
+  const abort = new AbortController();
+  onSignals(abort);
   if (values.compare) return compare(values.compare, values['report-dir'] ?? 'reports');
   loadEnvFile(values['env-file'] ?? '.env', values['env-file'] !== undefined);
   const baseline = values.baseline === undefined ? undefined : { path: values.baseline, report: loadReport(values.baseline) };
@@ -98,20 +124,19 @@ async function main(argv: string[]): Promise<number> {
   try {
     await preflight(config);
     out(`${TOOL.name} ${TOOL.version} — checking ${config.target.url}${mock ? ' (bundled reference mock)' : ''} against spec ${contract.version}`);
-    let cancel: (() => Promise<void>) | undefined;
-    const stop = () => {
-      err('interrupted: finishing the report with the checks that ran…');
-      void cancel?.();
-    };
-    process.once('SIGINT', stop).once('SIGTERM', stop);
+    const ran: CheckResult[] = [];
+    const startedAt = new Date();
+    const head = reportHead(config, contract, startedAt);
+    writePartial = () => (ran.length ? writeReports(partialReport(head, ran, startedAt, true), config.reportDir) : []);
     const report = await runSuites(config, contract, {
       onResult: (r) => {
+        ran.push(r);
         const line = progressLine(r);
         if (line) out(line);
       },
-      onStart: (c) => (cancel = c),
+      signal: abort.signal,
     });
-    process.off('SIGINT', stop).off('SIGTERM', stop);
+    writePartial = undefined;
     return finish(report, config.reportDir, baseline);
   } finally {
     await mock?.close();
@@ -119,12 +144,27 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
+/** An unexpected exception: one line, and the checks that ran so far are not lost. */
+function crash(e: unknown): never {
+  let saved = '';
+  try {
+    const files = writePartial?.() ?? [];
+    if (files.length) saved = ` (the checks that ran are in ${files[0]})`;
+  } catch {
+    // the report cannot be written either; the error line below is all there is
+  }
+  err(`internal error: ${String((e as Error)?.message ?? e).split('\n')[0]}${saved}`);
+  process.exit(EXIT.couldNotRun);
+}
+process.on('uncaughtException', crash).on('unhandledRejection', crash);
+
 main(process.argv.slice(2)).then(
   (code) => {
     process.exitCode = code;
   },
   (e: unknown) => {
-    err(e instanceof UsageError ? `error: ${e.message}` : `internal error: ${(e as Error)?.message ?? String(e)}`);
-    process.exitCode = e instanceof UsageError ? e.code : EXIT.couldNotRun;
+    if (!(e instanceof UsageError)) crash(e);
+    err(`error: ${e.message}`);
+    process.exitCode = e.code;
   },
 );

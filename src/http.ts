@@ -32,6 +32,9 @@ export type HarnessErrorKind = 'refused' | 'dns' | 'timeout' | 'tls' | 'reset' |
 
 /** Our harness or the network failed: not a verdict about the target's contract. */
 export class HarnessError extends Error {
+  override readonly name = 'HarnessError';
+  /** The status the target had answered when its answer broke off (body stalled, reset, …). */
+  status?: number;
   constructor(
     readonly kind: HarnessErrorKind,
     message: string,
@@ -41,21 +44,24 @@ export class HarnessError extends Error {
 }
 
 const TLS_HINT = ' (a self-signed or private certificate? pass --insecure to skip verification)';
+const PLAIN_HINT = ' (the target speaks plain HTTP, not TLS? use an http:// URL)';
 
 export function classify(e: unknown, url: URL): HarnessError {
   if (e instanceof HarnessError) return e;
   const err = e as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };
-  const code = err.code ?? err.cause?.code ?? err.name ?? '';
+  // (a DOMException's `code` is a number: the name says more)
+  const code = [err.code, err.cause?.code, err.name].find((c) => typeof c === 'string' && c !== 'Error') ?? '';
   const where = `${url.hostname}:${url.port || (url.protocol === 'https:' ? 443 : 80)}`;
   if (code === 'ECONNREFUSED') return new HarnessError('refused', `connection refused by ${where}`);
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return new HarnessError('dns', `cannot resolve host ${url.hostname}`);
   if (/TIMEOUT|AbortError|TimeoutError/i.test(code))
     return new HarnessError('timeout', `no complete answer from ${where} in time`);
+  if (/WRONG_VERSION_NUMBER|PACKET_LENGTH_TOO_LONG/i.test(code)) return new HarnessError('tls', `TLS failed with ${where}: ${code}${PLAIN_HINT}`);
   if (/CERT|SSL|TLS|SELF_SIGNED|ERR_SSL/i.test(code) || /certificate|wrong version number/i.test(err.message ?? ''))
     return new HarnessError('tls', `TLS failed with ${where}: ${code || err.message}${TLS_HINT}`);
   if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === 'EPIPE')
-    return new HarnessError('reset', `connection to ${where} was reset`);
-  if (/HPE_|UND_ERR_INFO|UND_ERR_RES/i.test(code)) return new HarnessError('protocol', `${where} did not answer valid HTTP (${code})`);
+    return new HarnessError('reset', `connection to ${where} was reset${code === 'UND_ERR_SOCKET' ? ` (${err.message})` : ''}`);
+  if (/HPE_|HTTPParserError|UND_ERR_INFO|UND_ERR_RES/i.test(code)) return new HarnessError('protocol', `${where} did not answer valid HTTP (${code})`);
   return new HarnessError('other', `${code || 'error'}: ${err.message ?? String(e)}`);
 }
 
@@ -99,14 +105,18 @@ async function sendUndici(req: HttpRequest, opts: HttpOptions): Promise<Omit<Htt
   const chunks: Buffer[] = [];
   let size = 0;
   let truncated = false;
-  for await (const chunk of res.body) {
-    chunks.push(chunk as Buffer);
-    size += (chunk as Buffer).length;
-    if (size > opts.maxBodyBytes) {
-      truncated = true;
-      res.body.destroy();
-      break;
+  try {
+    for await (const chunk of res.body) {
+      chunks.push(chunk as Buffer);
+      size += (chunk as Buffer).length;
+      if (size > opts.maxBodyBytes) {
+        truncated = true;
+        res.body.destroy();
+        break;
+      }
     }
+  } catch (e) {
+    throw Object.assign(classify(e, req.url), { status: res.statusCode });
   }
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(res.headers)) headers[k] = Array.isArray(v) ? v.join(', ') : (v ?? '');
@@ -146,17 +156,23 @@ function sendRaw(req: HttpRequest, opts: HttpOptions): Promise<Omit<HttpResponse
     socket.on('data', (chunk: Buffer) => {
       chunks.push(chunk);
       size += chunk.length;
-      const parsed = parseResponse(Buffer.concat(chunks), opts.maxBodyBytes, false);
-      if (parsed) finish(() => resolve(parsed));
-    });
-    socket.on('end', () => {
       try {
-        const parsed = parseResponse(Buffer.concat(chunks), opts.maxBodyBytes, true);
+        const parsed = parseResponse(Buffer.concat(chunks), opts.maxBodyBytes, false);
+        if (parsed) finish(() => resolve(parsed));
+      } catch (e) {
+        finish(() => reject(e)); // not HTTP, or a broken chunked body
+      }
+    });
+    // 'close' without 'end': a TLS peer that drops the connection without a close_notify.
+    const ended = () => {
+      try {
+        const parsed = size > 0 ? parseResponse(Buffer.concat(chunks), opts.maxBodyBytes, true) : undefined;
         finish(() => (parsed ? resolve(parsed) : reject(new HarnessError('protocol', `${req.url.host} closed the connection without an HTTP answer`))));
       } catch (e) {
         finish(() => reject(e));
       }
-    });
+    };
+    socket.on('end', ended).on('close', ended);
     socket.on('error', (e) => {
       // A server may answer and close before reading all we sent; keep what it answered.
       const parsed = size > 0 ? safeParse(Buffer.concat(chunks), opts.maxBodyBytes) : undefined;
@@ -197,23 +213,27 @@ export function parseResponse(buf: Buffer, maxBody: number, ended: boolean): Omi
     headers[k] = headers[k] === undefined ? v : `${headers[k]}, ${v}`;
   }
   let body = buf.subarray(end + 4);
-  let complete = ended;
+  let complete = ended; // a body delimited by the end of the stream
+  let expected = '';
   const status = Number(m[1]);
   if (/chunked/i.test(headers['transfer-encoding'] ?? '')) {
     const decoded = dechunk(body);
-    if (decoded.done) complete = true;
+    complete = decoded.done;
+    expected = 'its last chunk';
     body = decoded.body;
   } else if (headers['content-length'] !== undefined) {
     const n = Number(headers['content-length']);
-    if (body.length >= n) {
-      body = body.subarray(0, n);
-      complete = true;
-    }
+    complete = body.length >= n;
+    expected = `the ${n} bytes of its Content-Length`;
+    if (complete) body = body.subarray(0, n);
   } else if (status === 204 || status === 304 || (status >= 100 && status < 200)) {
     complete = true;
   }
   const truncated = body.length > maxBody;
-  if (!complete && !truncated) return undefined;
+  if (!complete && !truncated) {
+    if (ended) throw Object.assign(new HarnessError('protocol', `the answer ended after ${body.length} body bytes, before ${expected}`), { status });
+    return undefined;
+  }
   return { status, headers, body: body.subarray(0, maxBody).toString('utf8'), truncated };
 }
 

@@ -2,7 +2,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createVitest, type CliOptions } from 'vitest/node';
+import { createVitest, type CliOptions, type Reporter } from 'vitest/node';
 import { Collector } from '../reporters/collector.js';
 import { buildReport, type CheckResult, type Report, type ReportHead } from '../reporters/model.js';
 import type { Config, RunContext } from './config.js';
@@ -15,8 +15,28 @@ export const TOOL = JSON.parse(readFileSync(new URL('../package.json', import.me
 
 export interface RunHooks {
   onResult?: (r: CheckResult) => void;
-  /** Receives a function that stops the run early; the report then marks it interrupted. */
-  onStart?: (cancel: () => Promise<void>) => void;
+  /** Aborting it stops the run: checks not finished are left out, the report is marked interrupted. */
+  signal?: AbortSignal;
+}
+
+/**
+ * Vitest's logger and vite's server exit the process on SIGINT/SIGTERM and on an unhandled
+ * rejection; the CLI handles those itself (a report with the checks that ran), so the listeners
+ * they add go: the logger's as soon as createVitest starts (it adds them synchronously), vite's
+ * once it returns.
+ */
+async function withoutVitestExitHandlers<T>(create: () => Promise<T>): Promise<T> {
+  const events = ['SIGINT', 'SIGTERM', 'unhandledRejection'];
+  const emitter: NodeJS.EventEmitter = process;
+  const before = new Map(events.map((e) => [e, new Set(emitter.listeners(e))]));
+  const drop = () => {
+    for (const e of events) for (const l of emitter.listeners(e)) if (!before.get(e)!.has(l)) emitter.off(e, l as () => void);
+  };
+  const pending = create();
+  drop();
+  const created = await pending;
+  drop();
+  return created;
 }
 
 /** The vitest options shared by a run and a merge of sharded runs. */
@@ -34,11 +54,25 @@ export async function runSuites(config: Config, contract: Contract, hooks: RunHo
   if (shard && shard.count > SUITE_FILES.length) throw new UsageError(`--shard ${shard.index}/${shard.count}: the suite has only ${SUITE_FILES.length} files to spread over shards`);
   const blob = shard && blobFile(config.reportDir, shard);
   collector.head = reportHead(config, contract, startedAt);
-  const vitest = await createVitest(
+  // A cancel is only heard once a test module runs (vitest resets it when the run begins).
+  let running = false;
+  const cancel = () => void vitest.cancelCurrentRun('keyboard-input');
+  const gate: Reporter = {
+    onTestModuleStart: () => {
+      if (!running && hooks.signal?.aborted) cancel();
+      running = true;
+    },
+  };
+  const onAbort = () => {
+    collector.interrupted = true;
+    if (running) cancel();
+  };
+  hooks.signal?.addEventListener('abort', onAbort, { once: true });
+  const vitest = await withoutVitestExitHandlers(() => createVitest(
     'test',
     {
       ...SUITES,
-      reporters: blob ? [collector, ['blob', { outputFile: blob }]] : [collector],
+      reporters: blob ? [collector, gate, ['blob', { outputFile: blob }]] : [collector, gate],
       ...(shard && { shard: `${shard.index}/${shard.count}` }),
       // The checks are stateless HTTP requests: one worker without per-file isolation keeps the
       // start-up cost low and lets all files share the per-run request memo in suites/support.ts.
@@ -51,24 +85,31 @@ export async function runSuites(config: Config, contract: Contract, hooks: RunHo
       provide: { run: provided },
     },
     { logLevel: 'silent', clearScreen: false },
-  );
-  hooks.onStart?.(async () => {
-    collector.interrupted = true;
-    await vitest.cancelCurrentRun('keyboard-input');
-  });
+  ));
   try {
     await vitest.start();
   } finally {
+    hooks.signal?.removeEventListener('abort', onAbort);
     await vitest.close();
   }
   process.exitCode = undefined; // vitest sets it; the verdict decides ours
   if (blob) redactBlob(blob);
-  return redactDeep(
-    buildReport({ ...collector.head, durationMs: Date.now() - startedAt.getTime(), interrupted: collector.interrupted, ...(shard && { shard }) }, collector.results),
-  );
+  const interrupted = collector.interrupted || Boolean(hooks.signal?.aborted);
+  return partialReport(collector.head, collector.results, startedAt, interrupted, shard);
 }
 
-function reportHead(config: Config, contract: Contract, startedAt: Date): Omit<ReportHead, 'durationMs' | 'interrupted'> {
+/** The report of the checks that ran; also a partial one when a run is cut short or crashes. */
+export function partialReport(
+  head: Omit<ReportHead, 'durationMs' | 'interrupted'>,
+  results: readonly CheckResult[],
+  startedAt: Date,
+  interrupted: boolean,
+  shard?: ReportHead['shard'],
+): Report {
+  return redactDeep(buildReport({ ...head, durationMs: Date.now() - startedAt.getTime(), interrupted, ...(shard && { shard }) }, [...results]));
+}
+
+export function reportHead(config: Config, contract: Contract, startedAt: Date): Omit<ReportHead, 'durationMs' | 'interrupted'> {
   return redactDeep({
     schemaVersion: 1,
     tool: { name: TOOL.name, version: TOOL.version },

@@ -1,6 +1,6 @@
 // The one place where secrets are redacted. Every output of the tool — console lines, error
 // messages, the exchanges stored in a check's meta and every report file — passes through here.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 interface Secret {
@@ -68,8 +68,10 @@ export function redactDeep<T>(value: T): T {
 export const out = (line: string): void => void process.stdout.write(redact(line) + '\n');
 export const err = (line: string): void => void process.stderr.write(redact(line) + '\n');
 
-/** Writes a file whose content has been redacted. */
+/** Writes a file whose content has been redacted: whole or not at all (a temporary file, renamed). */
 export function writeRedacted(path: string, content: string): void {
   mkdirSync(dirname(path), { recursive: true });
-  writeFileSync(path, redact(content));
+  const partial = `${path}.${process.pid}.partial`;
+  writeFileSync(partial, redact(content));
+  renameSync(partial, path);
 }

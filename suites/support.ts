@@ -107,6 +107,7 @@ export const isJson = (r: HttpResponse) => JSON_MEDIA_TYPE.test(r.headers['conte
 export function outcomeOf(ex: Exchange): string {
   if (ex.error) return `error: ${ex.error.kind}`;
   const r = ex.response!;
+  if (r.truncated) return `${r.status} (body truncated at ${run.http.maxBodyBytes} bytes)`;
   const body = parseJson(r.body) as { error?: unknown } | undefined;
   if (!isJson(r) || body === undefined) return `${r.status} (not JSON)`;
   return typeof body?.error === 'string' ? `${r.status} ${body.error}` : `${r.status}`;
@@ -219,6 +220,7 @@ export function expectOutcome(check: Check, r: HttpResponse): void {
   }
   expect(String(r.status), 'status').toBe(status);
   expect(r.headers['content-type'] ?? '(none)', 'Content-Type must be application/json').toMatch(JSON_MEDIA_TYPE);
+  if (r.truncated) throw new HarnessError('budget', `the body was truncated at ${run.http.maxBodyBytes} bytes, the most the suite reads, so it is not judged`);
   const body = parseJson(r.body);
   expect(body, 'the body must be JSON').not.toBeUndefined();
   const validate = validator(check.operationId!, status!);

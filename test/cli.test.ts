@@ -1,7 +1,6 @@
 // The `conformance` command as a user meets it: defaults, bad input, exit codes, no leaked key.
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { cleanEnv, MOCK_ENV, runCli, tempDir } from './helpers.js';
@@ -32,6 +31,9 @@ describe('input that cannot run: one line on stderr, exit 2, no stack trace', ()
     ['a non-http URL', ['--target', 'ftp://127.0.0.1/'], MOCK_ENV, /only http and https/],
     ['an unknown flag', ['--frobnicate'], {}, /Unknown option '--frobnicate'/],
     ['a bad flag value', ['--timeout', 'soon'], {}, /--timeout must be a number/],
+    ['a flag without its value', ['--report-dir'], {}, /--report-dir <value>' argument missing/],
+    ['a stray argument', ['mock'], {}, /Unexpected argument 'mock'/],
+    ['a concurrency of 0', ['--concurrency', '0'], {}, /--concurrency must be a number/],
     ['a key without the Basic prefix', ['--target', 'http://127.0.0.1:1'], { FFMPEG_API_KEY: 'dGVzdA==' }, /FFMPEG_API_KEY must be the whole header value.*"Basic "/],
     ['a missing key for a URL target', ['--target', 'http://127.0.0.1:1'], {}, /FFMPEG_API_KEY is not set/],
     ['a key over plain http to a remote host', ['--target', 'http://api.example.test'], MOCK_ENV, /refusing to send API keys over plain http/],
@@ -44,54 +46,97 @@ describe('input that cannot run: one line on stderr, exit 2, no stack trace', ()
     expect(run.stderr).not.toMatch(/\n\s+at /);
   });
 
-  test('a spec that does not validate', async () => {
-    const bad = join(tempDir(), 'bad.yaml');
-    writeFileSync(bad, 'openapi: 3.1.0\ninfo: {}\npaths: []\n');
-    const again = await runCli(['--spec', bad]);
-    expect(again.code).toBe(2);
-    expect(again.stderr).toMatch(/^error: invalid spec/);
-  });
-
-  test('a report directory that cannot be written', async () => {
-    const file = join(tempDir(), 'not-a-dir');
-    writeFileSync(file, '');
-    const run = await runCli(['--report-dir', file]);
-    expect(run.code).toBe(2);
-    expect(run.stderr).toMatch(/cannot write the report directory/);
-  });
-
-  test('a malformed .env line', async () => {
+  const write = (dir: string, name: string, text: string) => (writeFileSync(join(dir, name), text), join(dir, name));
+  const fileCases: Array<[string, (dir: string) => string[], RegExp]> = [
+    ['a spec that does not parse as YAML', (dir) => ['--spec', write(dir, 'bad.yaml', 'openapi: 3.1.0\ninfo: {title: x\n  version: [1\n')], /^error: invalid spec .*bad\.yaml: .*(YAML|comma|flow)/i],
+    ['a spec that does not validate', (dir) => ['--spec', write(dir, 'bad.yaml', 'openapi: 3.1.0\ninfo: {}\npaths: []\n')], /^error: invalid spec/],
+    ['a spec file that does not exist', (dir) => ['--spec', join(dir, 'missing.yaml')], /^error: cannot read spec/],
+    ['a report directory that cannot be written', (dir) => ['--report-dir', write(dir, 'not-a-dir', '')], /cannot write the report directory/],
+    ['a malformed .env line', (dir) => (write(dir, '.env', 'FFMPEG_API_KEY=Basic abc\nthis is not an assignment\n'), []), /\.env:2: not a NAME=value line/],
+    ['a malformed line in an explicit --env-file', (dir) => ['--env-file', write(dir, 'ci.env', 'FFMPEG_API_KEY\n')], /ci\.env:1: not a NAME=value line/],
+    ['an explicit --env-file that is missing', (dir) => ['--env-file', join(dir, 'missing.env')], /^error: cannot read env file .*missing\.env/],
+    ['a key without the Basic prefix in .env', (dir) => (write(dir, '.env', 'FFMPEG_API_KEY=dGVzdA==\n'), ['--target', 'http://127.0.0.1:1']), /FFMPEG_API_KEY must be the whole header value.*"Basic "/],
+  ];
+  test.for(fileCases)('%s', async ([, setup, message]) => {
     const cwd = tempDir();
-    writeFileSync(join(cwd, '.env'), 'FFMPEG_API_KEY=Basic abc\nthis is not an assignment\n');
-    const run = await runCli([], cleanEnv(), { cwd });
+    const run = await runCli(setup(cwd), cleanEnv(), { cwd });
     expect(run.code).toBe(2);
-    expect(run.stderr).toMatch(/\.env:2: not a NAME=value line/);
+    expect(run.stderr.trim().split('\n')).toHaveLength(1);
+    expect(run.stderr).toMatch(message);
+    expect(run.stderr).not.toMatch(/\n\s+at /);
   });
 });
 
-test('a planted key never appears in stdout, stderr or any report file, even from a target that echoes it', async () => {
-  const decoded = 'planted-key-9f3b2a71c6e04d58';
-  const token = Buffer.from(decoded).toString('base64');
-  // A hostile target: reflects every header, the URL and the body back in its answer and headers.
-  const echo = http.createServer((req, res) => {
-    let body = '';
-    req.on('data', (d) => (body += d)).on('end', () => {
-      const reflected = JSON.stringify({ ok: false, error: 'Invalid API key', url: req.url, headers: req.headers, body });
-      res.writeHead(401, { 'content-type': 'application/json', 'x-echo': String(req.headers.authorization ?? '') }).end(reflected);
+describe('no secret anywhere', () => {
+  // Distinctive keys whose tokens are pure letters and digits, so a target can even echo one as a header name.
+  const PLANTED = { FFMPEG_API_KEY: 'zq10-valid-leakprobe-7c41e9', FFMPEG_API_QUOTA_EXCEEDED_KEY: 'zq10-quota-leakprobe-7c41e9', FFMPEG_API_REVOKED_KEY: 'zq100-revoked-leakprobe-7c41e9' };
+  const tokens = Object.values(PLANTED).map((decoded) => Buffer.from(decoded).toString('base64'));
+  const clean = (s: string) => s.replace(/[\x00-\x1f\x7f-\xff]/g, '');
+
+  /**
+   * A hostile target over a raw socket (so even the malformed probes reach it): it answers 401 and
+   * echoes the request back — whole in the body, and the Authorization value in headers as is,
+   * upper- and lower-cased, split in two, base64-decoded, in a cookie and as a header name.
+   */
+  function echoServer(): Promise<net.Server> {
+    const server = net.createServer((socket) => {
+      let got = '';
+      socket.on('error', () => {});
+      socket.on('data', (d) => {
+        got += d.toString('latin1');
+        const end = got.indexOf('\r\n\r\n');
+        const length = Number(/^content-length:\s*(\d+)/im.exec(got)?.[1] ?? 0);
+        if (end < 0 || got.length < end + 4 + length) return;
+        const value = clean(/^authorization:(.*)$/im.exec(got)?.[1]?.trim() ?? '');
+        const token = value.split(/\s+/).pop() ?? '';
+        const decoded = Buffer.from(token, 'base64').toString('latin1');
+        const half = Math.ceil(value.length / 2);
+        const body = JSON.stringify({ ok: false, error: 'Invalid API key', request: got, decoded, upper: value.toUpperCase(), parts: value.match(/.{1,8}/g) ?? [] });
+        const headers = [
+          `X-Echo: ${value}`,
+          `X-Echo-Upper: ${value.toUpperCase()}`,
+          `X-Echo-Lower: ${value.toLowerCase()}`,
+          `X-Echo-Part-1: ${value.slice(0, half)}`,
+          `X-Echo-Part-2: ${value.slice(half)}`,
+          `X-Echo-Decoded: ${clean(decoded)}`,
+          `Set-Cookie: session=${token}`,
+          ...(/^[A-Za-z0-9]+$/.test(token) ? [`X-Echo-${token}: 1`] : []),
+        ];
+        socket.end(`HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\n${headers.join('\r\n')}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+      });
     });
-  });
-  await new Promise<void>((r) => echo.listen(0, '127.0.0.1', r));
-  try {
-    const url = `http://127.0.0.1:${(echo.address() as AddressInfo).port}`;
-    const run = await runCli(['--target', url], cleanEnv({ FFMPEG_API_KEY: `Basic ${token}` }));
-    expect(run.code).toBe(1);
-    expect(run.report().checks.find((c) => c.id === 'security.no-credential-echo')?.verdict).toBe('fail');
-    const outputs = [run.stdout, run.stderr, ...readdirSync(run.dir).map((f) => readFileSync(join(run.dir, f), 'utf8'))];
-    for (const text of outputs) {
-      for (const needle of [token, token.slice(0, 10), token.slice(-10), decoded, token.toLowerCase()]) expect(text).not.toContain(needle);
-    }
-    expect(outputs.join('')).toContain('[REDACTED:FFMPEG_API_KEY]');
-  } finally {
-    echo.close();
+    return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
   }
+
+  test('a planted key never appears in stdout, stderr or any file in the report directory, even from a target that echoes it', async () => {
+    for (const t of tokens) expect(t).toMatch(/^[A-Za-z0-9]+$/);
+    const echo = await echoServer();
+    try {
+      const url = `http://127.0.0.1:${(echo.address() as AddressInfo).port}`;
+      const keys = Object.fromEntries(Object.entries(PLANTED).map(([name, decoded]) => [name, `Basic ${Buffer.from(decoded).toString('base64')}`]));
+      const run = await runCli(['--target', url], cleanEnv(keys));
+      expect(run.code, run.stderr).toBe(1);
+      expect(run.report().checks.find((c) => c.id === 'security.no-credential-echo')?.verdict).toBe('fail');
+      const files = readdirSync(run.dir, { recursive: true, withFileTypes: true }).filter((f) => f.isFile());
+      expect(files.map((f) => f.name)).toContain('report.json');
+      const outputs: Array<[string, string]> = [
+        ['stdout', run.stdout],
+        ['stderr', run.stderr],
+        ...files.map((f): [string, string] => [f.name, readFileSync(join(f.parentPath, f.name), 'latin1')]),
+      ];
+      // Any 12 consecutive characters of a key, its token or its decoded form, in any letter case;
+      // and each 8-character piece of a token, as the target echoed them.
+      const needles = [...Object.values(keys), ...tokens, ...Object.values(PLANTED)].flatMap((form) =>
+        Array.from({ length: form.length - 11 }, (_, i) => form.slice(i, i + 12).toLowerCase()),
+      );
+      const pieces = tokens.flatMap((t) => t.match(/.{8}/g) ?? []).map((p) => p.toLowerCase());
+      for (const [name, text] of outputs) {
+        const lower = text.toLowerCase();
+        expect([...needles, ...pieces].filter((n) => lower.includes(n)), name).toEqual([]);
+      }
+      expect(outputs.map(([, t]) => t).join('')).toContain('[REDACTED:FFMPEG_API_KEY]');
+    } finally {
+      echo.close();
+    }
+  });
 });

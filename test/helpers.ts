@@ -1,5 +1,5 @@
 // Runs the real `conformance` command in a child process, as a user or CI would.
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -34,18 +34,25 @@ export interface CliRun {
 /** A fresh temporary directory. */
 export const tempDir = () => mkdtempSync(join(tmpdir(), 'conformance-'));
 
-export function runCli(args: string[], env: NodeJS.ProcessEnv = cleanEnv(), opts: { cwd?: string; timeoutMs?: number } = {}): Promise<CliRun> {
+/** Spawns the CLI as `npm run conformance` does. The `--` keeps Node 20 from reading `--env-file` itself. */
+export function runCli(args: string[], env: NodeJS.ProcessEnv = cleanEnv(), opts: { cwd?: string; timeoutMs?: number; onOutput?: (soFar: { stdout: string; stderr: string }, child: ChildProcess) => void } = {}): Promise<CliRun> {
   const dir = tempDir();
   const hasDir = args.includes('--report-dir');
-  const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), join(ROOT, 'src/cli.ts'), ...args, ...(hasDir ? [] : ['--report-dir', dir])], {
+  const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), '--', join(ROOT, 'src/cli.ts'), ...args, ...(hasDir ? [] : ['--report-dir', dir])], {
     cwd: opts.cwd ?? dir,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
   let stderr = '';
-  child.stdout.on('data', (d) => (stdout += d));
-  child.stderr.on('data', (d) => (stderr += d));
+  child.stdout.on('data', (d) => {
+    stdout += d;
+    opts.onOutput?.({ stdout, stderr }, child);
+  });
+  child.stderr.on('data', (d) => {
+    stderr += d;
+    opts.onOutput?.({ stdout, stderr }, child);
+  });
   const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 50_000);
   return new Promise((resolve) =>
     child.on('close', (code) => {

@@ -1,0 +1,276 @@
+// Hostile targets: each a loopback server that misbehaves in one way. A run against each must end
+// on its own (before runCli's kill timer), with a clear verdict for the checks it affects, a
+// report when any check could run, and one line on stderr when none could (exit 2).
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import net from 'node:net';
+import { afterAll, describe, expect, test } from 'vitest';
+import type { Verdict } from '../reporters/model.js';
+import { createMockServer } from '../src/mock/server.js';
+import { cleanEnv, MOCK_ENV, runCli } from './helpers.js';
+
+const TLS = { key: readFileSync(new URL('fixtures/self-signed.key', import.meta.url)), cert: readFileSync(new URL('fixtures/self-signed.crt', import.meta.url)) };
+const CAP = 256 * 1024; // src/config.ts: maxBodyBytes
+
+interface Hostile {
+  url: string;
+  /** Every request line it received (`other-host:` for the second server of a redirect). */
+  log: string[];
+  close(): Promise<void>;
+}
+
+const running: Hostile[] = [];
+afterAll(() => Promise.all(running.map((h) => h.close())));
+
+/** Listens on 127.0.0.1:0 and tracks sockets so close() ends even never-ending answers. */
+async function listen(server: net.Server, scheme: 'http' | 'https', log: string[] = []): Promise<Hostile> {
+  const sockets = new Set<net.Socket>();
+  server.on('connection', (s: net.Socket) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s)).on('error', () => {});
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  const hostile = {
+    url: `${scheme}://127.0.0.1:${port}`,
+    log,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+  running.push(hostile);
+  return hostile;
+}
+
+/** An HTTP server whose every answer is `answer`; it logs each request line. */
+function web(answer: (req: http.IncomingMessage, res: http.ServerResponse) => void, log: string[] = [], prefix = ''): Promise<Hostile> {
+  const server = http.createServer((req, res) => {
+    log.push(`${prefix}${req.method} ${req.url}${req.headers.authorization ? ' (with Authorization)' : ''}`);
+    res.on('error', () => {});
+    answer(req, res);
+  });
+  return listen(server, 'http', log);
+}
+
+/** A TCP server that does `onSocket` with each connection, without speaking HTTP. */
+const tcp = (onSocket: (s: net.Socket) => void) => listen(net.createServer(onSocket), 'http');
+
+/** Answers every request with `answer`, even those an HTTP server's parser would refuse. */
+const raw = (answer: (s: net.Socket) => void) => tcp((s) => s.once('data', () => answer(s)));
+const HEAD = (status: string, length: number) => `HTTP/1.1 ${status}\r\nContent-Type: application/json\r\nContent-Length: ${length}\r\n\r\n`;
+
+const JSON_HEAD = { 'content-type': 'application/json' };
+
+/** Writes `total` bytes of a JSON-looking body as fast as the client reads, or forever. */
+function flood(res: http.ServerResponse, total = Infinity): void {
+  const chunk = Buffer.alloc(64 * 1024, 0x20);
+  let sent = 0;
+  const pump = () => {
+    while (sent < total && !res.destroyed) {
+      sent += chunk.length;
+      if (!res.write(chunk)) return void res.once('drain', pump);
+    }
+    if (!res.destroyed) res.end();
+  };
+  res.write('{"ok":true,"directories":[');
+  pump();
+}
+
+interface Row {
+  name: string;
+  start: () => Promise<Hostile>;
+  /** --timeout in seconds: 1 where the target stalls (each stalled request costs that much), else 5 so a busy machine does not turn answers into errors. */
+  timeout?: string;
+  args?: string[];
+  exit: number;
+  /** Exit 2 (the preflight got no HTTP answer): the one stderr line. */
+  stderr?: RegExp;
+  /** Checks on both transports (undici, raw socket) and the verdict each must get. */
+  sample?: Record<string, Verdict>;
+  /** What the sampled checks' outcome or message must say. */
+  says?: RegExp;
+  /** Verdicts no check may get. */
+  never?: Verdict[];
+  /** No request the target logged may match: a redirect must not be followed. */
+  neverLogged?: RegExp;
+}
+
+const verdicts = (undici: Verdict, valid: Verdict, raw: Verdict): Record<string, Verdict> => ({
+  'auth.missing.listDirectories': undici,
+  'auth.valid.listDirectories': valid,
+  'hdr.whitespace.trailing-space': raw,
+});
+const NO_ANSWER: Verdict[] = ['pass', 'fail', 'observed'];
+const ANSWERED: Verdict[] = ['error'];
+
+const ROWS: Row[] = [
+  {
+    name: 'accepts the connection and never answers',
+    start: () => tcp(() => {}),
+    timeout: '1',
+    exit: 2,
+    stderr: /cannot reach target .*no complete answer .*in time/,
+  },
+  {
+    name: 'answers the headers and never the body',
+    start: () => raw((s) => s.write(`${HEAD('200 OK', 100)}{"ok":`)),
+    timeout: '1',
+    exit: 3,
+    sample: verdicts('error', 'error', 'error'),
+    says: /in time/,
+    never: NO_ANSWER,
+  },
+  {
+    name: 'trickles the body a byte at a time',
+    start: () =>
+      raw((s) => {
+        s.write(HEAD('200 OK', 100_000));
+        const timer = setInterval(() => s.write(' '), 20);
+        s.on('close', () => clearInterval(timer));
+      }),
+    timeout: '1',
+    exit: 3,
+    sample: verdicts('error', 'error', 'error'),
+    says: /in time/,
+    never: NO_ANSWER,
+  },
+  {
+    name: 'answers a 50 MB body',
+    start: () => web((_, res) => flood(res.writeHead(200, { ...JSON_HEAD, 'content-length': String(50 * 1024 * 1024 + 27) }), 50 * 1024 * 1024)),
+    exit: 1,
+    sample: verdicts('fail', 'error', 'error'),
+    says: new RegExp(`truncated at ${CAP} bytes`),
+  },
+  {
+    name: 'answers a body that never ends',
+    start: () => web((_, res) => flood(res.writeHead(200, JSON_HEAD))),
+    exit: 1,
+    sample: verdicts('fail', 'error', 'error'),
+    says: new RegExp(`truncated at ${CAP} bytes`),
+  },
+  {
+    name: 'says application/json but sends invalid JSON',
+    start: () => web((_, res) => res.writeHead(401, JSON_HEAD).end('{"ok":false,"error":')),
+    exit: 1,
+    sample: verdicts('fail', 'fail', 'fail'),
+    says: /not JSON/,
+    never: ANSWERED,
+  },
+  {
+    name: 'says application/json but sends HTML',
+    start: () => web((_, res) => res.writeHead(200, JSON_HEAD).end('<html><body><h1>Welcome</h1></body></html>')),
+    exit: 1,
+    sample: verdicts('fail', 'fail', 'fail'),
+    says: /not JSON/,
+    never: ANSWERED,
+  },
+  {
+    name: 'sends a Content-Length larger than its body, then closes',
+    start: () => raw((s) => s.end(`${HEAD('401 Unauthorized', 100)}{"ok":false,"error":"Invalid API key"}`)),
+    exit: 3,
+    sample: verdicts('error', 'error', 'error'),
+    says: /reset|ended/,
+    never: NO_ANSWER,
+  },
+  {
+    name: 'sends a Content-Length smaller than its body',
+    start: () => raw((s) => s.end(`${HEAD('400 Bad Request', 20)}{"ok":false,"error":"Missing Authorization header"}`)),
+    exit: 1,
+    sample: verdicts('fail', 'fail', 'fail'),
+    says: /not JSON/,
+  },
+  {
+    name: 'resets the connection mid-body',
+    start: () =>
+      raw((s) => {
+        s.write(`${HEAD('401 Unauthorized', 100)}{"ok":false,`);
+        setTimeout(() => s.resetAndDestroy(), 20);
+      }),
+    exit: 3,
+    sample: verdicts('error', 'error', 'error'),
+    says: /reset|ended after/, // an RST may also reach a raw socket as the end of the stream
+    never: NO_ANSWER,
+  },
+  {
+    name: 'answers something that is not HTTP',
+    start: () => tcp((s) => s.end('SSH-2.0-OpenSSH_9.2p1\r\nProtocol mismatch.\r\n')),
+    exit: 2,
+    stderr: /cannot reach target .*did not answer (valid )?HTTP/,
+  },
+  {
+    name: 'speaks TLS with a self-signed certificate',
+    start: () => listen(https.createServer(TLS, createMockServer().listeners('request')[0] as http.RequestListener), 'https'),
+    exit: 2,
+    stderr: /cannot reach target .*certificate.*--insecure/,
+  },
+  {
+    name: 'speaks TLS with a self-signed certificate, run with --insecure',
+    start: () => listen(https.createServer(TLS, createMockServer().listeners('request')[0] as http.RequestListener), 'https'),
+    args: ['--insecure'],
+    exit: 0,
+    sample: verdicts('pass', 'pass', 'pass'),
+    never: ['fail', 'error'],
+  },
+  {
+    name: 'speaks plain HTTP on an https URL',
+    start: async () => {
+      const plain = await listen(createMockServer(), 'http');
+      return { ...plain, url: plain.url.replace('http:', 'https:') };
+    },
+    exit: 2,
+    stderr: /cannot reach target .*plain HTTP.*http:\/\//,
+  },
+  {
+    name: 'redirects in a loop',
+    start: () => web((req, res) => res.writeHead(302, { location: `${req.url}${req.url?.includes('?') ? '&' : '?'}hop=1` }).end()),
+    exit: 1,
+    sample: verdicts('fail', 'fail', 'fail'),
+    says: /302/,
+    neverLogged: /hop=/,
+  },
+  {
+    name: 'redirects to another host (the key must not follow)',
+    start: async () => {
+      const log: string[] = [];
+      const other = await web((_, res) => res.writeHead(200, JSON_HEAD).end('{"ok":true,"directories":[]}'), log, 'other-host: ');
+      const otherUrl = other.url.replace('127.0.0.1', 'localhost');
+      return web((req, res) => res.writeHead(307, { location: `${otherUrl}${req.url}` }).end(), log);
+    },
+    exit: 1,
+    sample: verdicts('fail', 'fail', 'fail'),
+    says: /307/,
+    neverLogged: /^other-host/,
+  },
+];
+
+describe.concurrent('a run against a hostile target ends on its own with a clear verdict', () => {
+  test.for(ROWS)('$name', async (row) => {
+    const target = await row.start();
+    const run = await runCli(['--target', target.url, '--timeout', row.timeout ?? '5', '--concurrency', '32', ...(row.args ?? [])], cleanEnv(MOCK_ENV), { timeoutMs: 45_000 });
+    const context = `${run.stdout}\n${run.stderr}`;
+    expect(run.code, `the run was killed after the deadline\n${context}`).not.toBeNull();
+    expect(run.code, context).toBe(row.exit);
+    expect(run.stderr).not.toMatch(/\n\s+at /);
+    if (row.stderr) {
+      expect(run.stderr.trim().split('\n')).toHaveLength(1);
+      expect(run.stderr).toMatch(row.stderr);
+    } else {
+      const report = run.report();
+      expect(report.summary.exitCode).toBe(row.exit);
+      for (const [id, verdict] of Object.entries(row.sample ?? {})) {
+        const check = report.checks.find((c) => c.id === id);
+        expect(check?.verdict, `${id}: ${JSON.stringify(check)}`).toBe(verdict);
+        if (row.says) expect(`${check?.outcome} ${check?.message}`, id).toMatch(row.says);
+      }
+      const unexpected = report.checks.filter((c) => row.never?.includes(c.verdict)).map((c) => `${c.id}: ${c.verdict} ${c.outcome}`);
+      expect(unexpected).toEqual([]);
+    }
+    if (row.neverLogged) {
+      expect(target.log.length).toBeGreaterThan(0);
+      expect(target.log.filter((l) => row.neverLogged!.test(l))).toEqual([]);
+    }
+  });
+});
