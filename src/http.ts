@@ -2,7 +2,7 @@
 // node:net / node:tls socket for the malformed ones undici refuses (control characters, bad
 // field names, obs-fold). Redirects are never followed. Network trouble becomes a HarnessError.
 // The send path bounds the requests in flight (--concurrency), keeps to the run's deadline,
-// retries only when no answer came (refused, or reset for GET), honours a bounded Retry-After on
+// retries only when no answer came (refused, or reset for a well-formed GET), honours a bounded Retry-After on
 // 429/503, and never carries a configured key over plain http to a host outside loopback.
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -56,7 +56,8 @@ const TLS_HINT = ' (a self-signed or private certificate? pass --insecure to ski
 export function classify(e: unknown, url: URL): HarnessError {
   if (e instanceof HarnessError) return e;
   const err = e as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };
-  const code = err.code ?? err.cause?.code ?? err.name ?? '';
+  // (a DOMException's `code` is a legacy number: AbortSignal.timeout() is known by its name)
+  const code = [err.code, err.cause?.code, err.name].find((c): c is string => typeof c === 'string' && c !== '' && c !== 'Error') ?? '';
   const where = `${url.hostname}:${url.port || (url.protocol === 'https:' ? 443 : 80)}`;
   if (code === 'ECONNREFUSED') return new HarnessError('refused', `connection refused by ${where}`);
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return new HarnessError('dns', `cannot resolve host ${url.hostname}`);
@@ -135,8 +136,9 @@ export async function send(req: HttpRequest, opts: HttpOptions): Promise<HttpRes
       res = await attemptOnce(req, opts, deadlineAt);
     } catch (e) {
       const h = classify(e, req.url);
-      // Only when no answer came: refused (nothing was sent), or reset for a request that is safe to repeat.
-      const retryable = h.kind === 'refused' || (h.kind === 'reset' && (req.method === 'GET' || req.method === 'HEAD'));
+      // Only when no answer came: refused (nothing was sent), or reset for a well-formed request that
+      // is safe to repeat. A malformed (raw) request is sent once: dropping it may be the answer.
+      const retryable = h.kind === 'refused' || (h.kind === 'reset' && !req.raw && (req.method === 'GET' || req.method === 'HEAD'));
       const backoff = RETRY_BACKOFF_MS * 2 ** attempt;
       if (!retryable || attempt >= RETRIES || Date.now() + backoff >= deadlineAt) throw h;
       await sleep(backoff);
@@ -237,6 +239,7 @@ function sendRaw(req: HttpRequest, opts: HttpOptions): Promise<Omit<HttpResponse
       if (parsed) finish(() => resolve(parsed));
     });
     socket.on('end', () => {
+      if (size === 0) return finish(() => reject(new HarnessError('reset', `${req.url.host} closed the connection without answering`)));
       try {
         const parsed = parseResponse(Buffer.concat(chunks), opts.maxBodyBytes, true);
         finish(() => (parsed ? resolve(parsed) : reject(new HarnessError('protocol', `${req.url.host} closed the connection without an HTTP answer`))));
