@@ -1,11 +1,13 @@
 // A first run against a real deployment must be safe: --plan sends nothing, the budget and the
 // write policy hold, in-flight requests stay bounded, the deadline ends a hanging run with a
 // report, network trouble is a verdict, keys never go over plain http or through a redirect.
+import { writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createMockServer, DEFAULT_KEYS, startMock, type MockOptions } from '../src/mock/server.js';
-import { cleanEnv, MOCK_ENV, runCli, TEST_TLS } from './helpers.js';
+import { cleanEnv, MOCK_ENV, namedTarget, runCli, tempDir, TEST_TLS } from './helpers.js';
 
 interface Seen {
   method: string;
@@ -88,6 +90,44 @@ describe('--plan', () => {
     } finally {
       await mock.close();
     }
+  });
+});
+
+describe('named targets (targets.json, validated with its schema)', () => {
+  test('--target live: the checked-in file gives the URL, profile and key variables', async () => {
+    const run = await runCli(['--target', 'live', '--plan'], cleanEnv({ FFMPEG_API_KEY: DEFAULT_KEYS.valid }));
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/^Plan: what a run against https:\/\/api\.ffmpeg-api\.com \(profile direct\)/);
+    expect(run.stdout).toMatch(/POST \/directory creates resources; pass --allow-writes/);
+  });
+
+  test('a target declares its profile and its own key variables', async () => {
+    const args = namedTarget({ url: 'http://127.0.0.1:9', profile: 'key-injecting-proxy', keys: { valid: 'STAGING_BACKEND_KEY' } });
+    const run = await runCli([...args, '--plan'], cleanEnv());
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/\(profile key-injecting-proxy\)/);
+    expect(run.stdout).toMatch(/valid STAGING_BACKEND_KEY \(not set\)/);
+    expect(run.stdout).toMatch(/proxy\.key-not-exposed: STAGING_BACKEND_KEY is not set/);
+    expect(run.stdout).toMatch(/auth\.missing\.listDirectories: applies to the direct profile/);
+  });
+
+  test.for([
+    ['an unknown name', () => ['--target', 'staging'], /unknown target "staging": not a URL, "mock", or a name in .*targets\.json \(live\)/],
+    ['an entry the schema rejects', () => namedTarget({ url: 'ftp://x', profile: 'sideways' } as never), /invalid targets file .*: \/targets\/under-test\/\S+ must/],
+    [
+      'a file that is not JSON',
+      () => {
+        const file = join(tempDir(), 'targets.json');
+        writeFileSync(file, '{ targets: ');
+        return ['--targets', file, '--target', 'x'];
+      },
+      /cannot read targets file/,
+    ],
+  ] as const)('%s: exit 2, one line', async ([, args, message]) => {
+    const run = await runCli(args(), cleanEnv());
+    expect(run.code).toBe(2);
+    expect(run.stderr.trim().split('\n')).toHaveLength(1);
+    expect(run.stderr).toMatch(message);
   });
 });
 
