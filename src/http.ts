@@ -2,8 +2,9 @@
 // node:net / node:tls socket for the malformed ones undici refuses (control characters, bad
 // field names, obs-fold). Redirects are never followed. Network trouble becomes a HarnessError.
 // The send path bounds the requests in flight (--concurrency), keeps to the run's deadline,
-// retries only when no answer came (refused, or reset for a well-formed GET), honours a bounded Retry-After on
-// 429/503, and never carries a configured key over plain http to a host outside loopback.
+// retries only when no answer came (refused, or reset for a well-formed GET), honours a
+// bounded Retry-After on 429/503, and never carries a configured key over plain http to a
+// host outside loopback.
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import tls from 'node:tls';

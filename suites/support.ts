@@ -189,10 +189,7 @@ export function begin(check: Check, ctx: TestContext): CheckMeta {
     checkInapplicable(check, scope) ??
     (check.probe ? unavailable(check.probe) : undefined) ??
     check.sequence?.map(unavailable).find(Boolean);
-  if (reason) {
-    meta.reason = reason;
-    ctx.skip(reason);
-  }
+  if (reason) notVerified(meta, ctx, reason);
   return meta;
 }
 
