@@ -10,6 +10,7 @@ import { helpText, KEY_VARS, loadEnvFile, parseCli, resolveConfig, type Config, 
 import { EXIT, UsageError } from './errors.js';
 import { closeAgents, HarnessError, send } from './http.js';
 import { DEFAULT_KEYS, startMock, type RunningMock } from './mock/server.js';
+import { planLines } from './plan.js';
 import { mergeBlobs, partialReport, reportHead, runSuites, TOOL } from './run.js';
 import { addSecret, err, out } from './secrets.js';
 import { loadContract } from './spec.js';
@@ -119,6 +120,12 @@ async function main(argv: string[]): Promise<number> {
   }
   const config = resolveConfig(values);
   const contract = await loadContract(config.specPath);
+  // --- safety: --plan lists every request and sends nothing (no mock, no preflight, no report)
+  if (config.plan) {
+    for (const line of planLines(config, contract)) out(line);
+    return EXIT.conformant;
+  }
+  // --- end safety
   prepareReportDir(config.reportDir);
   const mock = config.target.bundledMock ? await startBundledMock(config) : undefined;
   try {

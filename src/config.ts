@@ -1,12 +1,14 @@
 // Configuration: command-line flags > environment > .env file > defaults.
 import { existsSync, readFileSync } from 'node:fs';
-import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
 import dotenv from 'dotenv';
 import { UsageError } from './errors.js';
-import type { HttpOptions } from './http.js';
+import { isLoopback, type HttpOptions } from './http.js';
 import { addSecret } from './secrets.js';
 import { DEFAULT_SPEC, type Contract } from './spec.js';
+import { DEFAULT_TARGETS, isTargetName, namedTarget, plainHttpUrlOf, type Profile } from './targets.js';
+
+export { isLoopback };
 
 export const KEY_VARS = {
   valid: 'FFMPEG_API_KEY',
@@ -32,6 +34,12 @@ export const OPTIONS = {
   'merge-reports': { type: 'string', description: 'run nothing: merge the blobs of all shards found in this directory into one report', default: undefined },
   compare: { type: 'string', multiple: true, description: 'run nothing: compare report.json files (repeat: --compare a.json --compare b.json) into matrix.json and matrix.md in --report-dir', default: undefined },
   // [/reports]
+  // --- safety (issue 4): plan, budget, deadline, named targets
+  plan: { type: 'boolean', description: 'print every request the run would send, and send nothing', default: false },
+  'max-requests': { type: 'string', description: 'send at most this many requests (preflight included); the checks left are not-verified', default: undefined },
+  deadline: { type: 'string', description: 'deadline for the whole run in seconds; checks without an answer by then end as error', default: '120' },
+  targets: { type: 'string', description: 'the file of named targets for --target NAME', default: 'targets.json (bundled)' },
+  // --- end safety
   help: { type: 'boolean', short: 'h', description: 'show this help', default: false },
   version: { type: 'boolean', description: 'print the version', default: false },
 } as const;
@@ -41,10 +49,12 @@ export interface Target {
   /** Filled in once the bundled mock is listening. */
   url: string;
   bundledMock: boolean;
-  profile: 'direct';
+  profile: Profile;
   /** Credentials by environment variable name, never by value. */
   credentials: Record<KeyRole, string>;
-  capabilities: { writes: boolean };
+  capabilities: { writes: boolean; quotaKey: boolean };
+  /** The same host on plain http, for the HTTPS checks (https targets only). */
+  plainHttpUrl?: string;
 }
 
 export interface Config {
@@ -57,6 +67,9 @@ export interface Config {
   http: HttpOptions;
   /** --shard i/n: run only this shard of the suite files. */
   shard?: { index: number; count: number };
+  plan: boolean;
+  maxRequests?: number;
+  deadlineMs: number;
 }
 
 /** What the vitest workers receive through `provide`/`inject` (plain JSON: no secrets). */
@@ -64,6 +77,8 @@ export interface RunContext {
   target: Target;
   http: HttpOptions;
   contract: Contract;
+  /** --max-requests, and how many the command already sent (the preflight). */
+  budget?: { max: number; spent: number };
 }
 
 export function parseCli(argv: string[]) {
@@ -100,12 +115,6 @@ export function helpText(): string {
   ].join('\n');
 }
 
-export function isLoopback(hostname: string): boolean {
-  const h = hostname.replace(/^\[|\]$/g, '');
-  if (h === 'localhost' || h.endsWith('.localhost') || h === '::1') return true;
-  return isIP(h) === 4 && h.startsWith('127.');
-}
-
 /** Loads the .env file into process.env without overriding what the environment already has. */
 export function loadEnvFile(path: string, explicit: boolean): void {
   if (!existsSync(path)) {
@@ -130,38 +139,45 @@ function positiveNumber(flag: string, raw: string, max: number): number {
 export function resolveConfig(values: ReturnType<typeof parseCli>, env: NodeJS.ProcessEnv = process.env): Config {
   const rawTarget = values.target ?? env.FFMPEG_API_BASE_URL ?? 'mock';
   const bundledMock = rawTarget === 'mock';
+  const entry = isTargetName(rawTarget) ? namedTarget(rawTarget, values.targets ?? DEFAULT_TARGETS) : undefined;
+  const rawUrl = entry?.url ?? rawTarget;
   let url = '';
   if (!bundledMock) {
     let parsed: URL;
     try {
-      parsed = new URL(rawTarget);
+      parsed = new URL(rawUrl);
     } catch {
-      throw new UsageError(`invalid target URL "${rawTarget}" (expected http(s)://host[:port] or "mock")`);
+      throw new UsageError(`invalid target URL "${rawUrl}" (expected http(s)://host[:port], "mock" or a name in targets.json)`);
     }
     if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
-      throw new UsageError(`invalid target URL "${rawTarget}": only http and https are supported`);
+      throw new UsageError(`invalid target URL "${rawUrl}": only http and https are supported`);
     if (parsed.username || parsed.password) throw new UsageError('the target URL must not carry credentials; use FFMPEG_API_KEY');
     if (parsed.search || parsed.hash) throw new UsageError('the target URL must be a base URL without query or fragment');
     url = parsed.href.replace(/\/+$/, '');
   }
   const target: Target = {
-    name: bundledMock ? 'mock' : url,
+    name: entry ? rawTarget : bundledMock ? 'mock' : url,
     url,
     bundledMock,
-    profile: 'direct',
-    credentials: { ...KEY_VARS },
-    capabilities: { writes: bundledMock || isLoopback(new URL(url).hostname) || values['allow-writes'] === true },
+    profile: entry?.profile ?? 'direct',
+    credentials: { ...KEY_VARS, ...entry?.keys },
+    capabilities: {
+      writes: bundledMock || isLoopback(new URL(url).hostname) || values['allow-writes'] === true || entry?.capabilities?.writes === true,
+      quotaKey: entry?.capabilities?.quotaKey ?? true,
+    },
+    ...(!bundledMock && { plainHttpUrl: plainHttpUrlOf(new URL(url), entry?.plainHttpUrl) }),
   };
-  for (const role of Object.keys(KEY_VARS) as KeyRole[]) {
-    const name = KEY_VARS[role];
+  for (const role of Object.keys(target.credentials) as KeyRole[]) {
+    const name = target.credentials[role];
     const value = env[name];
     addSecret(name, value);
     if (value !== undefined && !/^Basic \S/.test(value))
       throw new UsageError(`${name} must be the whole header value from the dashboard, starting with "Basic " (authentication-guide.txt:5-8)`);
   }
-  if (!bundledMock && !env[KEY_VARS.valid])
-    throw new UsageError(`${KEY_VARS.valid} is not set: put the whole header value ("Basic ...") in the environment or .env`);
-  if (!bundledMock) {
+  // A plan sends nothing, and a key-injecting proxy is called without a key: neither needs one.
+  if (!bundledMock && !values.plan && target.profile === 'direct' && !env[target.credentials.valid])
+    throw new UsageError(`${target.credentials.valid} is not set: put the whole header value ("Basic ...") in the environment or .env`);
+  if (!bundledMock && target.profile === 'direct') {
     const u = new URL(url);
     if (u.protocol === 'http:' && !isLoopback(u.hostname) && !values['allow-insecure-http'])
       throw new UsageError(`refusing to send API keys over plain http to ${u.host}; use https, or --allow-insecure-http for a trusted network`);
@@ -169,18 +185,28 @@ export function resolveConfig(values: ReturnType<typeof parseCli>, env: NodeJS.P
   const shard = values.shard?.match(/^(\d+)\/(\d+)$/);
   if (values.shard !== undefined && (!shard || Number(shard[1]) < 1 || Number(shard[1]) > Number(shard[2])))
     throw new UsageError(`--shard must be i/n with 1 <= i <= n, got "${values.shard}"`);
+  const concurrency = Math.floor(positiveNumber('concurrency', values.concurrency ?? '8', 256));
+  const deadlineMs = Math.round(positiveNumber('deadline', values.deadline ?? '120', 86_400) * 1000);
+  const maxRequests = values['max-requests'] === undefined ? undefined : positiveNumber('max-requests', values['max-requests'], 1_000_000);
+  if (maxRequests !== undefined && !Number.isInteger(maxRequests)) throw new UsageError(`--max-requests must be a whole number, got "${values['max-requests']}"`);
   return {
     ...(shard && { shard: { index: Number(shard[1]), count: Number(shard[2]) } }),
     target,
     reportDir: values['report-dir'] ?? 'reports',
     strict: values.strict === true,
     specPath: values.spec ?? DEFAULT_SPEC,
-    concurrency: Math.floor(positiveNumber('concurrency', values.concurrency ?? '8', 256)),
+    concurrency,
     allowInsecureHttp: values['allow-insecure-http'] === true,
     http: {
       timeoutMs: Math.round(positiveNumber('timeout', values.timeout ?? '10', 600) * 1000),
       maxBodyBytes: 256 * 1024,
       insecure: values.insecure === true,
+      concurrency,
+      deadlineAt: Date.now() + deadlineMs,
+      allowInsecureHttp: values['allow-insecure-http'] === true,
     },
+    plan: values.plan === true,
+    maxRequests,
+    deadlineMs,
   };
 }

@@ -1,9 +1,15 @@
 // Sends one request over a real socket: undici for requests an ordinary client can send, a raw
 // node:net / node:tls socket for the malformed ones undici refuses (control characters, bad
 // field names, obs-fold). Redirects are never followed. Network trouble becomes a HarnessError.
+// The send path bounds the requests in flight (--concurrency), keeps to the run's deadline,
+// retries only when no answer came (refused, or reset for a well-formed GET), honours a
+// bounded Retry-After on 429/503, and never carries a configured key over plain http to a
+// host outside loopback.
 import net from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import tls from 'node:tls';
 import { Agent, request as undiciRequest } from 'undici';
+import { containsSecret } from './secrets.js';
 
 export interface HttpRequest {
   method: string;
@@ -26,9 +32,15 @@ export interface HttpOptions {
   timeoutMs: number;
   maxBodyBytes: number;
   insecure: boolean;
+  /** Requests in flight at once in this process (default 8). */
+  concurrency?: number;
+  /** Epoch milliseconds: nothing is sent after it, and requests in flight are cut short at it. */
+  deadlineAt?: number;
+  /** Allow a configured key over plain http to a host outside loopback. */
+  allowInsecureHttp?: boolean;
 }
 
-export type HarnessErrorKind = 'refused' | 'dns' | 'timeout' | 'tls' | 'reset' | 'protocol' | 'budget' | 'other';
+export type HarnessErrorKind = 'refused' | 'dns' | 'timeout' | 'tls' | 'reset' | 'protocol' | 'budget' | 'deadline' | 'insecure' | 'other';
 
 /** Our harness or the network failed: not a verdict about the target's contract. */
 export class HarnessError extends Error {
@@ -49,8 +61,8 @@ const PLAIN_HINT = ' (the target speaks plain HTTP, not TLS? use an http:// URL)
 export function classify(e: unknown, url: URL): HarnessError {
   if (e instanceof HarnessError) return e;
   const err = e as NodeJS.ErrnoException & { cause?: NodeJS.ErrnoException };
-  // (a DOMException's `code` is a number: the name says more)
-  const code = [err.code, err.cause?.code, err.name].find((c) => typeof c === 'string' && c !== 'Error') ?? '';
+  // (a DOMException's `code` is a legacy number: AbortSignal.timeout() is known by its name)
+  const code = [err.code, err.cause?.code, err.name].find((c): c is string => typeof c === 'string' && c !== '' && c !== 'Error') ?? '';
   const where = `${url.hostname}:${url.port || (url.protocol === 'https:' ? 443 : 80)}`;
   if (code === 'ECONNREFUSED') return new HarnessError('refused', `connection refused by ${where}`);
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return new HarnessError('dns', `cannot resolve host ${url.hostname}`);
@@ -81,13 +93,90 @@ export async function closeAgents(): Promise<void> {
   agents.clear();
 }
 
+export function isLoopback(hostname: string): boolean {
+  const h = hostname.replace(/^\[|\]$/g, '');
+  if (h === 'localhost' || h.endsWith('.localhost') || h === '::1') return true;
+  return net.isIP(h) === 4 && h.startsWith('127.');
+}
+
+/** Connection errors are retried this many times, after RETRY_BACKOFF_MS, then twice that. */
+export const RETRIES = 2;
+const RETRY_BACKOFF_MS = 250;
+/** A Retry-After longer than this is not waited for: the 429/503 is the answer. */
+export const MAX_RETRY_AFTER_MS = 30_000;
+
+let inFlight = 0;
+const queue: Array<() => void> = [];
+/** No request starts before this (epoch ms): set by a Retry-After, honoured by every request. */
+let pausedUntil = 0;
+
+async function slot(limit: number): Promise<() => void> {
+  while (inFlight >= limit) await new Promise<void>((resolve) => queue.push(resolve));
+  inFlight++;
+  return () => {
+    inFlight--;
+    queue.shift()?.();
+  };
+}
+
+const deadlineError = () => new HarnessError('deadline', 'the run reached its deadline (--deadline) before this request got an answer');
+
+/** The delay a 429/503 asks for (seconds or an HTTP-date), if any. */
+export function retryAfterMs(r: Pick<HttpResponse, 'status' | 'headers'>, now = Date.now()): number | undefined {
+  const v = r.headers['retry-after'];
+  if ((r.status !== 429 && r.status !== 503) || !v) return undefined;
+  const ms = /^\d+$/.test(v.trim()) ? Number(v) * 1000 : Date.parse(v) - now;
+  return Number.isNaN(ms) ? undefined : Math.max(0, ms);
+}
+
 export async function send(req: HttpRequest, opts: HttpOptions): Promise<HttpResponse> {
-  const started = performance.now();
+  const deadlineAt = opts.deadlineAt ?? Infinity;
+  if (req.url.protocol === 'http:' && !opts.allowInsecureHttp && !isLoopback(req.url.hostname)) {
+    const text = `${req.url.href}\n${req.headers.map(([k, v]) => `${k}: ${v}`).join('\n')}\n${req.body ?? ''}`;
+    if (containsSecret(text)) throw new HarnessError('insecure', `refusing to send a configured key over plain http to ${req.url.host} (--allow-insecure-http)`);
+  }
+  let honouredRetryAfter = false;
+  for (let attempt = 0; ; attempt++) {
+    let res: HttpResponse;
+    try {
+      res = await attemptOnce(req, opts, deadlineAt);
+    } catch (e) {
+      const h = classify(e, req.url);
+      // Only when no answer came: refused (nothing was sent), or reset for a well-formed request that
+      // is safe to repeat. A malformed (raw) request is sent once: dropping it may be the answer.
+      const retryable = h.kind === 'refused' || (h.kind === 'reset' && !req.raw && (req.method === 'GET' || req.method === 'HEAD'));
+      const backoff = RETRY_BACKOFF_MS * 2 ** attempt;
+      if (!retryable || attempt >= RETRIES || Date.now() + backoff >= deadlineAt) throw h;
+      await sleep(backoff);
+      continue;
+    }
+    const wait = retryAfterMs(res);
+    if (wait === undefined || honouredRetryAfter || wait > MAX_RETRY_AFTER_MS || Date.now() + wait >= deadlineAt) return res;
+    // The server asked every client to wait: hold all requests, then ask once more.
+    honouredRetryAfter = true;
+    pausedUntil = Math.max(pausedUntil, Date.now() + wait);
+  }
+}
+
+async function attemptOnce(req: HttpRequest, opts: HttpOptions, deadlineAt: number): Promise<HttpResponse> {
+  if (pausedUntil > Date.now()) await sleep(Math.min(pausedUntil, deadlineAt) - Date.now());
+  if (Date.now() >= deadlineAt) throw deadlineError();
+  const release = await slot(opts.concurrency ?? 8);
   try {
-    const res = req.raw ? await sendRaw(req, opts) : await sendUndici(req, opts);
-    return { ...res, ms: Math.round(performance.now() - started) };
-  } catch (e) {
-    throw classify(e, req.url);
+    const remaining = deadlineAt - Date.now();
+    if (remaining <= 0) throw deadlineError();
+    const timeoutMs = Math.min(opts.timeoutMs, remaining);
+    const started = performance.now();
+    try {
+      const o = { ...opts, timeoutMs };
+      const res = req.raw ? await sendRaw(req, o) : await sendUndici(req, o);
+      return { ...res, ms: Math.round(performance.now() - started) };
+    } catch (e) {
+      const h = classify(e, req.url);
+      throw h.kind === 'timeout' && timeoutMs < opts.timeoutMs ? deadlineError() : h;
+    }
+  } finally {
+    release();
   }
 }
 
@@ -166,7 +255,8 @@ function sendRaw(req: HttpRequest, opts: HttpOptions): Promise<Omit<HttpResponse
     // 'close' without 'end': a TLS peer that drops the connection without a close_notify.
     const ended = () => {
       try {
-        const parsed = size > 0 ? parseResponse(Buffer.concat(chunks), opts.maxBodyBytes, true) : undefined;
+        if (size === 0) return finish(() => reject(new HarnessError('reset', `${req.url.host} closed the connection without answering`)));
+        const parsed = parseResponse(Buffer.concat(chunks), opts.maxBodyBytes, true);
         finish(() => (parsed ? resolve(parsed) : reject(new HarnessError('protocol', `${req.url.host} closed the connection without an HTTP answer`))));
       } catch (e) {
         finish(() => reject(e));

@@ -49,7 +49,9 @@ export const blobFile = (reportDir: string, shard: { index: number; count: numbe
 export async function runSuites(config: Config, contract: Contract, hooks: RunHooks = {}): Promise<Report> {
   const startedAt = new Date();
   const collector = new Collector(hooks.onResult);
-  const provided: RunContext = { target: config.target, http: config.http, contract };
+  // The budget counts every request of the run: cli.ts's reachability preflight is the first.
+  const budget = config.maxRequests === undefined ? undefined : { max: config.maxRequests, spent: 1 };
+  const provided: RunContext = { target: config.target, http: config.http, contract, ...(budget && { budget }) };
   const shard = config.shard;
   if (shard && shard.count > SUITE_FILES.length) throw new UsageError(`--shard ${shard.index}/${shard.count}: the suite has only ${SUITE_FILES.length} files to spread over shards`);
   const blob = shard && blobFile(config.reportDir, shard);
@@ -81,7 +83,8 @@ export async function runSuites(config: Config, contract: Contract, hooks: RunHo
       maxWorkers: 1,
       fileParallelism: false,
       maxConcurrency: config.concurrency,
-      testTimeout: config.http.timeoutMs * 3 + 5_000,
+      // Requests wait for a free slot (--concurrency) and end at the deadline at the latest (http.ts).
+      testTimeout: config.deadlineMs + 10_000,
       provide: { run: provided },
     },
     { logLevel: 'silent', clearScreen: false },

@@ -56,6 +56,9 @@ export function redact(text: string): string {
   });
 }
 
+/** Whether `text` carries a registered secret in any form `redact` would remove. */
+export const containsSecret = (text: string): boolean => secrets.length > 0 && redact(text) !== text;
+
 /** Redacts every string (keys included) inside a JSON-compatible value. */
 export function redactDeep<T>(value: T): T {
   if (typeof value === 'string') return redact(value) as T;

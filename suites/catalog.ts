@@ -1,6 +1,9 @@
 // Every check of the suite, as data: built from the spec's operations and clauses plus the
 // header-variant table below. The vitest suites iterate it; so do --plan and the project tests.
+import { randomBytes } from 'node:crypto';
+import type { KeyRole, Target } from '../src/config.js';
 import type { Clause, Contract, Level } from '../src/spec.js';
+import { PROFILES, type Profile } from '../src/targets.js';
 
 /** Which configured credential a request carries ('wrong' is a throwaway key of our own). */
 export type Credential = 'valid' | 'quota' | 'revoked' | 'wrong' | 'none';
@@ -24,12 +27,16 @@ export interface Probe {
   raw?: boolean;
   /** Needs an existing directory id for {dirId} (listFiles success). */
   needsDirectory?: boolean;
+  /** Sent to the target's plain-http URL instead of its own (HTTPS checks). */
+  plainHttp?: boolean;
 }
 
 export type Expect =
   | 'success' | 'missing' | 'invalid' | 'quota' | 'missing-or-invalid' | 'rejected' | 'observe'
   // aggregate checks, judged over several probes
-  | 'json-everywhere' | 'no-echo' | 'no-5xx';
+  | 'json-everywhere' | 'no-echo' | 'no-5xx'
+  // deployment checks (suites/deployment.conformance.ts)
+  | 'plain-http-refused' | 'hsts' | 'no-replay' | 'private-cache' | 'error-shape' | 'no-key-leak';
 
 export interface Check {
   id: string;
@@ -41,7 +48,13 @@ export interface Check {
   /** The request this check judges; aggregate checks judge `over` instead. */
   probe?: Probe;
   over?: Probe[];
+  /** Probes sent one after another, in this order, inside the check (never shared). */
+  sequence?: Probe[];
   operationId?: string;
+  /** The target profiles it applies to (default: direct); under others it is not-verified. */
+  profiles?: readonly Profile[];
+  /** Applies to https targets only. */
+  https?: boolean;
 }
 
 export const STATUS_OF: Partial<Record<Expect, string>> = { success: '200', missing: '400', invalid: '401', quota: '403' };
@@ -57,6 +70,12 @@ export const EXPECTED_TEXT: Record<Expect, string> = {
   'json-everywhere': 'Content-Type application/json (parameters allowed) on every documented status',
   'no-echo': 'no answer body or header contains the credential, its token or its decoded form',
   'no-5xx': 'every answer below 500',
+  'plain-http-refused': 'plain http on the same host is refused, or redirected to https; never served',
+  hsts: 'a Strict-Transport-Security header with max-age > 0',
+  'no-replay': 'after an authenticated 200, the same request without a key and with a wrong key is not answered with it',
+  'private-cache': 'authenticated 2xx answers carry Cache-Control private or no-store, or Vary: Authorization',
+  'error-shape': 'a 4xx with a JSON body {"ok":false,"error":"..."}, as the upstream API answers it',
+  'no-key-leak': 'no answer contains the key the proxy injects',
 };
 
 const auth = (value: (k: KeyParts) => string) => (k: KeyParts): Array<[string, string]> => [['Authorization', value(k)]];
@@ -184,5 +203,82 @@ export function buildCatalog(contract: Contract): Check[] {
   checks.push({ id: 'security.no-credential-echo', group: 'security', clause: echo, level: echo.level, title: 'no answer contains the credential that was sent', expect: 'no-echo', over: credentialed });
   const no5xx = clause('security.no-5xx');
   checks.push({ id: 'security.no-5xx', group: 'security', clause: no5xx, level: no5xx.level, title: 'no header variant makes the server fail with a 5xx', expect: 'no-5xx', over: headerProbes });
+  for (const d of deploymentChecks([...opProbes.values()].flat())) {
+    const c = clause(d.clause);
+    checks.push({ ...d, clause: c, level: c.level });
+  }
   return checks;
+}
+
+/** Sent with the cache sequence, so that it starts from an empty cache entry on every run. */
+const RUN_NONCE = randomBytes(4).toString('hex');
+const KIP: readonly Profile[] = ['key-injecting-proxy'];
+
+/**
+ * Checks of the deployment in front of the API: HTTPS (authentication-guide.txt:31), caches that
+ * must not replay an authenticated answer, and key-injecting backends (:28). They reuse the
+ * operation probes where the request is the same, so the plan sends each request once.
+ */
+function deploymentChecks(opProbes: Probe[]): Array<Omit<Check, 'clause' | 'level'> & { clause: string }> {
+  const probe = (key: string): Probe => {
+    const p = opProbes.find((x) => x.key === key);
+    if (!p) throw new Error(`the deployment checks need probe ${key}, which the spec's operations do not yield`);
+    return p;
+  };
+  const plain: Probe = { key: 'transport.plain-http', operationId: 'listDirectories', credential: 'wrong', plainHttp: true };
+  const replay = (['valid', 'none', 'wrong'] as const).map(
+    (credential): Probe => ({ key: `cache.replay.${credential}`, operationId: 'listDirectories', credential, query: () => ({ conformance_run: RUN_NONCE }) }),
+  );
+  const keyless = probe('listDirectories.missing');
+  return [
+    { id: 'transport.https-only', clause: 'transport.https-only', group: 'transport', title: 'GET /directory on plain http (a throwaway key) is refused or redirected to https', expect: 'plain-http-refused', probe: plain, operationId: 'listDirectories', profiles: PROFILES, https: true },
+    { id: 'transport.hsts', clause: 'transport.hsts', group: 'transport', title: 'https answers carry Strict-Transport-Security', expect: 'hsts', over: [keyless], profiles: PROFILES, https: true },
+    { id: 'cache.replay', clause: 'cache.no-replay', group: 'cache', title: 'GET /directory with the valid key, then without a key, then with a wrong key: no cached replay', expect: 'no-replay', sequence: replay, operationId: 'listDirectories' },
+    { id: 'cache.private', clause: 'cache.private', group: 'cache', title: 'authenticated success answers are marked private (Cache-Control or Vary)', expect: 'private-cache', over: [probe('listDirectories.valid'), keyless], profiles: PROFILES },
+    { id: 'proxy.keyless', clause: 'proxy.keyless', group: 'proxy', title: 'GET /directory without a key succeeds: the backend adds it', expect: 'success', probe: keyless, operationId: 'listDirectories', profiles: KIP },
+    { id: 'proxy.errors-pass-through', clause: 'proxy.errors-pass-through', group: 'proxy', title: "the upstream's error for an unknown directory arrives unchanged (JSON error body)", expect: 'error-shape', probe: probe('listFiles.missing'), operationId: 'listFiles', profiles: KIP },
+    { id: 'proxy.client-authorization', clause: 'proxy.client-authorization', group: 'proxy', title: "a client's own Authorization header (a wrong key) is stripped or replaced, not forwarded", expect: 'success', probe: probe('listDirectories.invalid'), operationId: 'listDirectories', profiles: KIP },
+    { id: 'proxy.key-not-exposed', clause: 'proxy.key-not-exposed', group: 'proxy', title: 'no answer carries the key the proxy injects', expect: 'no-key-leak', over: [keyless, probe('listFiles.missing'), probe('listDirectories.invalid')], profiles: KIP },
+  ];
+}
+
+/** What the applicability rules need to know about a run (plain JSON; no key values). */
+export interface Scope {
+  target: Target;
+  contract: Contract;
+  env: Record<string, string | undefined>;
+}
+
+const isRole = (c: Credential): c is KeyRole => c !== 'none' && c !== 'wrong';
+
+/** Why a check cannot apply to this target (its verdict is then not-verified), or undefined. */
+export function checkInapplicable(c: Check, { target, env }: Scope): string | undefined {
+  const profiles = c.profiles ?? ['direct'];
+  if (!profiles.includes(target.profile)) return `applies to the ${profiles.join(' or ')} profile; the target's profile is ${target.profile}`;
+  if (c.https && !target.url.startsWith('https:')) return 'applies to https targets only';
+  if (c.https && c.probe?.plainHttp && !target.plainHttpUrl) return "the target's plain-http URL is not known: set plainHttpUrl for it in targets.json";
+  if (c.expect === 'no-key-leak' && !env[target.credentials.valid])
+    return `${target.credentials.valid} is not set: set it to the key the proxy injects, so that answers can be searched for it`;
+  return undefined;
+}
+
+/** Why a probe cannot be sent with what was configured (its checks: not-verified), or undefined. */
+export function probeUnavailable(p: Probe, { target, contract, env }: Scope): string | undefined {
+  if (isRole(p.credential)) {
+    if (target.profile === 'key-injecting-proxy') return 'under the key-injecting-proxy profile the client sends no key';
+    if (p.credential === 'quota' && !target.capabilities.quotaKey) return `target ${target.name} has no quota-exhausted key (capabilities.quotaKey)`;
+    if (!env[target.credentials[p.credential]]) return `${target.credentials[p.credential]} is not set`;
+  }
+  const op = contract.operations.find((o) => o.operationId === p.operationId);
+  const authenticated = p.credential === 'valid' || target.profile === 'key-injecting-proxy';
+  if (op?.writes && authenticated && !target.capabilities.writes)
+    return `${op.method} ${op.path} creates resources; pass --allow-writes to send it with the valid key`;
+  return undefined;
+}
+
+/** The probe whose answer gives listFiles a directory id: creating one when writes are allowed. */
+export function directoryProbe(target: Target): Probe {
+  return target.capabilities.writes
+    ? { key: 'createDirectory.valid', operationId: 'createDirectory', credential: 'valid' }
+    : { key: 'listDirectories.valid', operationId: 'listDirectories', credential: 'valid' };
 }

@@ -5,10 +5,24 @@ import type { KeyRole, RunContext } from '../src/config.js';
 import { HarnessError, send, type HttpRequest, type HttpResponse } from '../src/http.js';
 import { addSecret, redactDeep } from '../src/secrets.js';
 import { schemaValidators } from '../src/spec.js';
-import { buildCatalog, EXPECTED_TEXT, STATUS_OF, type Check, type Credential, type Expect, type KeyParts, type Probe } from './catalog.js';
+import {
+  buildCatalog,
+  checkInapplicable,
+  directoryProbe,
+  EXPECTED_TEXT,
+  probeUnavailable,
+  STATUS_OF,
+  type Check,
+  type Credential,
+  type Expect,
+  type KeyParts,
+  type Probe,
+  type Scope,
+} from './catalog.js';
 
 export const run: RunContext = inject('run');
 export const checks: Check[] = buildCatalog(run.contract);
+const scope: Scope = { target: run.target, contract: run.contract, env: process.env };
 const validator = schemaValidators(run.contract);
 
 /** A throwaway key of our own, well-formed but never issued. */
@@ -30,22 +44,17 @@ export interface Exchange {
 }
 
 /** Why a probe cannot be sent with what was configured (a not-verified verdict), or undefined. */
-export function unavailable(p: Probe): string | undefined {
-  if (p.credential !== 'none' && p.credential !== 'wrong' && !credentialValue(p.credential))
-    return `${run.target.credentials[p.credential]} is not set`;
-  const op = run.contract.operations.find((o) => o.operationId === p.operationId);
-  if (op?.writes && p.credential === 'valid' && !run.target.capabilities.writes)
-    return `${op.method} ${op.path} creates resources; pass --allow-writes to send it with the valid key`;
-  return undefined;
-}
+export const unavailable = (p: Probe): string | undefined => probeUnavailable(p, scope);
 
-function keyParts(value: string): KeyParts {
+export function keyParts(value: string): KeyParts {
   return { value, token: value.replace(/^\S+\s+/, '') };
 }
 
+/** The id of a directory for {dirId}, from the answer of a probe the run sends anyway. */
 async function fetchDirectoryId(): Promise<string> {
   const create = run.target.capabilities.writes;
-  const ex = await exchange({ key: create ? 'setup.createDirectory' : 'setup.listDirectories', operationId: create ? 'createDirectory' : 'listDirectories', credential: 'valid' });
+  const ex = await exchange(directoryProbe(run.target));
+  if (ex.error?.kind === 'budget') throw new NoDirectory(ex.error.message);
   if (ex.error) throw ex.error;
   const body = parseJson(ex.response!.body) as { directory?: { id?: string }; directories?: Array<{ id?: string }> } | undefined;
   const id = create ? body?.directory?.id : body?.directories?.[0]?.id;
@@ -60,7 +69,8 @@ function buildRequest(p: Probe, dirId: string): { request: HttpRequest; sent?: K
   if (!op) throw new Error(`unknown operation ${p.operationId}`);
   const value = credentialValue(p.credential);
   const k = value ? keyParts(value) : { value: '', token: '' };
-  const url = new URL(run.target.url + op.path.replace('{dirId}', encodeURIComponent(dirId)));
+  const base = p.plainHttp ? run.target.plainHttpUrl! : run.target.url;
+  const url = new URL(base + op.path.replace('{dirId}', encodeURIComponent(dirId)));
   for (const [name, v] of Object.entries(p.query?.(k) ?? {})) url.searchParams.set(name, v);
   const headers: Array<[string, string]> = p.headers ? p.headers(k) : value ? [['Authorization', value]] : [];
   let body = p.body?.(k);
@@ -72,6 +82,7 @@ function buildRequest(p: Probe, dirId: string): { request: HttpRequest; sent?: K
 }
 
 const memo = new Map<string, Promise<Exchange>>();
+let sentCount = run.budget?.spent ?? 0;
 
 /** Sends a probe once per run; every check that judges the same probe shares the answer. */
 export function exchange(p: Probe): Promise<Exchange> {
@@ -80,6 +91,9 @@ export function exchange(p: Probe): Promise<Exchange> {
     pending = (async (): Promise<Exchange> => {
       const dirId = p.needsDirectory ? await fetchDirectoryId() : 'dir_conformance_probe';
       const { request, sent } = buildRequest(p, dirId);
+      if (run.budget && sentCount >= run.budget.max)
+        return { request, sent, error: new HarnessError('budget', `--max-requests ${run.budget.max} was reached before this request`) };
+      sentCount++;
       try {
         return { request, sent, response: await send(request, run.http) };
       } catch (e) {
@@ -159,7 +173,7 @@ export function describeExchange(ex: Exchange) {
   });
 }
 
-/** Starts a check: declares its meta, and skips it (not-verified) when its probe cannot be sent. */
+/** Starts a check: declares its meta, and skips it (not-verified) when it does not apply or its probe cannot be sent. */
 export function begin(check: Check, ctx: TestContext): CheckMeta {
   const meta: CheckMeta = {
     id: check.id,
@@ -172,11 +186,11 @@ export function begin(check: Check, ctx: TestContext): CheckMeta {
     expected: EXPECTED_TEXT[check.expect],
   };
   ctx.task.meta.conformance = meta;
-  const reason = check.probe ? unavailable(check.probe) : undefined;
-  if (reason) {
-    meta.reason = reason;
-    ctx.skip(reason);
-  }
+  const reason =
+    checkInapplicable(check, scope) ??
+    (check.probe ? unavailable(check.probe) : undefined) ??
+    check.sequence?.map(unavailable).find(Boolean);
+  if (reason) notVerified(meta, ctx, reason);
   return meta;
 }
 
@@ -186,21 +200,35 @@ export function harnessFailed(meta: CheckMeta, e: HarnessError): never {
   throw e;
 }
 
+/** Ends a check as not-verified with a reason. */
+export function notVerified(meta: CheckMeta, ctx: TestContext, reason: string): never {
+  meta.reason = reason;
+  return ctx.skip(reason);
+}
+
+/**
+ * Sends (or reuses) a probe for a check and records the exchange. A probe that could not be
+ * sent (no directory to list, the request budget spent) ends the check as not-verified.
+ */
+export async function sendFor(meta: CheckMeta, ctx: TestContext, probe: Probe): Promise<Exchange> {
+  let ex: Exchange;
+  try {
+    ex = await exchange(probe);
+  } catch (e) {
+    if (e instanceof NoDirectory) notVerified(meta, ctx, e.message);
+    if (e instanceof HarnessError) harnessFailed(meta, e);
+    throw e;
+  }
+  if (ex.error?.kind === 'budget') notVerified(meta, ctx, ex.error.message);
+  meta.exchange = describeExchange(ex);
+  meta.outcome = outcomeOf(ex);
+  return ex;
+}
+
 /** Sends (or reuses) the check's probe and records what happened. */
 export async function observe(check: Check, ctx: TestContext): Promise<HttpResponse> {
   const meta = begin(check, ctx);
-  let ex: Exchange;
-  try {
-    ex = await exchange(check.probe!);
-  } catch (e) {
-    if (e instanceof NoDirectory) {
-      meta.reason = e.message;
-      ctx.skip(e.message);
-    }
-    throw e;
-  }
-  meta.exchange = describeExchange(ex);
-  meta.outcome = outcomeOf(ex);
+  const ex = await sendFor(meta, ctx, check.probe!);
   if (ex.error) harnessFailed(meta, ex.error);
   return ex.response!;
 }
@@ -240,19 +268,26 @@ export interface Answer {
  * out (none at all: not-verified). Offences fail the check; otherwise, a probe that got no
  * answer ends it with verdict error.
  */
-export async function judgeAll(check: Check, ctx: TestContext, what: string, offence: (a: Answer) => string | undefined): Promise<void> {
+export async function judgeAll(
+  check: Check,
+  ctx: TestContext,
+  what: string,
+  offence: (a: Answer) => string | undefined,
+  /** Only answers it accepts are judged (e.g. only successes); none at all: not-verified. */
+  only: (a: Answer) => boolean = () => true,
+): Promise<void> {
   const meta = begin(check, ctx);
   const probes = (check.over ?? []).filter((p) => !unavailable(p));
   const settled = await Promise.all(
     probes.map(async (probe) => ({ probe, ex: await exchange(probe).catch((e: unknown) => (e instanceof NoDirectory ? undefined : Promise.reject(e))) })),
   );
-  const answers: Answer[] = settled.flatMap(({ probe, ex }) => (ex?.response ? [{ probe, response: ex.response, sent: ex.sent }] : []));
-  const failed = settled.flatMap(({ probe, ex }) => (ex?.error ? [`${probe.key}: ${ex.error.message}`] : []));
+  const answers: Answer[] = settled.flatMap(({ probe, ex }) => (ex?.response ? [{ probe, response: ex.response, sent: ex.sent }] : [])).filter(only);
+  const failed = settled.flatMap(({ probe, ex }) => (ex?.error && ex.error.kind !== 'budget' ? [`${probe.key}: ${ex.error.message}`] : []));
   const offences = answers.flatMap((a) => offence(a) ?? []);
   meta.outcome = `${answers.length} answers judged, ${offences.length} offending${failed.length ? `, ${failed.length} without an answer` : ''}`;
   if (answers.length === 0 && failed.length === 0) {
-    meta.reason = 'none of its requests could be sent with what was configured';
-    ctx.skip(meta.reason);
+    const budget = settled.find(({ ex }) => ex?.error?.kind === 'budget');
+    notVerified(meta, ctx, budget ? budget.ex!.error!.message : settled.some(({ ex }) => ex?.response) ? 'no answer of the kind it judges' : 'none of its requests could be sent with what was configured');
   }
   expect(offences, what).toEqual([]);
   if (failed.length) harnessFailed(meta, new HarnessError('other', failed.join('; ')));

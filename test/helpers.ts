@@ -1,12 +1,13 @@
 // Runs the real `conformance` command in a child process, as a user or CI would.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Report } from '../reporters/model.js';
 import { reportErrors } from '../reporters/schema.js';
 import { DEFAULT_KEYS } from '../src/mock/server.js';
+import type { TargetEntry } from '../src/targets.js';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -71,3 +72,16 @@ export function readReport(path: string): Report {
 }
 
 export const failing = (r: Report) => r.checks.filter((c) => c.verdict === 'fail').map((c) => c.id);
+
+/** The self-signed certificate of test/fixtures (localhost, 127.0.0.1, ::1). */
+export const TEST_TLS = {
+  key: readFileSync(join(ROOT, 'test/fixtures/tls-key.pem')),
+  cert: readFileSync(join(ROOT, 'test/fixtures/tls-cert.pem')),
+};
+
+/** Writes a targets file with one entry and returns the flags that select it. */
+export function namedTarget(entry: TargetEntry, name = 'under-test'): string[] {
+  const file = join(tempDir(), 'targets.json');
+  writeFileSync(file, JSON.stringify({ targets: { [name]: entry } }));
+  return ['--targets', file, '--target', name];
+}

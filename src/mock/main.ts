@@ -1,4 +1,5 @@
 // `npm run mock -- --port N`: the reference mock as a standalone local stand-in for the API.
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { KEY_VARS, loadEnvFile } from '../config.js';
 import { EXIT, UsageError } from '../errors.js';
@@ -6,10 +7,13 @@ import { err, out } from '../secrets.js';
 import { DEFAULT_KEYS, FAULTS, startMock, type Fault } from './server.js';
 
 const HELP = `Usage: npm run mock -- [--port N] [--host ADDR] [--fault NAME ...] [--latency MS]
+                        [--tls-cert PEM --tls-key PEM] [--inject-key]
 
 Serves the FFmpeg API authentication contract on a local port.
 Keys: ${KEY_VARS.valid}, ${KEY_VARS.quota}, ${KEY_VARS.revoked} from the environment or .env;
 unset ones default to the guide's example key (valid) and two documented test keys:
+With --tls-cert/--tls-key it serves https, and a plain-http port that redirects to it.
+With --inject-key it behaves as the API behind a key-injecting backend (the client sends no key).
   valid   ${DEFAULT_KEYS.valid}
   quota   ${DEFAULT_KEYS.quota}
   revoked ${DEFAULT_KEYS.revoked}
@@ -25,6 +29,9 @@ async function main(): Promise<void> {
         host: { type: 'string', default: '127.0.0.1' },
         fault: { type: 'string', multiple: true, default: [] },
         latency: { type: 'string', default: '0' },
+        'tls-cert': { type: 'string' },
+        'tls-key': { type: 'string' },
+        'inject-key': { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
       strict: true,
@@ -38,17 +45,26 @@ async function main(): Promise<void> {
   const latencyMs = Number(values.latency);
   if (!Number.isFinite(latencyMs) || latencyMs < 0) throw new UsageError(`--latency must be a number of milliseconds, got "${values.latency}"`);
   for (const f of values.fault) if (!(f in FAULTS)) throw new UsageError(`unknown fault "${f}" (see --help)`);
+  if (Boolean(values['tls-cert']) !== Boolean(values['tls-key'])) throw new UsageError('--tls-cert and --tls-key go together');
+  let tls: { cert: Buffer; key: Buffer } | undefined;
+  try {
+    tls = values['tls-cert'] ? { cert: readFileSync(values['tls-cert']), key: readFileSync(values['tls-key']!) } : undefined;
+  } catch (e) {
+    throw new UsageError(`cannot read the TLS certificate or key: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
   loadEnvFile('.env', false);
   const mock = await startMock({
     port,
     host: values.host,
     latencyMs,
     faults: values.fault as Fault[],
+    ...(tls && { tls }),
+    injectKey: values['inject-key'],
     keys: { valid: process.env[KEY_VARS.valid], quota: process.env[KEY_VARS.quota], revoked: process.env[KEY_VARS.revoked] },
   }).catch((e: NodeJS.ErrnoException) => {
     throw new UsageError(`cannot listen on ${values.host}:${port}: ${e.code ?? e.message}`);
   });
-  out(`reference mock listening on ${mock.url}${values.fault.length ? ` with faults: ${values.fault.join(', ')}` : ''} (Ctrl-C to stop)`);
+  out(`reference mock listening on ${mock.url}${mock.plainUrl ? ` (plain http: ${mock.plainUrl})` : ''}${values.fault.length ? ` with faults: ${values.fault.join(', ')}` : ''} (Ctrl-C to stop)`);
   const stop = () => void mock.close().then(() => process.exit(0));
   process.once('SIGINT', stop).once('SIGTERM', stop);
 }

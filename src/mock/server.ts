@@ -3,6 +3,7 @@
 // notices. In-process on an ephemeral loopback port for a run, or standalone via src/mock/main.ts.
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 
 /** The guide's example header value (authentication-guide.txt:6, :36). */
@@ -33,6 +34,13 @@ export const FAULTS = {
   'html-errors': 'error answers are text/html pages',
   '5xx-on-malformed': 'a tab after "Basic" makes the server fail with 500',
   'echo-credential': 'the 401 body echoes the credential it received',
+  // the deployment (suites/deployment.conformance.ts)
+  'no-hsts': 'with tls: answers carry no Strict-Transport-Security header',
+  'http-served': 'with tls: the plain-http port serves the API instead of redirecting to https',
+  'cacheable-success': 'success answers say Cache-Control: public, max-age=600',
+  'replays-cached': 'a GET answered 200 once is answered the same to anyone after, like a cache keyed on the URL only',
+  'proxy-leaks-key': 'with injectKey: answers carry the injected key in an X-Upstream-Authorization header',
+  'proxy-forwards-client-auth': "with injectKey: a client's own Authorization header is forwarded instead of replaced",
 } as const;
 export type Fault = keyof typeof FAULTS;
 
@@ -41,6 +49,10 @@ export interface MockOptions {
   faults?: Fault[];
   /** Added before every answer, to measure the suite's concurrency. */
   latencyMs?: number;
+  /** Serve https with this certificate; a plain-http companion port redirects to it (startMock). */
+  tls?: { key: string | Buffer; cert: string | Buffer };
+  /** Behave as the API behind a key-injecting backend: the client's Authorization is replaced by the valid key. */
+  injectKey?: boolean;
 }
 
 interface Dir {
@@ -52,11 +64,12 @@ interface Dir {
 
 const today = () => new Date().toISOString().slice(0, 10);
 
-export function createMockServer(options: MockOptions = {}): http.Server {
+export function createMockServer(options: MockOptions = {}): http.Server | https.Server {
   const keys: MockKeys = { ...DEFAULT_KEYS };
   for (const [role, value] of Object.entries(options.keys ?? {})) if (value) keys[role as keyof MockKeys] = value;
   const faults = new Set(options.faults ?? []);
   const dirs = new Map<string, Dir>();
+  const replayable = new Map<string, unknown>(); // fault replays-cached: request target → 200 body
 
   const send = (res: http.ServerResponse, status: number, body: unknown) => {
     const error = status >= 400 && faults.has('html-errors');
@@ -64,7 +77,9 @@ export function createMockServer(options: MockOptions = {}): http.Server {
     const headers = {
       'content-type': error ? 'text/html' : 'application/json; charset=utf-8',
       'content-length': Buffer.byteLength(text),
-      'cache-control': 'no-store',
+      'cache-control': faults.has('cacheable-success') && status < 300 ? 'public, max-age=600' : 'no-store',
+      ...(options.tls && !faults.has('no-hsts') && { 'strict-transport-security': 'max-age=31536000' }),
+      ...(options.injectKey && faults.has('proxy-leaks-key') && { 'x-upstream-authorization': keys.valid }),
     };
     const write = () => res.writeHead(status, headers).end(text);
     if (options.latencyMs) setTimeout(write, options.latencyMs);
@@ -81,6 +96,8 @@ export function createMockServer(options: MockOptions = {}): http.Server {
         if (req.rawHeaders[i] === 'Authorization') values.push(req.rawHeaders[i + 1]!);
       if (values.length === 0) values = undefined;
     }
+    // A key-injecting backend drops the client's Authorization and adds its own key.
+    if (options.injectKey) values = faults.has('proxy-forwards-client-auth') && values?.length ? values : [keys.valid];
     const token = keys.valid.slice('Basic '.length);
     const queryKey = url.searchParams.get('api_key');
     if (faults.has('query-key-accepted') && (queryKey === keys.valid || queryKey === token)) return true;
@@ -127,7 +144,15 @@ export function createMockServer(options: MockOptions = {}): http.Server {
     }
   }
 
+  /** A GET success; remembered for anyone, whatever their credentials, under fault replays-cached. */
+  const succeed = (req: http.IncomingMessage, res: http.ServerResponse, body: unknown) => {
+    if (faults.has('replays-cached') && req.method === 'GET') replayable.set(req.url ?? '/', body);
+    send(res, 200, body);
+  };
+
   async function route(req: http.IncomingMessage, res: http.ServerResponse, url: URL) {
+    const replayed = req.method === 'GET' ? replayable.get(req.url ?? '/') : undefined;
+    if (replayed) return send(res, 200, replayed);
     const path = url.pathname.replace(/\/+$/, '') || '/';
     const dirMatch = /^\/directory\/([^/]+)$/.exec(path);
     const known = path === '/directory' || path === '/file' || dirMatch;
@@ -137,7 +162,7 @@ export function createMockServer(options: MockOptions = {}): http.Server {
 
     if (path === '/directory' && req.method === 'GET') {
       const directories = [...dirs.values()].map(({ id, ttl, added_on }) => ({ id, ttl, added_on }));
-      return send(res, 200, { ok: true, directories: faults.has('schema-break') ? {} : directories });
+      return succeed(req, res, { ok: true, directories: faults.has('schema-break') ? {} : directories });
     }
     if (path === '/directory' && req.method === 'POST') {
       if (!(await readJson(req))) return fail(res, 400, 'Body must be a JSON object');
@@ -149,7 +174,7 @@ export function createMockServer(options: MockOptions = {}): http.Server {
       if (faults.has('valid-key-rejected-list-files')) return fail(res, 401, 'Invalid API key');
       const dir = dirs.get(decodeURIComponent(dirMatch[1]!));
       if (!dir) return fail(res, 404, 'Directory not found');
-      return send(res, 200, { ok: true, files: dir.files });
+      return succeed(req, res, { ok: true, files: dir.files });
     }
     if (path === '/file' && req.method === 'POST') {
       const body = await readJson(req);
@@ -176,7 +201,7 @@ export function createMockServer(options: MockOptions = {}): http.Server {
     return fail(res, 405, 'Method not allowed');
   }
 
-  const server = http.createServer({ requireHostHeader: false }, (req, res) => {
+  const handler: http.RequestListener = (req, res) => {
     let url: URL;
     try {
       url = new URL(req.url ?? '/', 'http://mock.invalid');
@@ -186,7 +211,10 @@ export function createMockServer(options: MockOptions = {}): http.Server {
     route(req, res, url).catch(() => {
       if (!res.headersSent) fail(res, 400, 'Bad request');
     });
-  });
+  };
+  const server = options.tls
+    ? https.createServer({ ...options.tls, requireHostHeader: false }, handler)
+    : http.createServer({ requireHostHeader: false }, handler);
   // Requests Node's HTTP parser refuses (control characters, obs-fold, oversize headers) still
   // get a JSON answer below 500, as a careful server would give.
   server.on('clientError', (e: NodeJS.ErrnoException, socket) => {
@@ -203,23 +231,35 @@ export function createMockServer(options: MockOptions = {}): http.Server {
 
 export interface RunningMock {
   url: string;
+  /** With tls: the plain-http companion (redirects to https; serves the API under fault http-served). */
+  plainUrl?: string;
   close(): Promise<void>;
 }
 
-export async function startMock(options: MockOptions & { port?: number; host?: string } = {}): Promise<RunningMock> {
-  const server = createMockServer(options);
+async function listen(server: http.Server | https.Server, port: number, host: string): Promise<string> {
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve);
+    server.listen(port, host, resolve);
   });
-  const { port } = server.address() as AddressInfo;
-  const host = options.host && options.host !== '0.0.0.0' ? options.host : '127.0.0.1';
-  return {
-    url: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  const shown = host !== '0.0.0.0' ? host : '127.0.0.1';
+  return `${shown.includes(':') ? `[${shown}]` : shown}:${(server.address() as AddressInfo).port}`;
+}
+
+const closeServer = (server: http.Server | https.Server) =>
+  new Promise<void>((resolve) => {
+    server.closeAllConnections();
+    server.close(() => resolve());
+  });
+
+export async function startMock(options: MockOptions & { port?: number; host?: string } = {}): Promise<RunningMock> {
+  const host = options.host ?? '127.0.0.1';
+  const server = createMockServer(options);
+  const url = `${options.tls ? 'https' : 'http'}://${await listen(server, options.port ?? 0, host)}`;
+  if (!options.tls) return { url, close: () => closeServer(server) };
+  const [api] = server.listeners('request') as http.RequestListener[];
+  const plain = http.createServer((req, res) =>
+    options.faults?.includes('http-served') ? api!(req, res) : res.writeHead(308, { location: `${url}${req.url ?? '/'}` }).end(),
+  );
+  const plainUrl = `http://${await listen(plain, 0, host)}`;
+  return { url, plainUrl, close: async () => void (await Promise.all([closeServer(server), closeServer(plain)])) };
 }

@@ -1,0 +1,105 @@
+// `--plan`: every request a run would send, built from the catalog with the same rules the suites
+// apply (catalog.ts: checkInapplicable, probeUnavailable, directoryProbe). Probes with the same key
+// are sent once, so each is listed once with every check it serves. Nothing is sent.
+import { buildCatalog, checkInapplicable, directoryProbe, probeUnavailable, type Check, type Probe, type Scope } from '../suites/catalog.js';
+import type { Config, KeyRole } from './config.js';
+import { DEFAULT_KEYS } from './mock/server.js';
+
+export interface PlannedRequest {
+  key: string;
+  method: string;
+  path: string;
+  /** The credential by its variable name, never its value. */
+  credential: string;
+  transport: 'undici' | 'raw socket';
+  checks: string[];
+  /** The check inside which it is sent in order, if any. */
+  sequence?: string;
+  /** Why it is not sent. */
+  reason?: string;
+}
+
+export interface Plan {
+  requests: PlannedRequest[];
+  notSent: PlannedRequest[];
+  notApplicable: Array<{ check: string; reason: string }>;
+}
+
+export const PREFLIGHT: PlannedRequest = { key: 'preflight', method: 'GET', path: '/directory', credential: '(none)', transport: 'undici', checks: ['(preflight: is the target reachable?)'] };
+
+export function buildPlan(checks: Check[], scope: Scope): Plan {
+  const { target, contract } = scope;
+  const requests = new Map<string, PlannedRequest>([[PREFLIGHT.key, { ...PREFLIGHT, checks: [...PREFLIGHT.checks] }]]);
+  const notSent = new Map<string, PlannedRequest>();
+  const notApplicable: Plan['notApplicable'] = [];
+
+  const describe = (p: Probe, sequence?: string): PlannedRequest => {
+    const op = contract.operations.find((o) => o.operationId === p.operationId)!;
+    const query = Object.keys(p.query?.({ value: '', token: '' }) ?? {});
+    const path = `${p.plainHttp ? (target.plainHttpUrl ?? 'http://…') : ''}${op.path}${query.length ? `?${query.map((q) => `${q}=…`).join('&')}` : ''}`;
+    const role = p.credential === 'none' ? '(none)' : p.credential === 'wrong' ? '(a throwaway invalid key)' : target.credentials[p.credential];
+    const credential = p.headers && p.credential !== 'none' && p.credential !== 'wrong' ? `${role}, reshaped` : role;
+    return { key: p.key, method: op.method, path, credential, transport: p.raw ? 'raw socket' : 'undici', checks: [], ...(sequence && { sequence }) };
+  };
+  const add = (p: Probe, check: string, sequence?: string): void => {
+    const reason = probeUnavailable(p, scope);
+    const into = reason ? notSent : requests;
+    if (!reason && p.needsDirectory) add(directoryProbe(target), `(directory id for ${p.key})`);
+    const row = into.get(p.key) ?? { ...describe(p, sequence), ...(reason && { reason }) };
+    into.set(p.key, row);
+    if (!row.checks.includes(check)) row.checks.push(check);
+  };
+
+  for (const c of checks) {
+    const inapplicable = checkInapplicable(c, scope);
+    if (inapplicable) {
+      notApplicable.push({ check: c.id, reason: inapplicable });
+      continue;
+    }
+    if (c.sequence) {
+      const blocked = c.sequence.map((p) => probeUnavailable(p, scope)).find(Boolean);
+      if (blocked) notApplicable.push({ check: c.id, reason: blocked });
+      else for (const p of c.sequence) add(p, c.id, c.id);
+      continue;
+    }
+    if (c.over && c.over.every((p) => probeUnavailable(p, scope))) {
+      notApplicable.push({ check: c.id, reason: 'none of its requests can be sent with what is configured' });
+      continue;
+    }
+    for (const p of c.probe ? [c.probe] : (c.over ?? [])) add(p, c.id);
+  }
+  return { requests: [...requests.values()], notSent: [...notSent.values()], notApplicable };
+}
+
+export function planLines(config: Config, contract: Scope['contract'], given: Scope['env'] = process.env): string[] {
+  const { target } = config;
+  // The bundled mock is started with its documented default keys for the variables left unset.
+  const env = { ...given };
+  if (target.bundledMock) for (const role of Object.keys(DEFAULT_KEYS) as KeyRole[]) env[target.credentials[role]] ??= DEFAULT_KEYS[role];
+  const plan = buildPlan(buildCatalog(contract), { target, contract, env });
+  const where = target.bundledMock ? 'the bundled reference mock' : target.url;
+  const creds = Object.entries(target.credentials).map(([role, v]) => `${role} ${v} (${given[v] ? 'set' : target.bundledMock ? "the mock's default" : 'not set'})`);
+  const row = (r: PlannedRequest, n: string) =>
+    `${n.padStart(4)}  ${r.method.padEnd(5)} ${r.path.padEnd(34)} ${r.credential.padEnd(30)} ${r.transport.padEnd(10)} ${r.checks.join(', ')}`;
+  const total = plan.requests.length;
+  const inSequence = plan.requests.filter((r) => r.sequence);
+  const lines = [
+    `Plan: what a run against ${where} (profile ${target.profile}) would send. Nothing has been sent.`,
+    `Credentials, by variable: ${creds.join(', ')}`,
+    '',
+    `${'#'.padStart(4)}  ${'METHOD'.padEnd(5)} ${'PATH'.padEnd(34)} ${'CREDENTIAL'.padEnd(30)} ${'VIA'.padEnd(10)} CHECKS SERVED`,
+    ...plan.requests.map((r, i) => row(r, String(i))),
+  ];
+  for (const reason of new Set(plan.notSent.map((r) => r.reason!))) {
+    const rows = plan.notSent.filter((r) => r.reason === reason);
+    lines.push('', `Not sent, ${rows.length} request(s): ${reason}. The checks they serve are not-verified.`, ...rows.map((r) => row(r, '-')));
+  }
+  if (plan.notApplicable.length) lines.push('', 'Checks that do not apply to this target (not-verified):', ...plan.notApplicable.map((n) => `  ${n.check}: ${n.reason}`));
+  lines.push(
+    '',
+    `Total: ${total} requests (1 preflight + ${total - 1} probes, each sent once${inSequence.length ? `; ${inSequence.length} of them in order inside ${[...new Set(inSequence.map((r) => r.sequence))].join(', ')}` : ''}), at most ${config.concurrency} at a time.`,
+  );
+  if (config.maxRequests !== undefined && config.maxRequests < total)
+    lines.push(`--max-requests ${config.maxRequests}: the first ${config.maxRequests} are sent; the other ${total - config.maxRequests} are not, and their checks are not-verified.`);
+  return lines;
+}
