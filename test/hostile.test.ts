@@ -1,16 +1,13 @@
 // Hostile targets: each a loopback server that misbehaves in one way. A run against each must end
 // on its own (before runCli's kill timer), with a clear verdict for the checks it affects, a
 // report when any check could run, and one line on stderr when none could (exit 2).
-import { readFileSync } from 'node:fs';
 import http from 'node:http';
-import https from 'node:https';
 import net from 'node:net';
 import { afterAll, describe, expect, test } from 'vitest';
 import type { Verdict } from '../reporters/model.js';
 import { createMockServer } from '../src/mock/server.js';
-import { cleanEnv, MOCK_ENV, runCli } from './helpers.js';
+import { cleanEnv, MOCK_ENV, runCli, TEST_TLS } from './helpers.js';
 
-const TLS = { key: readFileSync(new URL('fixtures/self-signed.key', import.meta.url)), cert: readFileSync(new URL('fixtures/self-signed.crt', import.meta.url)) };
 const CAP = 256 * 1024; // src/config.ts: maxBodyBytes
 
 interface Hostile {
@@ -202,13 +199,13 @@ const ROWS: Row[] = [
   },
   {
     name: 'speaks TLS with a self-signed certificate',
-    start: () => listen(https.createServer(TLS, createMockServer().listeners('request')[0] as http.RequestListener), 'https'),
+    start: () => listen(createMockServer({ tls: TEST_TLS }), 'https'),
     exit: 2,
     stderr: /cannot reach target .*certificate.*--insecure/,
   },
   {
     name: 'speaks TLS with a self-signed certificate, run with --insecure',
-    start: () => listen(https.createServer(TLS, createMockServer().listeners('request')[0] as http.RequestListener), 'https'),
+    start: () => listen(createMockServer({ tls: TEST_TLS }), 'https'),
     args: ['--insecure'],
     exit: 0,
     sample: verdicts('pass', 'pass', 'pass'),
