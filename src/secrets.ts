@@ -5,7 +5,9 @@ import { dirname } from 'node:path';
 
 interface Secret {
   name: string;
-  forms: string[]; // the value, the token after the scheme, and its base64-decoded form
+  forms: string[]; // the value, the token after the scheme, and its base64-decoded form; longest first
+  lower: string[]; // the forms in lower case
+  windows: Set<string>; // every WINDOW-character slice of the forms, in lower case
 }
 
 const secrets: Secret[] = [];
@@ -19,7 +21,12 @@ export function addSecret(name: string, value: string | undefined): void {
   const forms = new Set([value.trim(), token]);
   const decoded = Buffer.from(token, 'base64').toString('utf8');
   if (/^[\x20-\x7e]{8,}$/.test(decoded)) forms.add(decoded);
-  secrets.push({ name, forms: [...forms].filter((f) => f.length > 0) });
+  const list = [...forms].filter((f) => f.length > 0).sort((a, b) => b.length - a.length);
+  if (secrets.some((s) => s.name === name && s.forms.join('\n') === list.join('\n'))) return; // already registered
+  const lower = list.map((f) => f.toLowerCase());
+  const windows = new Set<string>();
+  for (const f of lower) for (let i = 0; i + WINDOW <= f.length; i++) windows.add(f.slice(i, i + WINDOW));
+  secrets.push({ name, forms: list, lower, windows });
 }
 
 /** Forgets every registered secret (tests only). */
@@ -27,12 +34,12 @@ export function clearSecrets(): void {
   secrets.length = 0;
 }
 
-function sharesWindow(run: string, form: string): boolean {
-  const r = run.toLowerCase();
-  const f = form.toLowerCase();
-  if (f.includes(r)) return true; // a fragment of the secret (runs are at least 6 characters)
-  if (f.length < WINDOW) return r.includes(f);
-  for (let i = 0; i + WINDOW <= f.length; i++) if (r.includes(f.slice(i, i + WINDOW))) return true;
+/** Whether a run (in lower case) is part of a secret, or shares WINDOW consecutive characters with one. */
+function sharesWindow(r: string, s: Secret): boolean {
+  // a fragment of the secret (runs are at least 6 characters), or a short form inside the run
+  if (s.lower.some((f) => f.includes(r) || (f.length < WINDOW && r.includes(f)))) return true;
+  // windows are looked up in a set, so a long run costs its length, not its length × the secret's
+  for (let i = 0; i + WINDOW <= r.length; i++) if (s.windows.has(r.slice(i, i + WINDOW))) return true;
   return false;
 }
 
@@ -45,13 +52,14 @@ function sharesWindow(run: string, form: string): boolean {
 export function redact(text: string): string {
   let out = text;
   for (const s of secrets) {
-    for (const form of [...s.forms].sort((a, b) => b.length - a.length)) {
+    for (const form of s.forms) {
       if (form.length >= 4) out = out.split(form).join(MARK + s.name + ']');
     }
   }
   return out.replace(/\[REDACTED:[A-Z0-9_]*\]|[A-Za-z0-9+/=_%.~-]{6,}/g, (run) => {
     if (run.startsWith(MARK)) return run; // already redacted: redaction is idempotent
-    const hit = secrets.find((s) => s.forms.some((f) => sharesWindow(run, f)));
+    const lower = run.toLowerCase();
+    const hit = secrets.find((s) => sharesWindow(lower, s));
     return hit ? MARK + hit.name + ']' : run;
   });
 }
