@@ -41,6 +41,11 @@ export interface MockOptions {
   faults?: Fault[];
   /** Added before every answer, to measure the suite's concurrency. */
   latencyMs?: number;
+  /**
+   * Called once per request received, for the benchmark to count them: with the answer being
+   * prepared, or without one for a request Node's HTTP parser refused (answered at once).
+   */
+  onRequest?: (res?: http.ServerResponse) => void;
 }
 
 interface Dir {
@@ -177,6 +182,7 @@ export function createMockServer(options: MockOptions = {}): http.Server {
   }
 
   const server = http.createServer({ requireHostHeader: false }, (req, res) => {
+    options.onRequest?.(res);
     let url: URL;
     try {
       url = new URL(req.url ?? '/', 'http://mock.invalid');
@@ -191,6 +197,7 @@ export function createMockServer(options: MockOptions = {}): http.Server {
   // get a JSON answer below 500, as a careful server would give.
   server.on('clientError', (e: NodeJS.ErrnoException, socket) => {
     if (!socket.writable) return socket.destroy();
+    options.onRequest?.();
     const tooLarge = e.code === 'HPE_HEADER_OVERFLOW';
     const body = JSON.stringify({ ok: false, error: tooLarge ? 'Request header fields too large' : 'Bad request' });
     socket.end(
