@@ -71,14 +71,14 @@ export function createMockServer(options: MockOptions = {}): http.Server {
       'content-length': Buffer.byteLength(text),
       'cache-control': 'no-store',
     };
-    const write = () => res.writeHead(status, headers).end(text);
-    if (options.latencyMs) setTimeout(write, options.latencyMs);
-    else write();
+    if (options.latencyMs) setTimeout(() => res.writeHead(status, headers).end(text), options.latencyMs);
+    else res.writeHead(status, headers).end(text);
   };
   const fail = (res: http.ServerResponse, status: number, error: string) => send(res, status, { ok: false, error });
+  const badRequest = (res: http.ServerResponse) => void (res.headersSent || fail(res, 400, 'Bad request'));
 
   /** Returns true when the request may proceed; otherwise answers it. */
-  function authorize(req: http.IncomingMessage, res: http.ServerResponse, url: URL): boolean {
+  function authorize(req: http.IncomingMessage, res: http.ServerResponse, query: string): boolean {
     let values = req.headersDistinct.authorization;
     if (faults.has('lowercase-name-rejected')) {
       values = [];
@@ -87,8 +87,7 @@ export function createMockServer(options: MockOptions = {}): http.Server {
       if (values.length === 0) values = undefined;
     }
     const token = keys.valid.slice('Basic '.length);
-    const queryKey = url.searchParams.get('api_key');
-    if (faults.has('query-key-accepted') && (queryKey === keys.valid || queryKey === token)) return true;
+    if (faults.has('query-key-accepted') && [keys.valid, token].includes(new URLSearchParams(query).get('api_key') ?? '')) return true;
     if (!values || values.length === 0) {
       if (faults.has('missing-header-401')) fail(res, 401, 'Invalid API key');
       else fail(res, 400, 'Missing Authorization header');
@@ -132,23 +131,21 @@ export function createMockServer(options: MockOptions = {}): http.Server {
     }
   }
 
-  async function route(req: http.IncomingMessage, res: http.ServerResponse, url: URL) {
-    const path = url.pathname.replace(/\/+$/, '') || '/';
+  /** Answers a request; only those that read a body (POST) return a promise: async costs the GETs 2 µs. */
+  function route(req: http.IncomingMessage, res: http.ServerResponse, target: string, query: string): Promise<void> | void {
+    const path = target.replace(/\/+$/, '') || '/';
     const dirMatch = /^\/directory\/([^/]+)$/.exec(path);
     const known = path === '/directory' || path === '/file' || dirMatch;
     const skipAuth = faults.has('auth-skipped-create-file') && path === '/file';
-    if (!skipAuth && !authorize(req, res, url)) return req.resume();
+    if (!skipAuth && !authorize(req, res, query)) {
+      req.resume();
+      return;
+    }
     if (!known) return fail(res, 404, 'Not found');
 
     if (path === '/directory' && req.method === 'GET') {
       const directories = [...dirs.values()].map(({ id, ttl, added_on }) => ({ id, ttl, added_on }));
       return send(res, 200, { ok: true, directories: faults.has('schema-break') ? {} : directories });
-    }
-    if (path === '/directory' && req.method === 'POST') {
-      if (!(await readJson(req))) return fail(res, 400, 'Body must be a JSON object');
-      const dir: Dir = { id: `dir_${randomBytes(6).toString('hex')}`, ttl: 86400, added_on: today(), files: [] };
-      dirs.set(dir.id, dir);
-      return send(res, 200, { ok: true, directory: { id: dir.id, ttl: dir.ttl } });
     }
     if (dirMatch && req.method === 'GET') {
       if (faults.has('valid-key-rejected-list-files')) return fail(res, 401, 'Invalid API key');
@@ -156,42 +153,54 @@ export function createMockServer(options: MockOptions = {}): http.Server {
       if (!dir) return fail(res, 404, 'Directory not found');
       return send(res, 200, { ok: true, files: dir.files });
     }
-    if (path === '/file' && req.method === 'POST') {
-      const body = await readJson(req);
-      const name = body?.file_name;
-      if (typeof name !== 'string' || name.length === 0) return fail(res, 400, 'file_name is required');
-      let dir: Dir | undefined;
-      if (body?.dir_id === undefined) {
-        dir = { id: `dir_${randomBytes(6).toString('hex')}`, ttl: 86400, added_on: today(), files: [] };
-        dirs.set(dir.id, dir);
-      } else {
-        dir = dirs.get(String(body.dir_id));
-        if (!dir) return fail(res, 404, 'Directory not found');
-      }
-      if (dir.files.some((f) => f.file_name === name)) return fail(res, 409, 'File already exists');
-      const file = { file_name: name, added_on: today() };
-      dir.files.push(file);
-      const host = req.headers.host ?? '127.0.0.1';
-      return send(res, 200, {
-        ok: true,
-        file: { dir_id: dir.id, file_path: `${dir.id}/${name}`, ...file },
-        upload: { url: `http://${host}/upload/${dir.id}/${encodeURIComponent(name)}`, method: 'PUT', headers: {}, expiresInSeconds: 3600 },
-      });
-    }
+    if (path === '/directory' && req.method === 'POST') return createDirectory(req, res);
+    if (path === '/file' && req.method === 'POST') return createFile(req, res);
     return fail(res, 405, 'Method not allowed');
+  }
+
+  async function createDirectory(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    if (!(await readJson(req))) return fail(res, 400, 'Body must be a JSON object');
+    const dir: Dir = { id: `dir_${randomBytes(6).toString('hex')}`, ttl: 86400, added_on: today(), files: [] };
+    dirs.set(dir.id, dir);
+    return send(res, 200, { ok: true, directory: { id: dir.id, ttl: dir.ttl } });
+  }
+
+  async function createFile(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const body = await readJson(req);
+    const name = body?.file_name;
+    if (typeof name !== 'string' || name.length === 0) return fail(res, 400, 'file_name is required');
+    let dir: Dir | undefined;
+    if (body?.dir_id === undefined) {
+      dir = { id: `dir_${randomBytes(6).toString('hex')}`, ttl: 86400, added_on: today(), files: [] };
+      dirs.set(dir.id, dir);
+    } else {
+      dir = dirs.get(String(body.dir_id));
+      if (!dir) return fail(res, 404, 'Directory not found');
+    }
+    if (dir.files.some((f) => f.file_name === name)) return fail(res, 409, 'File already exists');
+    const file = { file_name: name, added_on: today() };
+    dir.files.push(file);
+    const host = req.headers.host ?? '127.0.0.1';
+    return send(res, 200, {
+      ok: true,
+      file: { dir_id: dir.id, file_path: `${dir.id}/${name}`, ...file },
+      upload: { url: `http://${host}/upload/${dir.id}/${encodeURIComponent(name)}`, method: 'PUT', headers: {}, expiresInSeconds: 3600 },
+    });
   }
 
   const server = http.createServer({ requireHostHeader: false }, (req, res) => {
     options.onRequest?.(res);
-    let url: URL;
+    let target: [path: string, query: string];
     try {
-      url = new URL(req.url ?? '/', 'http://mock.invalid');
+      target = splitTarget(req.url ?? '/');
     } catch {
       return fail(res, 400, 'Bad request target');
     }
-    route(req, res, url).catch(() => {
-      if (!res.headersSent) fail(res, 400, 'Bad request');
-    });
+    try {
+      route(req, res, ...target)?.catch(() => badRequest(res));
+    } catch {
+      badRequest(res);
+    }
   });
   // Requests Node's HTTP parser refuses (control characters, obs-fold, oversize headers) still
   // get a JSON answer below 500, as a careful server would give.
@@ -206,6 +215,18 @@ export function createMockServer(options: MockOptions = {}): http.Server {
     );
   });
   return server;
+}
+
+/** Plain origin-form targets (the common case) are split by hand: new URL() cost a fifth of the mock's time per request. */
+const PLAIN_TARGET = /^\/(?!\/)[\w%/-]*(\?[!-"$-~]*)?$/; // printable ASCII, no fragment, no dot segments
+
+function splitTarget(target: string): [path: string, query: string] {
+  if (!PLAIN_TARGET.test(target)) {
+    const url = new URL(target, 'http://mock.invalid');
+    return [url.pathname, url.search.slice(1)];
+  }
+  const q = target.indexOf('?');
+  return q < 0 ? [target, ''] : [target.slice(0, q), target.slice(q + 1)];
 }
 
 export interface RunningMock {
