@@ -17,7 +17,17 @@ export interface RunHooks {
   onStart?: (cancel: () => Promise<void>) => void;
 }
 
-export async function runSuites(config: Config, contract: Contract, hooks: RunHooks = {}): Promise<Report> {
+/**
+ * How vitest runs the suites. The checks are stateless HTTP requests: one worker without per-file
+ * isolation keeps start-up low and lets all files share the per-run request memo in
+ * suites/support.ts (evaluated once per worker: 64 requests per run; isolated, each file sends its
+ * own). Measured by `npm run bench` (BENCHMARKS.md, "Pool and isolation"): threads without
+ * isolation is the fastest of the four; forks costs a process start, isolation re-imports the
+ * suites' modules per file and repeats the shared requests.
+ */
+export const POOL = { pool: 'threads', isolate: false, maxWorkers: 1, fileParallelism: false } as const;
+
+export async function runSuites(config: Config, contract: Contract, hooks: RunHooks = {}, pool: { pool: 'threads' | 'forks'; isolate: boolean } = POOL): Promise<Report> {
   const startedAt = new Date();
   const collector = new Collector(hooks.onResult);
   const provided: RunContext = { target: config.target, http: config.http, contract };
@@ -29,12 +39,8 @@ export async function runSuites(config: Config, contract: Contract, hooks: RunHo
       include: ['suites/**/*.conformance.ts'],
       reporters: [collector],
       watch: false,
-      // The checks are stateless HTTP requests: one worker without per-file isolation keeps the
-      // start-up cost low and lets all files share the per-run request memo in suites/support.ts.
-      pool: 'threads',
-      isolate: false,
-      maxWorkers: 1,
-      fileParallelism: false,
+      ...POOL,
+      ...pool,
       maxConcurrency: config.concurrency,
       testTimeout: config.http.timeoutMs * 3 + 5_000,
       provide: { run: provided },
