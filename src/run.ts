@@ -46,7 +46,17 @@ const SUITE_FILES = readdirSync(join(ROOT, 'suites')).filter((f) => f.endsWith('
 /** Where `--shard i/n` writes its vitest blob; `--merge-reports` reads the whole directory. */
 export const blobFile = (reportDir: string, shard: { index: number; count: number }) => resolve(reportDir, 'blobs', `blob-${shard.index}-${shard.count}.json`);
 
-export async function runSuites(config: Config, contract: Contract, hooks: RunHooks = {}): Promise<Report> {
+/**
+ * How vitest runs the suites, chosen by measurement (`npm run bench`, BENCHMARKS.md "Pool and
+ * isolation", 2 cores): threads without isolation was the fastest of the four (2.03 s a run, forks
+ * 2.19 s, threads isolated 3.21 s, forks isolated 3.33 s; medians on a busy machine). The checks
+ * are stateless HTTP requests: one worker without per-file isolation evaluates suites/support.ts
+ * once, so every file shares its per-run request memo and the spec's compiled validators (63
+ * requests a run; isolated files re-import it and send 122).
+ */
+export const POOL = { pool: 'threads', isolate: false, maxWorkers: 1, fileParallelism: false } as const;
+
+export async function runSuites(config: Config, contract: Contract, hooks: RunHooks = {}, pool: { pool: 'threads' | 'forks'; isolate: boolean } = POOL): Promise<Report> {
   const startedAt = new Date();
   const collector = new Collector(hooks.onResult);
   // The budget counts every request of the run: cli.ts's reachability preflight is the first.
@@ -76,12 +86,8 @@ export async function runSuites(config: Config, contract: Contract, hooks: RunHo
       ...SUITES,
       reporters: blob ? [collector, gate, ['blob', { outputFile: blob }]] : [collector, gate],
       ...(shard && { shard: `${shard.index}/${shard.count}` }),
-      // The checks are stateless HTTP requests: one worker without per-file isolation keeps the
-      // start-up cost low and lets all files share the per-run request memo in suites/support.ts.
-      pool: 'threads',
-      isolate: false,
-      maxWorkers: 1,
-      fileParallelism: false,
+      ...POOL,
+      ...pool,
       maxConcurrency: config.concurrency,
       // Requests wait for a free slot (--concurrency) and end at the deadline at the latest (http.ts).
       testTimeout: config.deadlineMs + 10_000,

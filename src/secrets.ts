@@ -5,8 +5,11 @@ import { dirname } from 'node:path';
 
 interface Secret {
   name: string;
-  forms: string[]; // the value, the token after the scheme, and its base64-decoded form
-  token: string; // random-looking: any fragment of it is a leak, unlike words of the decoded form
+  forms: string[]; // the value, the token after the scheme, and its base64-decoded form; longest first
+  token: string; // in lower case: random-looking, so any fragment of it is a leak (unlike words of the decoded form)
+  short: string[]; // forms shorter than WINDOW, in lower case
+  anyCase: Set<string>; // every WINDOW-character slice of the value and the token, in lower case: a re-cased key is still the key
+  exactCase: Set<string>; // every WINDOW-character slice of the decoded form, as is: "QUOTA_EXCEEDED_KEY" is not "quota_exceeded_key_…"
 }
 
 const secrets: Secret[] = [];
@@ -20,7 +23,17 @@ export function addSecret(name: string, value: string | undefined): void {
   const forms = new Set([value.trim(), token]);
   const decoded = Buffer.from(token, 'base64').toString('utf8');
   if (/^[\x20-\x7e]{8,}$/.test(decoded)) forms.add(decoded);
-  secrets.push({ name, forms: [...forms].filter((f) => f.length > 0), token: token.toLowerCase() });
+  const list = [...forms].filter((f) => f.length > 0).sort((a, b) => b.length - a.length);
+  if (secrets.some((s) => s.name === name && s.forms.join('\n') === list.join('\n'))) return; // already registered
+  const slices = (fs: string[]) => new Set(fs.flatMap((f) => Array.from({ length: Math.max(0, f.length - WINDOW + 1) }, (_, i) => f.slice(i, i + WINDOW))));
+  secrets.push({
+    name,
+    forms: list,
+    token: token.toLowerCase(),
+    short: list.filter((f) => f.length < WINDOW).map((f) => f.toLowerCase()),
+    anyCase: slices(list.filter((f) => f !== decoded).map((f) => f.toLowerCase())),
+    exactCase: slices(list.filter((f) => f === decoded)),
+  });
 }
 
 /** Forgets every registered secret (tests only). */
@@ -28,30 +41,32 @@ export function clearSecrets(): void {
   secrets.length = 0;
 }
 
-function sharesWindow(r: string, form: string): boolean {
-  const f = form.toLowerCase();
-  if (f.length < WINDOW) return r.includes(f);
-  for (let i = 0; i + WINDOW <= f.length; i++) if (r.includes(f.slice(i, i + WINDOW))) return true;
+/** Whether a run of token-like characters carries a secret (see redact). */
+function carries(run: string, lower: string, s: Secret): boolean {
+  if (s.token.includes(lower) || s.short.some((f) => lower.includes(f))) return true;
+  // windows are looked up in sets, so a long run costs its length, not its length × the secret's
+  for (let i = 0; i + WINDOW <= run.length; i++) if (s.anyCase.has(lower.slice(i, i + WINDOW)) || s.exactCase.has(run.slice(i, i + WINDOW))) return true;
   return false;
 }
 
 /**
  * Replaces every registered secret in `text`. Whole values are replaced exactly; then every run
  * of 6 or more token-like characters that is a fragment of a token, or shares 12 consecutive
- * characters with any form of a secret (in any letter case), is replaced whole: truncated, split,
- * extended, re-cased or percent-encoded copies of a key are caught as well as the key itself.
+ * characters with the value or token (in any letter case) or with the decoded form (as is), is
+ * replaced whole: truncated, split, extended, re-cased or percent-encoded copies of a key are
+ * caught as well as the key itself.
  */
 export function redact(text: string): string {
   let out = text;
   for (const s of secrets) {
-    for (const form of [...s.forms].sort((a, b) => b.length - a.length)) {
+    for (const form of s.forms) {
       if (form.length >= 4) out = out.split(form).join(MARK + s.name + ']');
     }
   }
   return out.replace(/\[REDACTED:[A-Z0-9_]*\]|[A-Za-z0-9+/=_%.~-]{6,}/g, (run) => {
     if (run.startsWith(MARK)) return run; // already redacted: redaction is idempotent
-    const r = run.toLowerCase();
-    const hit = secrets.find((s) => s.token.includes(r) || s.forms.some((f) => sharesWindow(r, f)));
+    const lower = run.toLowerCase();
+    const hit = secrets.find((s) => carries(run, lower, s));
     return hit ? MARK + hit.name + ']' : run;
   });
 }

@@ -39,7 +39,8 @@ export const tempDir = () => mkdtempSync(join(tmpdir(), 'conformance-'));
 export function runCli(args: string[], env: NodeJS.ProcessEnv = cleanEnv(), opts: { cwd?: string; timeoutMs?: number; onOutput?: (soFar: { stdout: string; stderr: string }, child: ChildProcess) => void } = {}): Promise<CliRun> {
   const dir = tempDir();
   const hasDir = args.includes('--report-dir');
-  const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), '--', join(ROOT, 'src/cli.ts'), ...args, ...(hasDir ? [] : ['--report-dir', dir])], {
+  // Started as `npm run conformance` starts it (package.json): src/boot.js, then the CLI.
+  const child = spawn(process.execPath, ['--import', import.meta.resolve('../src/boot.js'), '--', join(ROOT, 'src/cli.ts'), ...args, ...(hasDir ? [] : ['--report-dir', dir])], {
     cwd: opts.cwd ?? dir,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],

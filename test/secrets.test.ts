@@ -32,6 +32,8 @@ describe('redact', () => {
     addSecret('FFMPEG_API_QUOTA_EXCEEDED_KEY', `Basic ${Buffer.from('quota_exceeded_key_0123456789').toString('base64')}`);
     expect(redact('403 Quota exceeded; the quota key was revoked')).toBe('403 Quota exceeded; the quota key was revoked');
     expect(redact('leaked: quota_exceeded_key_0123456789')).toBe('leaked: [REDACTED:FFMPEG_API_QUOTA_EXCEEDED_KEY]');
+    // the variable's own name shares 12 characters with the decoded key, in another case
+    expect(redact('set FFMPEG_API_QUOTA_EXCEEDED_KEY')).toBe('set FFMPEG_API_QUOTA_EXCEEDED_KEY');
   });
 
   test('leaves ordinary text alone and is idempotent', () => {

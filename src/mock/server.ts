@@ -53,6 +53,11 @@ export interface MockOptions {
   tls?: { key: string | Buffer; cert: string | Buffer };
   /** Behave as the API behind a key-injecting backend: the client's Authorization is replaced by the valid key. */
   injectKey?: boolean;
+  /**
+   * Called once per request received, for the benchmark to count them: with the answer being
+   * prepared, or without one for a request Node's HTTP parser refused (answered at once).
+   */
+  onRequest?: (res?: http.ServerResponse) => void;
 }
 
 interface Dir {
@@ -81,14 +86,14 @@ export function createMockServer(options: MockOptions = {}): http.Server | https
       ...(options.tls && !faults.has('no-hsts') && { 'strict-transport-security': 'max-age=31536000' }),
       ...(options.injectKey && faults.has('proxy-leaks-key') && { 'x-upstream-authorization': keys.valid }),
     };
-    const write = () => res.writeHead(status, headers).end(text);
-    if (options.latencyMs) setTimeout(write, options.latencyMs);
-    else write();
+    if (options.latencyMs) setTimeout(() => res.writeHead(status, headers).end(text), options.latencyMs);
+    else res.writeHead(status, headers).end(text);
   };
   const fail = (res: http.ServerResponse, status: number, error: string) => send(res, status, { ok: false, error });
+  const badRequest = (res: http.ServerResponse) => void (res.headersSent || fail(res, 400, 'Bad request'));
 
   /** Returns true when the request may proceed; otherwise answers it. */
-  function authorize(req: http.IncomingMessage, res: http.ServerResponse, url: URL): boolean {
+  function authorize(req: http.IncomingMessage, res: http.ServerResponse, query: string): boolean {
     let values = req.headersDistinct.authorization;
     if (faults.has('lowercase-name-rejected')) {
       values = [];
@@ -99,8 +104,7 @@ export function createMockServer(options: MockOptions = {}): http.Server | https
     // A key-injecting backend drops the client's Authorization and adds its own key.
     if (options.injectKey) values = faults.has('proxy-forwards-client-auth') && values?.length ? values : [keys.valid];
     const token = keys.valid.slice('Basic '.length);
-    const queryKey = url.searchParams.get('api_key');
-    if (faults.has('query-key-accepted') && (queryKey === keys.valid || queryKey === token)) return true;
+    if (faults.has('query-key-accepted') && [keys.valid, token].includes(new URLSearchParams(query).get('api_key') ?? '')) return true;
     if (!values || values.length === 0) {
       if (faults.has('missing-header-401')) fail(res, 401, 'Invalid API key');
       else fail(res, 400, 'Missing Authorization header');
@@ -150,25 +154,23 @@ export function createMockServer(options: MockOptions = {}): http.Server | https
     send(res, 200, body);
   };
 
-  async function route(req: http.IncomingMessage, res: http.ServerResponse, url: URL) {
-    const replayed = req.method === 'GET' ? replayable.get(req.url ?? '/') : undefined;
+  /** Answers a request; only those that read a body (POST) return a promise: async costs the GETs 2 µs. */
+  function route(req: http.IncomingMessage, res: http.ServerResponse, target: string, query: string): Promise<void> | void {
+    const replayed = replayable.size && req.method === 'GET' ? replayable.get(req.url ?? '/') : undefined;
     if (replayed) return send(res, 200, replayed);
-    const path = url.pathname.replace(/\/+$/, '') || '/';
+    const path = target.replace(/\/+$/, '') || '/';
     const dirMatch = /^\/directory\/([^/]+)$/.exec(path);
     const known = path === '/directory' || path === '/file' || dirMatch;
     const skipAuth = faults.has('auth-skipped-create-file') && path === '/file';
-    if (!skipAuth && !authorize(req, res, url)) return req.resume();
+    if (!skipAuth && !authorize(req, res, query)) {
+      req.resume();
+      return;
+    }
     if (!known) return fail(res, 404, 'Not found');
 
     if (path === '/directory' && req.method === 'GET') {
       const directories = [...dirs.values()].map(({ id, ttl, added_on }) => ({ id, ttl, added_on }));
       return succeed(req, res, { ok: true, directories: faults.has('schema-break') ? {} : directories });
-    }
-    if (path === '/directory' && req.method === 'POST') {
-      if (!(await readJson(req))) return fail(res, 400, 'Body must be a JSON object');
-      const dir: Dir = { id: `dir_${randomBytes(6).toString('hex')}`, ttl: 86400, added_on: today(), files: [] };
-      dirs.set(dir.id, dir);
-      return send(res, 200, { ok: true, directory: { id: dir.id, ttl: dir.ttl } });
     }
     if (dirMatch && req.method === 'GET') {
       if (faults.has('valid-key-rejected-list-files')) return fail(res, 401, 'Invalid API key');
@@ -176,41 +178,54 @@ export function createMockServer(options: MockOptions = {}): http.Server | https
       if (!dir) return fail(res, 404, 'Directory not found');
       return succeed(req, res, { ok: true, files: dir.files });
     }
-    if (path === '/file' && req.method === 'POST') {
-      const body = await readJson(req);
-      const name = body?.file_name;
-      if (typeof name !== 'string' || name.length === 0) return fail(res, 400, 'file_name is required');
-      let dir: Dir | undefined;
-      if (body?.dir_id === undefined) {
-        dir = { id: `dir_${randomBytes(6).toString('hex')}`, ttl: 86400, added_on: today(), files: [] };
-        dirs.set(dir.id, dir);
-      } else {
-        dir = dirs.get(String(body.dir_id));
-        if (!dir) return fail(res, 404, 'Directory not found');
-      }
-      if (dir.files.some((f) => f.file_name === name)) return fail(res, 409, 'File already exists');
-      const file = { file_name: name, added_on: today() };
-      dir.files.push(file);
-      const host = req.headers.host ?? '127.0.0.1';
-      return send(res, 200, {
-        ok: true,
-        file: { dir_id: dir.id, file_path: `${dir.id}/${name}`, ...file },
-        upload: { url: `http://${host}/upload/${dir.id}/${encodeURIComponent(name)}`, method: 'PUT', headers: {}, expiresInSeconds: 3600 },
-      });
-    }
+    if (path === '/directory' && req.method === 'POST') return createDirectory(req, res);
+    if (path === '/file' && req.method === 'POST') return createFile(req, res);
     return fail(res, 405, 'Method not allowed');
   }
 
+  async function createDirectory(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    if (!(await readJson(req))) return fail(res, 400, 'Body must be a JSON object');
+    const dir: Dir = { id: `dir_${randomBytes(6).toString('hex')}`, ttl: 86400, added_on: today(), files: [] };
+    dirs.set(dir.id, dir);
+    return send(res, 200, { ok: true, directory: { id: dir.id, ttl: dir.ttl } });
+  }
+
+  async function createFile(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const body = await readJson(req);
+    const name = body?.file_name;
+    if (typeof name !== 'string' || name.length === 0) return fail(res, 400, 'file_name is required');
+    let dir: Dir | undefined;
+    if (body?.dir_id === undefined) {
+      dir = { id: `dir_${randomBytes(6).toString('hex')}`, ttl: 86400, added_on: today(), files: [] };
+      dirs.set(dir.id, dir);
+    } else {
+      dir = dirs.get(String(body.dir_id));
+      if (!dir) return fail(res, 404, 'Directory not found');
+    }
+    if (dir.files.some((f) => f.file_name === name)) return fail(res, 409, 'File already exists');
+    const file = { file_name: name, added_on: today() };
+    dir.files.push(file);
+    const host = req.headers.host ?? '127.0.0.1';
+    return send(res, 200, {
+      ok: true,
+      file: { dir_id: dir.id, file_path: `${dir.id}/${name}`, ...file },
+      upload: { url: `http://${host}/upload/${dir.id}/${encodeURIComponent(name)}`, method: 'PUT', headers: {}, expiresInSeconds: 3600 },
+    });
+  }
+
   const handler: http.RequestListener = (req, res) => {
-    let url: URL;
+    options.onRequest?.(res);
+    let target: [path: string, query: string];
     try {
-      url = new URL(req.url ?? '/', 'http://mock.invalid');
+      target = splitTarget(req.url ?? '/');
     } catch {
       return fail(res, 400, 'Bad request target');
     }
-    route(req, res, url).catch(() => {
-      if (!res.headersSent) fail(res, 400, 'Bad request');
-    });
+    try {
+      route(req, res, ...target)?.catch(() => badRequest(res));
+    } catch {
+      badRequest(res);
+    }
   };
   const server = options.tls
     ? https.createServer({ ...options.tls, requireHostHeader: false }, handler)
@@ -219,6 +234,7 @@ export function createMockServer(options: MockOptions = {}): http.Server | https
   // get a JSON answer below 500, as a careful server would give.
   server.on('clientError', (e: NodeJS.ErrnoException, socket) => {
     if (!socket.writable) return socket.destroy();
+    options.onRequest?.();
     const tooLarge = e.code === 'HPE_HEADER_OVERFLOW';
     const body = JSON.stringify({ ok: false, error: tooLarge ? 'Request header fields too large' : 'Bad request' });
     socket.end(
@@ -227,6 +243,18 @@ export function createMockServer(options: MockOptions = {}): http.Server | https
     );
   });
   return server;
+}
+
+/** Plain origin-form targets (the common case) are split by hand: new URL() cost a fifth of the mock's time per request. */
+const PLAIN_TARGET = /^\/(?!\/)[\w%/-]*(\?[!-"$-~]*)?$/; // printable ASCII, no fragment, no dot segments
+
+function splitTarget(target: string): [path: string, query: string] {
+  if (!PLAIN_TARGET.test(target)) {
+    const url = new URL(target, 'http://mock.invalid');
+    return [url.pathname, url.search.slice(1)];
+  }
+  const q = target.indexOf('?');
+  return q < 0 ? [target, ''] : [target.slice(0, q), target.slice(q + 1)];
 }
 
 export interface RunningMock {

@@ -1,0 +1,19 @@
+// The default suite against a running target with another vitest pool, for the benchmark's
+// "Pool and isolation" table: `node --import ./src/boot.js scripts/bench/variant.ts URL POOL ISOLATE`.
+// Prints the report's summary as JSON; keys come from the environment as for the CLI.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseCli, resolveConfig } from '../../src/config.js';
+import { closeAgents } from '../../src/http.js';
+import { runSuites } from '../../src/run.js';
+import { out } from '../../src/secrets.js';
+import { loadContract } from '../../src/spec.js';
+
+const [url = '', pool, isolate] = process.argv.slice(2);
+if (pool !== 'threads' && pool !== 'forks') throw new Error(`pool must be threads or forks, got ${pool}`);
+const config = resolveConfig(parseCli(['--target', url, '--report-dir', mkdtempSync(join(tmpdir(), 'bench-'))]));
+const report = await runSuites(config, await loadContract(config.specPath), {}, { pool, isolate: isolate === 'true' });
+await closeAgents();
+out(JSON.stringify(report.summary));
+process.exitCode = report.summary.exitCode;
