@@ -11,9 +11,10 @@ import { EXIT, UsageError } from './errors.js';
 import { closeAgents, HarnessError, send } from './http.js';
 import { DEFAULT_KEYS, startMock, type RunningMock } from './mock/server.js';
 import { planLines } from './plan.js';
-import { mergeBlobs, partialReport, reportHead, runSuites, TOOL } from './run.js';
+import { blobFile, mergeBlobs, partialReport, redactBlob, reportHead, runSuites, TOOL } from './run.js';
 import { addSecret, err, out } from './secrets.js';
 import { loadContract } from './spec.js';
+import { buildCatalog } from '../suites/catalog.js';
 
 function prepareReportDir(dir: string): void {
   try {
@@ -56,6 +57,8 @@ async function preflight(config: Config): Promise<void> {
 const EXCLUSIVE = [
   ['compare', 'merge-reports'], ['compare', 'shard'], ['compare', 'baseline'], ['compare', 'target'],
   ['merge-reports', 'shard'], ['merge-reports', 'target'], ['shard', 'baseline'],
+  // a merge takes the target, spec and options from the shards; a comparison sends nothing
+  ['merge-reports', 'plan'], ['merge-reports', 'strict'], ['merge-reports', 'max-requests'], ['compare', 'plan'],
 ] as const;
 
 /** Writes every view of the report (with its drift against the baseline, if any) and prints the summary. */
@@ -85,7 +88,9 @@ let writePartial: (() => string[]) | undefined;
  */
 function onSignals(abort: AbortController): void {
   const handler = () => {
-    if (abort.signal.aborted) {
+    if (abort.signal.aborted || !writePartial) {
+      // A second signal, or one before any check started (the preflight): nothing to wait for.
+      if (!writePartial) err('interrupted before any check ran: no report');
       writePartial?.();
       process.exit(EXIT.interrupted);
     }
@@ -110,16 +115,22 @@ async function main(argv: string[]): Promise<number> {
   onSignals(abort);
   if (values.compare) return compare(values.compare, values['report-dir'] ?? 'reports');
   loadEnvFile(values['env-file'] ?? '.env', values['env-file'] !== undefined);
+  // Known as secrets before anything can echo input back (a key pasted as --target, say).
+  for (const name of Object.values(KEY_VARS)) addSecret(name, process.env[name]);
   const baseline = values.baseline === undefined ? undefined : { path: values.baseline, report: loadReport(values.baseline) };
   if (values['merge-reports'] !== undefined) {
     // The target, spec and options come from the blobs: this machine needs no key, only redaction.
-    for (const name of Object.values(KEY_VARS)) addSecret(name, process.env[name]);
     const dir = values['report-dir'] ?? 'reports';
     prepareReportDir(dir);
     return finish(await mergeBlobs(values['merge-reports']), dir, baseline);
   }
   const config = resolveConfig(values);
   const contract = await loadContract(config.specPath);
+  try {
+    buildCatalog(contract); // the suite's checks cite the spec's clauses and operations
+  } catch (e) {
+    throw new UsageError(`invalid spec ${config.specPath}: ${(e as Error).message}`);
+  }
   // --- safety: --plan lists every request and sends nothing (no mock, no preflight, no report)
   if (config.plan) {
     for (const line of planLines(config, contract)) out(line);
@@ -134,7 +145,10 @@ async function main(argv: string[]): Promise<number> {
     const ran: CheckResult[] = [];
     const startedAt = new Date();
     const head = reportHead(config, contract, startedAt);
-    writePartial = () => (ran.length ? writeReports(partialReport(head, ran, startedAt, true), config.reportDir) : []);
+    writePartial = () => {
+      if (config.shard) redactBlob(blobFile(config.reportDir, config.shard)); // vitest may have written it already
+      return ran.length ? writeReports(partialReport(head, ran, startedAt, true), config.reportDir) : [];
+    };
     const report = await runSuites(config, contract, {
       onResult: (r) => {
         ran.push(r);

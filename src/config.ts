@@ -8,7 +8,6 @@ import { addSecret } from './secrets.js';
 import { DEFAULT_SPEC, type Contract } from './spec.js';
 import { DEFAULT_TARGETS, isTargetName, namedTarget, plainHttpUrlOf, type Profile } from './targets.js';
 
-export { isLoopback };
 
 export const KEY_VARS = {
   valid: 'FFMPEG_API_KEY',
@@ -18,7 +17,7 @@ export const KEY_VARS = {
 export type KeyRole = keyof typeof KEY_VARS;
 
 export const OPTIONS = {
-  target: { type: 'string', description: 'URL of the target, or "mock" for the bundled reference mock', default: undefined },
+  target: { type: 'string', description: 'a URL, a name from the targets file, or "mock" for the bundled reference mock', default: undefined },
   'report-dir': { type: 'string', description: 'where the report is written', default: 'reports' },
   strict: { type: 'boolean', description: 'SHOULD failures make the run non-conformant too', default: false },
   spec: { type: 'string', description: 'the contract to check against', default: 'spec/openapi.yaml (bundled)' },
@@ -63,7 +62,6 @@ export interface Config {
   strict: boolean;
   specPath: string;
   concurrency: number;
-  allowInsecureHttp: boolean;
   http: HttpOptions;
   /** --shard i/n: run only this shard of the suite files. */
   shard?: { index: number; count: number };
@@ -130,10 +128,13 @@ export function loadEnvFile(path: string, explicit: boolean): void {
   dotenv.config({ path, quiet: true, override: false });
 }
 
-function positiveNumber(flag: string, raw: string, max: number): number {
+/** A flag's number, scaled to the unit the tool uses (ms, or 1 for counts), at least 1 and whole. */
+function positiveNumber(flag: string, raw: string, max: number, scale = 1): number {
   const n = Number(raw);
-  if (!Number.isFinite(n) || n <= 0 || n > max) throw new UsageError(`--${flag} must be a number between 0 and ${max}, got "${raw}"`);
-  return n;
+  const scaled = Math.round(n * scale);
+  if (!Number.isFinite(n) || scaled < 1 || n > max || (scale === 1 && !Number.isInteger(n)))
+    throw new UsageError(`--${flag} must be ${scale === 1 ? 'a whole number' : 'a number of seconds'} from ${1 / scale} to ${max}, got "${raw}"`);
+  return scaled;
 }
 
 export function resolveConfig(values: ReturnType<typeof parseCli>, env: NodeJS.ProcessEnv = process.env): Config {
@@ -185,10 +186,9 @@ export function resolveConfig(values: ReturnType<typeof parseCli>, env: NodeJS.P
   const shard = values.shard?.match(/^(\d+)\/(\d+)$/);
   if (values.shard !== undefined && (!shard || Number(shard[1]) < 1 || Number(shard[1]) > Number(shard[2])))
     throw new UsageError(`--shard must be i/n with 1 <= i <= n, got "${values.shard}"`);
-  const concurrency = Math.floor(positiveNumber('concurrency', values.concurrency ?? '8', 256));
-  const deadlineMs = Math.round(positiveNumber('deadline', values.deadline ?? '120', 86_400) * 1000);
+  const concurrency = positiveNumber('concurrency', values.concurrency ?? '8', 256);
+  const deadlineMs = positiveNumber('deadline', values.deadline ?? '120', 86_400, 1000);
   const maxRequests = values['max-requests'] === undefined ? undefined : positiveNumber('max-requests', values['max-requests'], 1_000_000);
-  if (maxRequests !== undefined && !Number.isInteger(maxRequests)) throw new UsageError(`--max-requests must be a whole number, got "${values['max-requests']}"`);
   return {
     ...(shard && { shard: { index: Number(shard[1]), count: Number(shard[2]) } }),
     target,
@@ -196,9 +196,8 @@ export function resolveConfig(values: ReturnType<typeof parseCli>, env: NodeJS.P
     strict: values.strict === true,
     specPath: values.spec ?? DEFAULT_SPEC,
     concurrency,
-    allowInsecureHttp: values['allow-insecure-http'] === true,
     http: {
-      timeoutMs: Math.round(positiveNumber('timeout', values.timeout ?? '10', 600) * 1000),
+      timeoutMs: positiveNumber('timeout', values.timeout ?? '10', 600, 1000),
       maxBodyBytes: 256 * 1024,
       insecure: values.insecure === true,
       concurrency,

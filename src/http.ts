@@ -38,6 +38,8 @@ export interface HttpOptions {
   deadlineAt?: number;
   /** Allow a configured key over plain http to a host outside loopback. */
   allowInsecureHttp?: boolean;
+  /** Called before every attempt that goes on the wire (retries included); throws to stop it (--max-requests). */
+  beforeAttempt?: () => void;
 }
 
 export type HarnessErrorKind = 'refused' | 'dns' | 'timeout' | 'tls' | 'reset' | 'protocol' | 'budget' | 'deadline' | 'insecure' | 'other';
@@ -95,7 +97,8 @@ export async function closeAgents(): Promise<void> {
 
 export function isLoopback(hostname: string): boolean {
   const h = hostname.replace(/^\[|\]$/g, '');
-  if (h === 'localhost' || h.endsWith('.localhost') || h === '::1') return true;
+  // Only names that cannot resolve elsewhere: *.localhost goes to DNS through getaddrinfo here.
+  if (h === 'localhost' || h === '::1') return true;
   return net.isIP(h) === 4 && h.startsWith('127.');
 }
 
@@ -165,6 +168,7 @@ async function attemptOnce(req: HttpRequest, opts: HttpOptions, deadlineAt: numb
   try {
     const remaining = deadlineAt - Date.now();
     if (remaining <= 0) throw deadlineError();
+    opts.beforeAttempt?.();
     const timeoutMs = Math.min(opts.timeoutMs, remaining);
     const started = performance.now();
     try {
@@ -283,10 +287,13 @@ function safeParse(buf: Buffer, max: number) {
  * Parses an HTTP/1.x response. Returns undefined while more bytes are needed; with `ended`, a
  * body without a length runs to the end of the stream.
  */
+const MAX_HEADER_BYTES = 64 * 1024;
+
 export function parseResponse(buf: Buffer, maxBody: number, ended: boolean): Omit<HttpResponse, 'ms'> | undefined {
   if (buf.length >= 5 && !buf.subarray(0, 5).toString('latin1').startsWith('HTTP/'))
     throw new HarnessError('protocol', 'the target did not answer HTTP');
   const end = buf.indexOf('\r\n\r\n');
+  if (end < 0 && buf.length > MAX_HEADER_BYTES) throw new HarnessError('protocol', `the answer's header section exceeds ${MAX_HEADER_BYTES / 1024} KiB`);
   if (end < 0) {
     if (ended) throw new HarnessError('protocol', 'the answer ended inside its header section');
     return undefined;

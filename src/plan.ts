@@ -100,6 +100,6 @@ export function planLines(config: Config, contract: Scope['contract'], given: Sc
     `Total: ${total} requests (1 preflight + ${total - 1} probes, each sent once${inSequence.length ? `; ${inSequence.length} of them in order inside ${[...new Set(inSequence.map((r) => r.sequence))].join(', ')}` : ''}), at most ${config.concurrency} at a time.`,
   );
   if (config.maxRequests !== undefined && config.maxRequests < total)
-    lines.push(`--max-requests ${config.maxRequests}: the first ${config.maxRequests} are sent; the other ${total - config.maxRequests} are not, and their checks are not-verified.`);
+    lines.push(`--max-requests ${config.maxRequests}: ${config.maxRequests} are sent, in the order the run reaches them; the other ${total - config.maxRequests} are not, and their checks are not-verified.`);
   return lines;
 }

@@ -1,5 +1,5 @@
 // Runs the vitest suites against one target and returns the report model.
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createVitest, type CliOptions, type Reporter } from 'vitest/node';
@@ -51,8 +51,8 @@ export const blobFile = (reportDir: string, shard: { index: number; count: numbe
  * isolation", 2 cores): threads without isolation was the fastest of the four (2.03 s a run, forks
  * 2.19 s, threads isolated 3.21 s, forks isolated 3.33 s; medians on a busy machine). The checks
  * are stateless HTTP requests: one worker without per-file isolation evaluates suites/support.ts
- * once, so every file shares its per-run request memo and the spec's compiled validators (63
- * requests a run; isolated files re-import it and send 122).
+ * once, so every file shares its per-run request memo and the spec's compiled validators (each
+ * probe is sent once a run, as --plan lists them; isolated files re-import it and send nearly twice as many).
  */
 export const POOL = { pool: 'threads', isolate: false, maxWorkers: 1, fileParallelism: false } as const;
 
@@ -104,6 +104,9 @@ export async function runSuites(config: Config, contract: Contract, hooks: RunHo
   process.exitCode = undefined; // vitest sets it; the verdict decides ours
   if (blob) redactBlob(blob);
   const interrupted = collector.interrupted || Boolean(hooks.signal?.aborted);
+  // A suite file that did not load, or a run without a single check, proves nothing: never a verdict.
+  if (collector.problems.length) throw new UsageError(`the suites could not run: ${collector.problems[0]!.split('\n')[0]}`);
+  if (!collector.results.length && !interrupted && !shard) throw new UsageError('the suites ran no check');
   return partialReport(collector.head, collector.results, startedAt, interrupted, shard);
 }
 
@@ -138,8 +141,8 @@ export function reportHead(config: Config, contract: Contract, startedAt: Date):
 }
 
 /** The blob is vitest's own file (task meta, errors with their actual values): redact it in place. */
-function redactBlob(path: string): void {
-  writeRedacted(path, JSON.stringify(redactDeep(JSON.parse(readFileSync(path, 'utf8')) as unknown)));
+export function redactBlob(path: string): void {
+  if (existsSync(path)) writeRedacted(path, JSON.stringify(redactDeep(JSON.parse(readFileSync(path, 'utf8')) as unknown)));
 }
 
 /**

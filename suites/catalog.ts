@@ -65,7 +65,7 @@ export const EXPECTED_TEXT: Record<Expect, string> = {
   invalid: '401 {"ok":false,"error":"Invalid API key"}',
   quota: '403 {"ok":false,"error":"Quota exceeded"}',
   'missing-or-invalid': '400 "Missing Authorization header" or 401 "Invalid API key", each with its documented body',
-  rejected: 'not served: a 4xx status (the exact status is recorded)',
+  rejected: 'not served: a status of 400 or more (the exact status is recorded; a 5xx is judged by security.no-5xx)',
   observe: 'recorded, not judged: the conflict is written next to the clause in the spec',
   'json-everywhere': 'Content-Type application/json (parameters allowed) on every documented status',
   'no-echo': 'no answer body or header contains the credential, its token or its decoded form',

@@ -3,7 +3,7 @@
 import { expect, inject, type TestContext } from 'vitest';
 import type { KeyRole, RunContext } from '../src/config.js';
 import { HarnessError, send, type HttpRequest, type HttpResponse } from '../src/http.js';
-import { addSecret, redactDeep } from '../src/secrets.js';
+import { addSecret, containsSecret, redactDeep } from '../src/secrets.js';
 import { schemaValidators } from '../src/spec.js';
 import {
   buildCatalog,
@@ -83,6 +83,12 @@ function buildRequest(p: Probe, dirId: string): { request: HttpRequest; sent?: K
 
 const memo = new Map<string, Promise<Exchange>>();
 let sentCount = run.budget?.spent ?? 0;
+/** --max-requests: every attempt on the wire counts, retries and Retry-After resends included. */
+const spend = () => {
+  if (run.budget && sentCount >= run.budget.max) throw new HarnessError('budget', `--max-requests ${run.budget.max} was reached before this request`);
+  sentCount++;
+};
+const sendOptions = { ...run.http, beforeAttempt: spend };
 
 /** Sends a probe once per run; every check that judges the same probe shares the answer. */
 export function exchange(p: Probe): Promise<Exchange> {
@@ -91,11 +97,8 @@ export function exchange(p: Probe): Promise<Exchange> {
     pending = (async (): Promise<Exchange> => {
       const dirId = p.needsDirectory ? await fetchDirectoryId() : 'dir_conformance_probe';
       const { request, sent } = buildRequest(p, dirId);
-      if (run.budget && sentCount >= run.budget.max)
-        return { request, sent, error: new HarnessError('budget', `--max-requests ${run.budget.max} was reached before this request`) };
-      sentCount++;
       try {
-        return { request, sent, response: await send(request, run.http) };
+        return { request, sent, response: await send(request, sendOptions) };
       } catch (e) {
         if (e instanceof HarnessError) return { request, sent, error: e };
         throw e;
@@ -291,12 +294,17 @@ export async function judgeAll(
   }
   expect(offences, what).toEqual([]);
   if (failed.length) harnessFailed(meta, new HarnessError('other', failed.join('; ')));
+  // No offence among the answers it has, but not all were sent: that is no pass.
+  const unsent = settled.filter(({ ex }) => ex?.error?.kind === 'budget');
+  if (unsent.length) notVerified(meta, ctx, `${unsent.length} of its ${settled.length} requests were not sent: ${unsent[0]!.ex!.error!.message}`);
 }
 
-/** Whether an answer carries the key: its token, or its decoded form, in the body or a header. */
+/**
+ * Whether an answer carries a credential, in its body, a header value or a header name: any form
+ * of a configured key that redaction would remove (whole, token, decoded, fragments, re-cased),
+ * or the token that was sent.
+ */
 export function leaks(r: HttpResponse, k: KeyParts): boolean {
-  const text = `${r.body}\n${Object.values(r.headers).join('\n')}`;
-  const decoded = Buffer.from(k.token, 'base64').toString('utf8');
-  const needles = [k.token.slice(0, 16), /^[\x20-\x7e]{8,}$/.test(decoded) ? decoded.slice(0, 16) : ''].filter((n) => n.length >= 8);
-  return needles.some((n) => text.includes(n));
+  const text = `${r.body}\n${Object.entries(r.headers).flat().join('\n')}`;
+  return containsSecret(text) || (k.token.length >= 8 && text.includes(k.token));
 }

@@ -3,7 +3,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import net, { type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { cleanEnv, MOCK_ENV, runCli, tempDir } from './helpers.js';
+import { cleanEnv, MOCK_ENV, ROOT, runCli, tempDir } from './helpers.js';
 
 describe('the default run', () => {
   test('checks the bundled mock offline, exits 0 and writes report.json', async () => {
@@ -33,7 +33,10 @@ describe('input that cannot run: one line on stderr, exit 2, no stack trace', ()
     ['a bad flag value', ['--timeout', 'soon'], {}, /--timeout must be a number/],
     ['a flag without its value', ['--report-dir'], {}, /--report-dir <value>' argument missing/],
     ['a stray argument', ['mock'], {}, /Unexpected argument 'mock'/],
-    ['a concurrency of 0', ['--concurrency', '0'], {}, /--concurrency must be a number/],
+    ['a concurrency of 0', ['--concurrency', '0'], {}, /--concurrency must be a whole number/],
+    ['a fractional concurrency (it would never send)', ['--concurrency', '0.5'], {}, /--concurrency must be a whole number/],
+    ['a timeout below a millisecond', ['--timeout', '0.0001'], {}, /--timeout must be a number of seconds from 0.001/],
+    ['a key pasted as the target: the error line redacts it', ['--target', 'Basic c2VjcmV0X2tleV9mb3JfcmV2aWV3XzEyMzQ1'], { FFMPEG_API_KEY: 'Basic c2VjcmV0X2tleV9mb3JfcmV2aWV3XzEyMzQ1' }, /invalid target URL "\[REDACTED:FFMPEG_API_KEY\]"/],
     ['a key without the Basic prefix', ['--target', 'http://127.0.0.1:1'], { FFMPEG_API_KEY: 'dGVzdA==' }, /FFMPEG_API_KEY must be the whole header value.*"Basic "/],
     ['a missing key for a URL target', ['--target', 'http://127.0.0.1:1'], {}, /FFMPEG_API_KEY is not set/],
     ['a key over plain http to a remote host', ['--target', 'http://api.example.test'], MOCK_ENV, /refusing to send API keys over plain http/],
@@ -51,6 +54,11 @@ describe('input that cannot run: one line on stderr, exit 2, no stack trace', ()
     ['a spec that does not parse as YAML', (dir) => ['--spec', write(dir, 'bad.yaml', 'openapi: 3.1.0\ninfo: {title: x\n  version: [1\n')], /^error: invalid spec .*bad\.yaml: .*(YAML|comma|flow)/i],
     ['a spec that does not validate', (dir) => ['--spec', write(dir, 'bad.yaml', 'openapi: 3.1.0\ninfo: {}\npaths: []\n')], /^error: invalid spec/],
     ['a spec file that does not exist', (dir) => ['--spec', join(dir, 'missing.yaml')], /^error: cannot read spec/],
+    [
+      'a valid spec that lacks a clause the suite checks (never a 0-check CONFORMANT)',
+      (dir) => ['--spec', write(dir, 'less.yaml', readFileSync(join(ROOT, 'spec/openapi.yaml'), 'utf8').replace(/ {2}- id: cache\.private\n( {4}.*\n)+/, ''))],
+      /^error: invalid spec .*cites clause cache\.private/,
+    ],
     ['a report directory that cannot be written', (dir) => ['--report-dir', write(dir, 'not-a-dir', '')], /cannot write the report directory/],
     ['a malformed .env line', (dir) => (write(dir, '.env', 'FFMPEG_API_KEY=Basic abc\nthis is not an assignment\n'), []), /\.env:2: not a NAME=value line/],
     ['a malformed line in an explicit --env-file', (dir) => ['--env-file', write(dir, 'ci.env', 'FFMPEG_API_KEY\n')], /ci\.env:1: not a NAME=value line/],

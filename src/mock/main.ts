@@ -44,7 +44,7 @@ async function main(): Promise<void> {
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be 0-65535, got "${values.port}"`);
   const latencyMs = Number(values.latency);
   if (!Number.isFinite(latencyMs) || latencyMs < 0) throw new UsageError(`--latency must be a number of milliseconds, got "${values.latency}"`);
-  for (const f of values.fault) if (!(f in FAULTS)) throw new UsageError(`unknown fault "${f}" (see --help)`);
+  for (const f of values.fault) if (!Object.hasOwn(FAULTS, f)) throw new UsageError(`unknown fault "${f}" (see --help)`);
   if (Boolean(values['tls-cert']) !== Boolean(values['tls-key'])) throw new UsageError('--tls-cert and --tls-key go together');
   let tls: { cert: Buffer; key: Buffer } | undefined;
   try {
