@@ -77,6 +77,8 @@ export interface RunContext {
   contract: Contract;
   /** --max-requests, and how many the command already sent (the preflight). */
   budget?: { max: number; spent: number };
+  /** Send every probe from the start (a whole run; a shard sends only its own files' probes). */
+  prefetch: boolean;
 }
 
 export function parseCli(argv: string[]) {

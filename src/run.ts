@@ -61,8 +61,8 @@ export async function runSuites(config: Config, contract: Contract, hooks: RunHo
   const collector = new Collector(hooks.onResult);
   // The budget counts every request of the run: cli.ts's reachability preflight is the first.
   const budget = config.maxRequests === undefined ? undefined : { max: config.maxRequests, spent: 1 };
-  const provided: RunContext = { target: config.target, http: config.http, contract, ...(budget && { budget }) };
   const shard = config.shard;
+  const provided: RunContext = { target: config.target, http: config.http, contract, prefetch: !shard, ...(budget && { budget }) };
   if (shard && shard.count > SUITE_FILES.length) throw new UsageError(`--shard ${shard.index}/${shard.count}: the suite has only ${SUITE_FILES.length} files to spread over shards`);
   const blob = shard && blobFile(config.reportDir, shard);
   collector.head = reportHead(config, contract, startedAt);

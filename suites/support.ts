@@ -109,6 +109,13 @@ export function exchange(p: Probe): Promise<Exchange> {
   return pending;
 }
 
+/**
+ * The suite files run one after another; so that their requests still share the concurrency,
+ * a whole run starts every probe now, in catalog order (the order --plan lists and --max-requests
+ * follows), and each check awaits its answer. A failure is the check's to report, not ours here.
+ */
+if (run.prefetch) for (const c of checks) if (c.probe && !unavailable(c.probe)) exchange(c.probe).catch(() => {});
+
 export function parseJson(text: string): unknown {
   try {
     return JSON.parse(text);
