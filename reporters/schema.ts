@@ -1,19 +1,22 @@
 // The JSON Schema of report.json (reporters/report.schema.json, draft 2020-12): validates the
 // reports the tool reads back (--baseline, --compare) and every report the project's tests produce.
 import { readFileSync } from 'node:fs';
-import { Ajv2020 } from 'ajv/dist/2020.js';
+import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { UsageError } from '../src/errors.js';
 import type { Report } from './model.js';
 
 export const REPORT_SCHEMA = JSON.parse(readFileSync(new URL('./report.schema.json', import.meta.url), 'utf8')) as object;
 
-const ajv = new Ajv2020({ allErrors: true, strict: true, strictRequired: false });
-addFormats.default(ajv);
-const validate = ajv.compile(REPORT_SCHEMA);
+let validate: ValidateFunction | undefined; // compiled on first use: a plain run never reads a report back
 
 /** The schema violations of a parsed report.json, as "path message" lines; empty when valid. */
 export function reportErrors(value: unknown): string[] {
+  if (!validate) {
+    const ajv = new Ajv2020({ allErrors: true, strict: true, strictRequired: false });
+    addFormats.default(ajv);
+    validate = ajv.compile(REPORT_SCHEMA);
+  }
   if (validate(value)) return [];
   return (validate.errors ?? []).map((e) => `${e.instancePath || '(root)'} ${e.message ?? 'is invalid'}`);
 }
