@@ -178,6 +178,11 @@ function crash(e: unknown): never {
   process.exit(EXIT.couldNotRun);
 }
 process.on('uncaughtException', crash).on('unhandledRejection', crash);
+// Output piped into a reader that stopped (`| head`): end quietly, as any command-line tool does.
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code !== 'EPIPE') crash(e);
+  process.exit(process.exitCode ?? 0);
+});
 
 main(process.argv.slice(2)).then(
   (code) => {
