@@ -79,6 +79,8 @@ function compare(paths: string[], dir: string): number {
 }
 // [/reports]
 
+const HEARTBEAT_MS = 5_000;
+
 /** While the suites run: writes a report of the checks that ran so far, marked interrupted. */
 let writePartial: (() => string[]) | undefined;
 
@@ -126,8 +128,9 @@ async function main(argv: string[]): Promise<number> {
   }
   const config = resolveConfig(values);
   const contract = await loadContract(config.specPath);
+  let checkCount: number;
   try {
-    buildCatalog(contract); // the suite's checks cite the spec's clauses and operations
+    checkCount = buildCatalog(contract).length; // the suite's checks cite the spec's clauses and operations
   } catch (e) {
     throw new UsageError(`invalid spec ${config.specPath}: ${(e as Error).message}`);
   }
@@ -149,6 +152,11 @@ async function main(argv: string[]): Promise<number> {
       if (config.shard) redactBlob(blobFile(config.reportDir, config.shard)); // vitest may have written it already
       return ran.length ? writeReports(partialReport(head, ran, startedAt, true), config.reportDir) : [];
     };
+    // A slow target: say every few seconds how far the run is (a quick run never prints it).
+    const heartbeat = setInterval(() => {
+      const of = config.shard ? '' : ` of ${checkCount}`;
+      err(`… ${ran.length}${of} checks done, ${Math.round((Date.now() - startedAt.getTime()) / 1000)} s`);
+    }, HEARTBEAT_MS).unref();
     const report = await runSuites(config, contract, {
       onResult: (r) => {
         ran.push(r);
@@ -156,7 +164,7 @@ async function main(argv: string[]): Promise<number> {
         if (line) out(line);
       },
       signal: abort.signal,
-    });
+    }).finally(() => clearInterval(heartbeat));
     writePartial = undefined;
     return finish(report, config.reportDir, baseline);
   } finally {

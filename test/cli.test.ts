@@ -3,6 +3,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import net, { type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
+import { startMock } from '../src/mock/server.js';
 import { cleanEnv, MOCK_ENV, ROOT, runCli, tempDir } from './helpers.js';
 
 describe('the default run', () => {
@@ -31,6 +32,19 @@ test('output piped into a reader that has stopped (| head) ends quietly, exit 0'
   const r = spawnSync('bash', ['-c', cmd], { cwd: ROOT, env: cleanEnv(), encoding: 'utf8' });
   expect(r.stderr).toBe('');
   expect(r.status).toBe(0);
+});
+
+test('a slow run says on stderr how far it is, every 5 s', async () => {
+  const mock = await startMock({ latencyMs: 150 });
+  try {
+    // 66 requests one at a time, 150 ms each: about 10 s
+    const run = await runCli(['--target', mock.url, '--concurrency', '1'], cleanEnv(MOCK_ENV));
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stderr).toMatch(/^… \d+ of \d+ checks done, 5 s$/m);
+    expect(run.stdout).not.toContain('checks done');
+  } finally {
+    await mock.close();
+  }
 });
 
 describe('input that cannot run: one line on stderr, exit 2, no stack trace', () => {

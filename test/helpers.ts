@@ -72,6 +72,9 @@ export function readReport(path: string): Report {
   return report as Report;
 }
 
+/** stderr without the run's progress lines (`… N of M checks done`), which a slow or busy machine adds. */
+export const withoutProgress = (stderr: string) => stderr.split('\n').filter((l) => !l.startsWith('… ')).join('\n');
+
 export const failing = (r: Report) => r.checks.filter((c) => c.verdict === 'fail').map((c) => c.id);
 
 /** The self-signed certificate of test/fixtures (localhost, 127.0.0.1, ::1). */
