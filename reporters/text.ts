@@ -12,6 +12,7 @@ export function verdictText(report: Report): string {
   const shard = report.shard ? ` [shard ${report.shard.index}/${report.shard.count}]` : '';
   if (report.interrupted) return `INTERRUPTED — partial report of the checks that ran${shard}`;
   if (s.exitCode === 0) return `CONFORMANT (no ${judged} failure)${shard}`;
+  if (s.exitCode === 2) return `COULD NOT RUN (the target gave no HTTP answer: ${report.checks[0]?.message ?? 'unreachable'})${shard}`;
   if (s.exitCode === 3) return `INCONCLUSIVE (some checks could not get an answer)${shard}`;
   const failed = (['MUST', 'SHOULD'] as const).some((l) => (l === 'MUST' || report.options.strict) && s.levels[l].fail > 0);
   if (!failed) return `REGRESSED (${regressed}; no ${judged} failure)${shard}`;

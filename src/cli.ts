@@ -13,8 +13,8 @@ import { DEFAULT_KEYS, startMock, type RunningMock } from './mock/server.js';
 import { planLines } from './plan.js';
 import { blobFile, mergeBlobs, partialReport, redactBlob, reportHead, runSuites, TOOL } from './run.js';
 import { addSecret, err, out } from './secrets.js';
-import { loadContract } from './spec.js';
-import { buildCatalog } from '../suites/catalog.js';
+import { loadContract, type Contract } from './spec.js';
+import { buildCatalog, EXPECTED_TEXT } from '../suites/catalog.js';
 
 function prepareReportDir(dir: string): void {
   try {
@@ -81,6 +81,26 @@ function compare(paths: string[], dir: string): number {
 
 const HEARTBEAT_MS = 5_000;
 
+/** A target that gives no HTTP answer at all: no check can run, but the report still says why (exit 2). */
+function writeUnreachable(config: Config, contract: Contract, reason: string): void {
+  const startedAt = new Date();
+  const checks: CheckResult[] = buildCatalog(contract).map((c) => ({
+    id: c.id,
+    clause: c.clause.id,
+    level: c.level,
+    group: c.group,
+    title: c.title,
+    quote: c.clause.quote,
+    source: c.clause.source,
+    verdict: 'error',
+    expected: EXPECTED_TEXT[c.expect],
+    message: reason,
+    durationMs: 0,
+  }));
+  const report = partialReport(reportHead(config, contract, startedAt), checks, startedAt, false);
+  writeReports({ ...report, summary: { ...report.summary, conformant: false, exitCode: EXIT.couldNotRun } }, config.reportDir);
+}
+
 /** While the suites run: writes a report of the checks that ran so far, marked interrupted. */
 let writePartial: (() => string[]) | undefined;
 
@@ -143,7 +163,10 @@ async function main(argv: string[]): Promise<number> {
   prepareReportDir(config.reportDir);
   const mock = config.target.bundledMock ? await startBundledMock(config) : undefined;
   try {
-    await preflight(config);
+    await preflight(config).catch((e: unknown) => {
+      if (e instanceof UsageError) writeUnreachable(config, contract, e.message);
+      throw e;
+    });
     out(`${TOOL.name} ${TOOL.version} — checking ${config.target.url}${mock ? ' (bundled reference mock)' : ''} against spec ${contract.version}`);
     const ran: CheckResult[] = [];
     const startedAt = new Date();

@@ -254,6 +254,11 @@ describe.concurrent('a run against a hostile target ends on its own with a clear
     if (row.stderr) {
       expect(run.stderr.trim().split('\n')).toHaveLength(1);
       expect(run.stderr).toMatch(row.stderr);
+      // nothing could run, and the report still says why: every check an error, exit 2
+      const report = run.report();
+      expect(report.summary.exitCode).toBe(2);
+      expect(report.checks.length).toBeGreaterThan(60);
+      expect(report.checks.every((c) => c.verdict === 'error' && row.stderr!.test(c.message ?? ''))).toBe(true);
     } else {
       const report = run.report();
       expect(report.summary.exitCode).toBe(row.exit);
