@@ -14,7 +14,7 @@ import { planLines } from './plan.js';
 import { blobFile, mergeBlobs, partialReport, redactBlob, reportHead, runSuites, TOOL } from './run.js';
 import { addSecret, err, out } from './secrets.js';
 import { loadContract, type Contract } from './spec.js';
-import { buildCatalog, EXPECTED_TEXT } from '../suites/catalog.js';
+import { buildCatalog, EXPECTED_TEXT, type Check } from '../suites/catalog.js';
 
 function prepareReportDir(dir: string): void {
   try {
@@ -82,9 +82,9 @@ function compare(paths: string[], dir: string): number {
 const HEARTBEAT_MS = 5_000;
 
 /** A target that gives no HTTP answer at all: no check can run, but the report still says why (exit 2). */
-function writeUnreachable(config: Config, contract: Contract, reason: string): void {
+function writeUnreachable(config: Config, contract: Contract, catalog: Check[], reason: string): void {
   const startedAt = new Date();
-  const checks: CheckResult[] = buildCatalog(contract).map((c) => ({
+  const checks: CheckResult[] = catalog.map((c) => ({
     id: c.id,
     clause: c.clause.id,
     level: c.level,
@@ -148,15 +148,15 @@ async function main(argv: string[]): Promise<number> {
   }
   const config = resolveConfig(values);
   const contract = await loadContract(config.specPath);
-  let checkCount: number;
+  let catalog: Check[];
   try {
-    checkCount = buildCatalog(contract).length; // the suite's checks cite the spec's clauses and operations
+    catalog = buildCatalog(contract); // the suite's checks cite the spec's clauses and operations
   } catch (e) {
     throw new UsageError(`invalid spec ${config.specPath}: ${(e as Error).message}`);
   }
   // --- safety: --plan lists every request and sends nothing (no mock, no preflight, no report)
   if (config.plan) {
-    for (const line of planLines(config, contract)) out(line);
+    for (const line of planLines(config, contract, catalog)) out(line);
     return EXIT.conformant;
   }
   // --- end safety
@@ -164,20 +164,19 @@ async function main(argv: string[]): Promise<number> {
   const mock = config.target.bundledMock ? await startBundledMock(config) : undefined;
   try {
     await preflight(config).catch((e: unknown) => {
-      if (e instanceof UsageError) writeUnreachable(config, contract, e.message);
+      if (e instanceof UsageError) writeUnreachable(config, contract, catalog, e.message);
       throw e;
     });
     out(`${TOOL.name} ${TOOL.version} — checking ${config.target.url}${mock ? ' (bundled reference mock)' : ''} against spec ${contract.version}`);
     const ran: CheckResult[] = [];
     const startedAt = new Date();
-    const head = reportHead(config, contract, startedAt);
     writePartial = () => {
       if (config.shard) redactBlob(blobFile(config.reportDir, config.shard)); // vitest may have written it already
-      return ran.length ? writeReports(partialReport(head, ran, startedAt, true), config.reportDir) : [];
+      return ran.length ? writeReports(partialReport(reportHead(config, contract, startedAt), ran, startedAt, true), config.reportDir) : [];
     };
     // A slow target: say every few seconds how far the run is (a quick run never prints it).
     const heartbeat = setInterval(() => {
-      const of = config.shard ? '' : ` of ${checkCount}`;
+      const of = config.shard ? '' : ` of ${catalog.length}`;
       err(`… ${ran.length}${of} checks done, ${Math.round((Date.now() - startedAt.getTime()) / 1000)} s`);
     }, HEARTBEAT_MS).unref();
     const report = await runSuites(config, contract, {
@@ -187,6 +186,7 @@ async function main(argv: string[]): Promise<number> {
         if (line) out(line);
       },
       signal: abort.signal,
+      startedAt,
     }).finally(() => clearInterval(heartbeat));
     writePartial = undefined;
     return finish(report, config.reportDir, baseline);

@@ -1,7 +1,7 @@
 // `--plan`: every request a run would send, built from the catalog with the same rules the suites
 // apply (catalog.ts: checkInapplicable, probeUnavailable, directoryProbe). Probes with the same key
 // are sent once, so each is listed once with every check it serves. Nothing is sent.
-import { buildCatalog, checkInapplicable, directoryProbe, probeUnavailable, type Check, type Probe, type Scope } from '../suites/catalog.js';
+import { checkInapplicable, directoryProbe, probeUnavailable, type Check, type Probe, type Scope } from '../suites/catalog.js';
 import type { Config, KeyRole } from './config.js';
 import { DEFAULT_KEYS } from './mock/server.js';
 
@@ -71,12 +71,12 @@ export function buildPlan(checks: Check[], scope: Scope): Plan {
   return { requests: [...requests.values()], notSent: [...notSent.values()], notApplicable };
 }
 
-export function planLines(config: Config, contract: Scope['contract'], given: Scope['env'] = process.env): string[] {
+export function planLines(config: Config, contract: Scope['contract'], checks: Check[], given: Scope['env'] = process.env): string[] {
   const { target } = config;
   // The bundled mock is started with its documented default keys for the variables left unset.
   const env = { ...given };
   if (target.bundledMock) for (const role of Object.keys(DEFAULT_KEYS) as KeyRole[]) env[target.credentials[role]] ??= DEFAULT_KEYS[role];
-  const plan = buildPlan(buildCatalog(contract), { target, contract, env });
+  const plan = buildPlan(checks, { target, contract, env });
   const where = target.bundledMock ? 'the bundled reference mock' : target.url;
   const creds = Object.entries(target.credentials).map(([role, v]) => `${role} ${v} (${given[v] ? 'set' : target.bundledMock ? "the mock's default" : 'not set'})`);
   const row = (r: PlannedRequest, n: string) =>

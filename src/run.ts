@@ -17,6 +17,8 @@ export interface RunHooks {
   onResult?: (r: CheckResult) => void;
   /** Aborting it stops the run: checks not finished are left out, the report is marked interrupted. */
   signal?: AbortSignal;
+  /** When the run began, if the caller keeps its own partial report of it. */
+  startedAt?: Date;
 }
 
 /**
@@ -57,7 +59,7 @@ export const blobFile = (reportDir: string, shard: { index: number; count: numbe
 export const POOL = { pool: 'threads', isolate: false, maxWorkers: 1, fileParallelism: false } as const;
 
 export async function runSuites(config: Config, contract: Contract, hooks: RunHooks = {}, pool: { pool: 'threads' | 'forks'; isolate: boolean } = POOL): Promise<Report> {
-  const startedAt = new Date();
+  const startedAt = hooks.startedAt ?? new Date();
   const collector = new Collector(hooks.onResult);
   // The budget counts every request of the run: cli.ts's reachability preflight is the first.
   const budget = config.maxRequests === undefined ? undefined : { max: config.maxRequests, spent: 1 };

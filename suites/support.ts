@@ -295,15 +295,13 @@ export async function judgeAll(
   const failed = settled.flatMap(({ probe, ex }) => (ex?.error && ex.error.kind !== 'budget' ? [`${probe.key}: ${ex.error.message}`] : []));
   const offences = answers.flatMap((a) => offence(a) ?? []);
   meta.outcome = `${answers.length} answers judged, ${offences.length} offending${failed.length ? `, ${failed.length} without an answer` : ''}`;
-  if (answers.length === 0 && failed.length === 0) {
-    const budget = settled.find(({ ex }) => ex?.error?.kind === 'budget');
-    notVerified(meta, ctx, budget ? budget.ex!.error!.message : settled.some(({ ex }) => ex?.response) ? 'no answer of the kind it judges' : 'none of its requests could be sent with what was configured');
-  }
+  // An offence fails the check even on partial evidence; without one, missing evidence is no pass.
   expect(offences, what).toEqual([]);
   if (failed.length) harnessFailed(meta, new HarnessError('other', failed.join('; ')));
-  // No offence among the answers it has, but not all were sent: that is no pass.
   const unsent = settled.filter(({ ex }) => ex?.error?.kind === 'budget');
   if (unsent.length) notVerified(meta, ctx, `${unsent.length} of its ${settled.length} requests were not sent: ${unsent[0]!.ex!.error!.message}`);
+  if (answers.length === 0)
+    notVerified(meta, ctx, settled.some(({ ex }) => ex?.response) ? 'no answer of the kind it judges' : 'none of its requests could be sent with what was configured');
 }
 
 /**
