@@ -1,9 +1,9 @@
 // A vitest reporter that turns each finished test into a CheckResult of the result model.
 import type { Reporter, TestCase, TestModule } from 'vitest/node';
-import type { CheckMeta } from '../suites/support.js';
+import type { ThrottleStats } from '../src/http.js';
+import type { CheckMeta } from '../suites/engine.js';
 import { redact, redactDeep } from '../src/secrets.js';
-import type { Level } from '../src/spec.js';
-import type { CheckResult, ReportHead, Verdict } from './model.js';
+import type { CheckResult, ReportHead } from './model.js';
 
 declare module '@vitest/runner' {
   interface TaskMeta {
@@ -20,6 +20,8 @@ export class Collector implements Reporter {
   head?: Omit<ReportHead, 'durationMs' | 'interrupted'>;
   /** The heads found on the modules (from the blobs, when merging sharded runs). */
   readonly heads: ReportHead[] = [];
+  /** How much the target throttled the run: the latest counters any check saw (they only grow). */
+  throttle: ThrottleStats = { answers: 0, waitedMs: 0, concurrency: 0 };
   private readonly reported = new Set<string>();
 
   constructor(private readonly onResult: (r: CheckResult) => void = () => {}) {}
@@ -27,10 +29,12 @@ export class Collector implements Reporter {
   onTestCaseResult(testCase: TestCase): void {
     // A cancelled run skips the checks it cut short (without a reason of ours) and may report
     // them twice: they did not run, so they are left out.
-    const cut = this.interrupted && testCase.result().state === 'skipped' && !(testCase.meta().conformance as CheckMeta | undefined)?.reason;
+    const cut = this.interrupted && testCase.result().state === 'skipped' && !(testCase.meta().conformance as CheckMeta | undefined);
     if (cut || this.reported.has(testCase.id)) return;
     const r = toResult(testCase);
     if (!r) return;
+    const t = (testCase.meta().conformance as CheckMeta | undefined)?.throttle;
+    if (t && t.answers >= this.throttle.answers) this.throttle = t;
     this.reported.add(testCase.id);
     this.results.push(r);
     this.onResult(r);
@@ -53,40 +57,24 @@ export class Collector implements Reporter {
 
 function toResult(testCase: TestCase): CheckResult | undefined {
   const meta = testCase.meta().conformance as CheckMeta | undefined;
-  if (!meta) return undefined;
   const result = testCase.result();
-  const level = meta.level as Level;
-  let verdict: Verdict;
-  let message: string | undefined;
-  if (result.state === 'failed') {
-    // Only a failed expectation is the target's fault; anything else thrown is our harness's.
-    const first = result.errors?.[0];
-    verdict = !meta.harnessError && first?.name === 'AssertionError' ? 'fail' : 'error';
-    const named = first?.name === 'AssertionError' || first?.name === 'HarnessError' ? '' : `${first?.name ?? 'Error'}: `;
-    message = meta.harnessError?.message ?? firstLines(`${named}${first?.message ?? 'failed'}`);
-  } else if (result.state === 'skipped' || result.state === 'pending') {
-    verdict = 'not-verified';
-  } else {
-    verdict = level === 'OBSERVE' ? 'observed' : 'pass';
-  }
+  const durationMs = Math.round(testCase.diagnostic()?.duration ?? 0);
+  if (meta) return { ...meta.result, durationMs };
+  // A test without a recorded result: the check itself broke before its judge ruled (a harness bug).
+  if (result.state !== 'failed') return undefined;
+  const first = result.errors?.[0];
   return redactDeep({
-    id: meta.id,
-    clause: meta.clause,
-    level,
-    group: meta.group,
-    title: meta.title,
-    quote: meta.quote,
-    source: meta.source,
-    verdict,
-    expected: meta.expected,
-    ...(meta.outcome !== undefined && { outcome: meta.outcome }),
-    ...(message !== undefined && { message }),
-    ...(verdict === 'not-verified' && { reason: meta.reason ?? (result.state === 'skipped' ? result.note : undefined) ?? 'not run' }),
-    ...(meta.exchange && { exchange: meta.exchange }),
-    durationMs: Math.round(testCase.diagnostic()?.duration ?? 0),
+    id: testCase.name.replace(/^'(.*)'$/, '$1'), // test.for quotes a string $id
+    clause: '(unknown)',
+    level: 'MUST',
+    group: testCase.module.moduleId.replace(/^.*\/|\.conformance\.\w+$/g, ''),
+    title: testCase.fullName,
+    quote: '',
+    source: '',
+    judge: '(none)',
+    verdict: 'error',
+    expected: '(the check did not run to its judge)',
+    message: `the check itself failed: ${String(first?.message ?? 'unknown error').split('\n')[0]}`,
+    durationMs,
   });
-}
-
-function firstLines(message: string): string {
-  return message.split('\n').slice(0, 6).join('\n').slice(0, 1000);
 }

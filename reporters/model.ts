@@ -1,6 +1,9 @@
 // The one result model. report.json is its serialisation and the source of truth; every other
 // view (console, Markdown, HTML, JUnit) is rendered from it.
 import type { Level } from '../src/spec.js';
+import type { Finding } from '../suites/judges.js';
+
+export type { Finding };
 
 /**
  * pass: the target meets the check. fail: the target broke the contract. error: our harness or
@@ -19,16 +22,20 @@ export interface CheckResult {
   quote: string;
   source: string;
   verdict: Verdict;
+  /** The judge that ruled (suites/judges.ts). */
+  judge: string;
   expected: string;
   /** A short comparable label of what the target did, e.g. "401 Invalid API key". */
   outcome?: string;
-  /** Why it failed or errored. */
+  /** Why it failed (its findings, one per line) or errored. */
   message?: string;
+  /** What the target did wrong, each in the contract's words (expected, then observed). */
+  findings?: Finding[];
   /** Why it was not verified. */
   reason?: string;
   exchange?: {
     request: { method: string; url: string; transport: string; headers: string[] };
-    response?: { status: number; contentType: string | null; body: string; bodyTruncated: boolean; ms: number };
+    response?: { status: number; contentType: string | null; headers?: Record<string, string>; body: string; bodyTruncated: boolean; ms: number };
   };
   durationMs: number;
 }

@@ -14,7 +14,9 @@ import { planLines } from './plan.js';
 import { blobFile, mergeBlobs, partialReport, redactBlob, reportHead, runSuites, TOOL } from './run.js';
 import { addSecret, err, out } from './secrets.js';
 import { loadContract, type Contract } from './spec.js';
-import { buildCatalog, EXPECTED_TEXT, type Check } from '../suites/catalog.js';
+import { buildCatalog, type Check } from '../suites/catalog.js';
+import { describeCheck } from '../suites/engine.js';
+import { listLines, select, unmatched } from '../suites/select.js';
 
 function prepareReportDir(dir: string): void {
   try {
@@ -84,19 +86,7 @@ const HEARTBEAT_MS = 5_000;
 /** A target that gives no HTTP answer at all: no check can run, but the report still says why (exit 2). */
 function writeUnreachable(config: Config, contract: Contract, catalog: Check[], reason: string): void {
   const startedAt = new Date();
-  const checks: CheckResult[] = catalog.map((c) => ({
-    id: c.id,
-    clause: c.clause.id,
-    level: c.level,
-    group: c.group,
-    title: c.title,
-    quote: c.clause.quote,
-    source: c.clause.source,
-    verdict: 'error',
-    expected: EXPECTED_TEXT[c.expect],
-    message: reason,
-    durationMs: 0,
-  }));
+  const checks: CheckResult[] = catalog.map((c) => ({ ...describeCheck(c, contract), verdict: 'error', message: reason, durationMs: 0 }));
   const report = partialReport(reportHead(config, contract, startedAt), checks, startedAt, false);
   writeReports({ ...report, summary: { ...report.summary, conformant: false, exitCode: EXIT.couldNotRun } }, config.reportDir);
 }
@@ -150,10 +140,20 @@ async function main(argv: string[]): Promise<number> {
   const contract = await loadContract(config.specPath);
   let catalog: Check[];
   try {
-    catalog = buildCatalog(contract); // the suite's checks cite the spec's clauses and operations
+    catalog = buildCatalog(contract); // the suite's checks cite the spec's clauses and operations; built once per run
   } catch (e) {
     throw new UsageError(`invalid spec ${config.specPath}: ${(e as Error).message}`);
   }
+  const selection = { only: values.only ?? [], skip: values.skip ?? [] };
+  const typo = unmatched(catalog, [...selection.only, ...selection.skip]);
+  if (typo.length) throw new UsageError(`--only/--skip ${typo[0]} matches no check id, clause, group or level (see --list)`);
+  catalog = select(catalog, selection);
+  if (!catalog.length) throw new UsageError('--only/--skip leave no check to run');
+  if (values.list) {
+    for (const line of listLines(catalog, config.target, contract)) out(line);
+    return EXIT.conformant;
+  }
+  if (selection.only.length || selection.skip.length) out(`Selection: ${catalog.length} checks (${[...selection.only.map((p) => `--only ${p}`), ...selection.skip.map((p) => `--skip ${p}`)].join(' ')})`);
   // --- safety: --plan lists every request and sends nothing (no mock, no preflight, no report)
   if (config.plan) {
     for (const line of planLines(config, contract, catalog)) out(line);
@@ -179,7 +179,7 @@ async function main(argv: string[]): Promise<number> {
       const of = config.shard ? '' : ` of ${catalog.length}`;
       err(`… ${ran.length}${of} checks done, ${Math.round((Date.now() - startedAt.getTime()) / 1000)} s`);
     }, HEARTBEAT_MS).unref();
-    const report = await runSuites(config, contract, {
+    const report = await runSuites(config, contract, catalog, {
       onResult: (r) => {
         ran.push(r);
         const line = progressLine(r);

@@ -5,7 +5,7 @@ import dotenv from 'dotenv';
 import { UsageError } from './errors.js';
 import { isLoopback, type HttpOptions } from './http.js';
 import { addSecret } from './secrets.js';
-import { DEFAULT_SPEC, type Contract } from './spec.js';
+import { DEFAULT_SPEC } from './spec.js';
 import { DEFAULT_TARGETS, isTargetName, namedTarget, plainHttpUrlOf, type Profile } from './targets.js';
 
 
@@ -39,6 +39,10 @@ export const OPTIONS = {
   deadline: { type: 'string', description: 'deadline for the whole run in seconds; checks without an answer by then end as error', default: '120' },
   targets: { type: 'string', description: 'the file of named targets for --target NAME', default: 'targets.json (bundled)' },
   // --- end safety
+  // --- selection
+  only: { type: 'string', multiple: true, description: 'run only the checks matching (repeatable; globs over check id, clause id, group or level)', default: undefined },
+  skip: { type: 'string', multiple: true, description: 'leave out the checks matching, and their requests (repeatable; globs as --only)', default: undefined },
+  list: { type: 'boolean', description: 'print every check with its clause, level, judge and what it needs; send nothing', default: false },
   help: { type: 'boolean', short: 'h', description: 'show this help', default: false },
   version: { type: 'boolean', description: 'print the version', default: false },
 } as const;
@@ -68,17 +72,6 @@ export interface Config {
   plan: boolean;
   maxRequests?: number;
   deadlineMs: number;
-}
-
-/** What the vitest workers receive through `provide`/`inject` (plain JSON: no secrets). */
-export interface RunContext {
-  target: Target;
-  http: HttpOptions;
-  contract: Contract;
-  /** --max-requests, and how many the command already sent (the preflight). */
-  budget?: { max: number; spent: number };
-  /** Send every probe from the start (a whole run; a shard sends only its own files' probes). */
-  prefetch: boolean;
 }
 
 export function parseCli(argv: string[]) {
@@ -177,8 +170,8 @@ export function resolveConfig(values: ReturnType<typeof parseCli>, env: NodeJS.P
     if (value !== undefined && !/^Basic \S/.test(value))
       throw new UsageError(`${name} must be the whole header value from the dashboard, starting with "Basic " (authentication-guide.txt:5-8)`);
   }
-  // A plan sends nothing, and a key-injecting proxy is called without a key: neither needs one.
-  if (!bundledMock && !values.plan && target.profile === 'direct' && !env[target.credentials.valid])
+  // A plan or a list sends nothing, and a key-injecting proxy is called without a key: none needs one.
+  if (!bundledMock && !values.plan && !values.list && target.profile === 'direct' && !env[target.credentials.valid])
     throw new UsageError(`${target.credentials.valid} is not set: put the whole header value ("Basic ...") in the environment or .env`);
   if (!bundledMock && target.profile === 'direct') {
     const u = new URL(url);

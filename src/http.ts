@@ -1,10 +1,11 @@
 // Sends one request over a real socket: undici for requests an ordinary client can send, a raw
 // node:net / node:tls socket for the malformed ones undici refuses (control characters, bad
 // field names, obs-fold). Redirects are never followed. Network trouble becomes a HarnessError.
-// The send path bounds the requests in flight (--concurrency), keeps to the run's deadline,
-// retries only when no answer came (refused, or reset for a well-formed GET), honours a
-// bounded Retry-After on 429/503, and never carries a configured key over plain http to a
-// host outside loopback.
+// The send path (Transport, one per run) bounds the requests in flight (--concurrency), keeps to
+// the run's deadline, retries when no answer came (refused, or reset for a well-formed GET),
+// waits out throttling (429/503: Retry-After or backoff, halving the concurrency) instead of
+// taking it as an answer, and never carries a configured key over plain http to a host outside
+// loopback.
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import tls from 'node:tls';
@@ -38,11 +39,13 @@ export interface HttpOptions {
   deadlineAt?: number;
   /** Allow a configured key over plain http to a host outside loopback. */
   allowInsecureHttp?: boolean;
+  /** The first wait after a 429/503 without Retry-After (doubled each time, with jitter); default 200 ms. */
+  throttleBackoffMs?: number;
   /** Called before every attempt that goes on the wire (retries included); throws to stop it (--max-requests). */
   beforeAttempt?: () => void;
 }
 
-export type HarnessErrorKind = 'refused' | 'dns' | 'timeout' | 'tls' | 'reset' | 'protocol' | 'budget' | 'deadline' | 'insecure' | 'other';
+export type HarnessErrorKind = 'refused' | 'dns' | 'timeout' | 'tls' | 'reset' | 'protocol' | 'budget' | 'deadline' | 'insecure' | 'throttled' | 'other';
 
 /** Our harness or the network failed: not a verdict about the target's contract. */
 export class HarnessError extends Error {
@@ -105,84 +108,144 @@ export function isLoopback(hostname: string): boolean {
 /** Connection errors are retried this many times, after RETRY_BACKOFF_MS, then twice that. */
 export const RETRIES = 2;
 const RETRY_BACKOFF_MS = 250;
-/** A Retry-After longer than this is not waited for: the 429/503 is the answer. */
+/** A Retry-After longer than this is capped: the run waits this long, then asks again. */
 export const MAX_RETRY_AFTER_MS = 30_000;
-
-let inFlight = 0;
-const queue: Array<() => void> = [];
-/** No request starts before this (epoch ms): set by a Retry-After, honoured by every request. */
-let pausedUntil = 0;
-
-async function slot(limit: number): Promise<() => void> {
-  while (inFlight >= limit) await new Promise<void>((resolve) => queue.push(resolve));
-  inFlight++;
-  return () => {
-    inFlight--;
-    queue.shift()?.();
-  };
-}
+/** A request throttled (429/503) this many times ends as a harness error, never as a verdict. */
+export const THROTTLE_TRIES = 10;
 
 const deadlineError = () => new HarnessError('deadline', 'the run reached its deadline (--deadline) before this request got an answer');
 
 /** The delay a 429/503 asks for (seconds or an HTTP-date), if any. */
 export function retryAfterMs(r: Pick<HttpResponse, 'status' | 'headers'>, now = Date.now()): number | undefined {
   const v = r.headers['retry-after'];
-  if ((r.status !== 429 && r.status !== 503) || !v) return undefined;
+  if (!isThrottled(r) || !v) return undefined;
   const ms = /^\d+$/.test(v.trim()) ? Number(v) * 1000 : Date.parse(v) - now;
   return Number.isNaN(ms) ? undefined : Math.max(0, ms);
 }
 
-export async function send(req: HttpRequest, opts: HttpOptions): Promise<HttpResponse> {
-  const deadlineAt = opts.deadlineAt ?? Infinity;
-  if (req.url.protocol === 'http:' && !opts.allowInsecureHttp && !isLoopback(req.url.hostname)) {
-    const text = `${req.url.href}\n${req.headers.map(([k, v]) => `${k}: ${v}`).join('\n')}\n${req.body ?? ''}`;
-    if (containsSecret(text)) throw new HarnessError('insecure', `refusing to send a configured key over plain http to ${req.url.host} (--allow-insecure-http)`);
-  }
-  let honouredRetryAfter = false;
-  for (let attempt = 0; ; attempt++) {
-    let res: HttpResponse;
-    try {
-      res = await attemptOnce(req, opts, deadlineAt);
-    } catch (e) {
-      const h = classify(e, req.url);
-      // Only when no answer came: refused (nothing was sent), or reset for a well-formed request that
-      // is safe to repeat. A malformed (raw) request is sent once: dropping it may be the answer.
-      const retryable = h.kind === 'refused' || (h.kind === 'reset' && !req.raw && (req.method === 'GET' || req.method === 'HEAD'));
-      const backoff = RETRY_BACKOFF_MS * 2 ** attempt;
-      if (!retryable || attempt >= RETRIES || Date.now() + backoff >= deadlineAt) throw h;
-      await sleep(backoff);
-      continue;
-    }
-    const wait = retryAfterMs(res);
-    if (wait === undefined || honouredRetryAfter || wait > MAX_RETRY_AFTER_MS || Date.now() + wait >= deadlineAt) return res;
-    // The server asked every client to wait: hold all requests, then ask once more.
-    honouredRetryAfter = true;
-    pausedUntil = Math.max(pausedUntil, Date.now() + wait);
-  }
+/** 429 Too Many Requests and 503 Service Unavailable: the target asks the client to slow down, not a contract outcome. */
+export const isThrottled = (r: Pick<HttpResponse, 'status'>): boolean => r.status === 429 || r.status === 503;
+
+/** How a run was slowed down by its target. */
+export interface ThrottleStats {
+  /** 429/503 answers received (each was waited out and asked again, or ended as an error). */
+  answers: number;
+  /** Milliseconds during which sending was paused. */
+  waitedMs: number;
+  /** The concurrency the run ended with (halved after each throttled answer, at least 1). */
+  concurrency: number;
 }
 
-async function attemptOnce(req: HttpRequest, opts: HttpOptions, deadlineAt: number): Promise<HttpResponse> {
-  if (pausedUntil > Date.now()) await sleep(Math.min(pausedUntil, deadlineAt) - Date.now());
-  if (Date.now() >= deadlineAt) throw deadlineError();
-  const release = await slot(opts.concurrency ?? 8);
-  try {
+/**
+ * The send path of one run: the requests in flight (--concurrency, halved whenever the target
+ * throttles), a pause that holds every request not yet on the wire (Retry-After, or an
+ * exponential backoff with jitter), the deadline, the budget hook, retries when no answer came.
+ */
+export class Transport {
+  private inFlight = 0;
+  private readonly queue: Array<() => void> = [];
+  private pausedUntil = 0;
+  private backoffLevel = 0;
+  readonly stats: ThrottleStats;
+
+  constructor(private readonly opts: HttpOptions) {
+    this.stats = { answers: 0, waitedMs: 0, concurrency: opts.concurrency ?? 8 };
+  }
+
+  /** A free place among the requests in flight. */
+  private async slot(): Promise<() => void> {
+    while (this.inFlight >= this.stats.concurrency) await new Promise<void>((resolve) => this.queue.push(resolve));
+    this.inFlight++;
+    return () => {
+      this.inFlight--;
+      this.queue.shift()?.();
+    };
+  }
+
+  /** Pauses every request not yet sent until `until` (epoch ms); the longest pause wins. */
+  private pause(until: number): void {
+    const from = Math.max(Date.now(), this.pausedUntil);
+    if (until > from) this.stats.waitedMs += until - from;
+    this.pausedUntil = Math.max(this.pausedUntil, until);
+  }
+
+  async send(req: HttpRequest): Promise<HttpResponse> {
+    const { opts } = this;
+    const deadlineAt = opts.deadlineAt ?? Infinity;
+    if (req.url.protocol === 'http:' && !opts.allowInsecureHttp && !isLoopback(req.url.hostname)) {
+      const text = `${req.url.href}\n${req.headers.map(([k, v]) => `${k}: ${v}`).join('\n')}\n${req.body ?? ''}`;
+      if (containsSecret(text)) throw new HarnessError('insecure', `refusing to send a configured key over plain http to ${req.url.host} (--allow-insecure-http)`);
+    }
+    for (let failures = 0; ; failures++) {
+      try {
+        return await this.attempt(req, deadlineAt);
+      } catch (e) {
+        const h = classify(e, req.url);
+        // Only when no answer came: refused (nothing was sent), or reset for a well-formed request that
+        // is safe to repeat. A malformed (raw) request is sent once: dropping it may be the answer.
+        const retryable = h.kind === 'refused' || (h.kind === 'reset' && !req.raw && (req.method === 'GET' || req.method === 'HEAD'));
+        const backoff = RETRY_BACKOFF_MS * 2 ** failures;
+        if (!retryable || failures >= RETRIES || Date.now() + backoff >= deadlineAt) throw h;
+        await sleep(backoff);
+      }
+    }
+  }
+
+  /**
+   * Sends the request once it has a place among those in flight and no pause holds it. A
+   * throttled answer (429/503) is never returned: the whole run slows down (a pause, the
+   * concurrency halved) and the request is asked again keeping its place, so that a request
+   * throttled first goes first when the pause ends; after THROTTLE_TRIES it is a harness error.
+   */
+  private async attempt(req: HttpRequest, deadlineAt: number): Promise<HttpResponse> {
+    const release = await this.slot();
+    try {
+      for (let throttled = 1; ; throttled++) {
+        // Checked once a place is free: the requests queued behind the places wait out a pause too.
+        while (this.pausedUntil > Date.now()) {
+          if (this.pausedUntil >= deadlineAt) throw deadlineError();
+          await sleep(this.pausedUntil - Date.now());
+        }
+        const res = await this.once(req, deadlineAt);
+        if (!isThrottled(res)) {
+          this.backoffLevel = Math.max(0, this.backoffLevel - 1);
+          return res;
+        }
+        this.stats.answers++;
+        this.stats.concurrency = Math.max(1, Math.floor(this.stats.concurrency / 2));
+        const asked = retryAfterMs(res);
+        const backoff = (this.opts.throttleBackoffMs ?? 200) * 2 ** Math.min(this.backoffLevel++, 6);
+        const wait = Math.min(asked ?? backoff * (0.5 + Math.random()), MAX_RETRY_AFTER_MS);
+        const why = `${res.status}${asked !== undefined ? `, Retry-After ${res.headers['retry-after']}` : ''}`;
+        if (throttled >= THROTTLE_TRIES) throw Object.assign(new HarnessError('throttled', `throttled (${why}): still refused after ${throttled} tries`), { status: res.status });
+        if (Date.now() + wait >= deadlineAt) throw Object.assign(new HarnessError('throttled', `throttled (${why}): the deadline comes before the wait ends`), { status: res.status });
+        this.pause(Date.now() + wait);
+      }
+    } finally {
+      release();
+    }
+  }
+
+  /** One attempt on the wire, within the timeout and the deadline; counted by the budget. */
+  private async once(req: HttpRequest, deadlineAt: number): Promise<HttpResponse> {
     const remaining = deadlineAt - Date.now();
     if (remaining <= 0) throw deadlineError();
-    opts.beforeAttempt?.();
-    const timeoutMs = Math.min(opts.timeoutMs, remaining);
+    this.opts.beforeAttempt?.();
+    const timeoutMs = Math.min(this.opts.timeoutMs, remaining);
     const started = performance.now();
     try {
-      const o = { ...opts, timeoutMs };
+      const o = { ...this.opts, timeoutMs };
       const res = req.raw ? await sendRaw(req, o) : await sendUndici(req, o);
       return { ...res, ms: Math.round(performance.now() - started) };
     } catch (e) {
       const h = classify(e, req.url);
-      throw h.kind === 'timeout' && timeoutMs < opts.timeoutMs ? deadlineError() : h;
+      throw h.kind === 'timeout' && timeoutMs < this.opts.timeoutMs ? deadlineError() : h;
     }
-  } finally {
-    release();
   }
 }
+
+/** One request on a transport of its own (the preflight, tests). */
+export const send = (req: HttpRequest, opts: HttpOptions): Promise<HttpResponse> => new Transport(opts).send(req);
 
 async function sendUndici(req: HttpRequest, opts: HttpOptions): Promise<Omit<HttpResponse, 'ms'>> {
   const signal = AbortSignal.timeout(opts.timeoutMs);

@@ -3,6 +3,7 @@
 // are sent once, so each is listed once with every check it serves. Nothing is sent.
 import { checkInapplicable, directoryProbe, probeUnavailable, type Check, type Probe, type Scope } from '../suites/catalog.js';
 import type { Config, KeyRole } from './config.js';
+import type { Contract } from './spec.js';
 import { DEFAULT_KEYS } from './mock/server.js';
 
 export interface PlannedRequest {
@@ -35,10 +36,11 @@ export function buildPlan(checks: Check[], scope: Scope): Plan {
 
   const describe = (p: Probe, sequence?: string): PlannedRequest => {
     const op = contract.operations.find((o) => o.operationId === p.operationId)!;
-    const query = Object.keys(p.query?.({ value: '', token: '' }) ?? {});
+    const query = Object.keys(p.query ?? {});
     const path = `${p.plainHttp ? (target.plainHttpUrl ?? 'http://…') : ''}${op.path}${query.length ? `?${query.map((q) => `${q}=…`).join('&')}` : ''}`;
     const role = p.credential === 'none' ? '(none)' : p.credential === 'wrong' ? '(a throwaway invalid key)' : target.credentials[p.credential];
     const credential = p.headers && p.credential !== 'none' && p.credential !== 'wrong' ? `${role}, reshaped` : role;
+    // (the reshaped header lines themselves: --list shows each check's templates)
     return { key: p.key, method: op.method, path, credential, transport: p.raw ? 'raw socket' : 'undici', checks: [], ...(sequence && { sequence }) };
   };
   const add = (p: Probe, check: string, sequence?: string): void => {
@@ -71,12 +73,19 @@ export function buildPlan(checks: Check[], scope: Scope): Plan {
   return { requests: [...requests.values()], notSent: [...notSent.values()], notApplicable };
 }
 
-export function planLines(config: Config, contract: Scope['contract'], checks: Check[], given: Scope['env'] = process.env): string[] {
-  const { target } = config;
-  // The bundled mock is started with its documented default keys for the variables left unset.
+/** The environment a run sees: the bundled mock is started with its documented default keys for the variables left unset. */
+export function runEnv(config: Config, given: Scope['env'] = process.env): Scope['env'] {
   const env = { ...given };
-  if (target.bundledMock) for (const role of Object.keys(DEFAULT_KEYS) as KeyRole[]) env[target.credentials[role]] ??= DEFAULT_KEYS[role];
-  const plan = buildPlan(checks, { target, contract, env });
+  if (config.target.bundledMock) for (const role of Object.keys(DEFAULT_KEYS) as KeyRole[]) env[config.target.credentials[role]] ??= DEFAULT_KEYS[role];
+  return env;
+}
+
+/** The keys of the probes a run sends, in plan order (the preflight is the command's own). */
+export const scheduleOf = (plan: Plan): string[] => plan.requests.filter((r) => r.key !== PREFLIGHT.key).map((r) => r.key);
+
+export function planLines(config: Config, contract: Contract, checks: Check[], given: Scope['env'] = process.env): string[] {
+  const { target } = config;
+  const plan = buildPlan(checks, { target, contract, env: runEnv(config, given) });
   const where = target.bundledMock ? 'the bundled reference mock' : target.url;
   const creds = Object.entries(target.credentials).map(([role, v]) => `${role} ${v} (${given[v] ? 'set' : target.bundledMock ? "the mock's default" : 'not set'})`);
   const row = (r: PlannedRequest, n: string) =>

@@ -5,8 +5,11 @@ import { fileURLToPath } from 'node:url';
 import { createVitest, type CliOptions, type Reporter } from 'vitest/node';
 import { Collector } from '../reporters/collector.js';
 import { buildReport, type CheckResult, type Report, type ReportHead } from '../reporters/model.js';
-import type { Config, RunContext } from './config.js';
+import type { Check } from '../suites/catalog.js';
+import type { RunContext } from '../suites/engine.js';
+import type { Config } from './config.js';
 import { UsageError } from './errors.js';
+import { buildPlan, runEnv, scheduleOf } from './plan.js';
 import { redactDeep, writeRedacted } from './secrets.js';
 import type { Contract } from './spec.js';
 
@@ -58,14 +61,32 @@ export const blobFile = (reportDir: string, shard: { index: number; count: numbe
  */
 export const POOL = { pool: 'threads', isolate: false, maxWorkers: 1, fileParallelism: false } as const;
 
-export async function runSuites(config: Config, contract: Contract, hooks: RunHooks = {}, pool: { pool: 'threads' | 'forks'; isolate: boolean } = POOL): Promise<Report> {
+/**
+ * Checks of the catalog that applied but reached no result: a suite file that does not select
+ * them, or a result under an id the catalog does not have. Either is a harness failure: a check
+ * never silently disappears from a report.
+ */
+export function unreported(catalog: readonly Check[], results: readonly CheckResult[]): string[] {
+  const got = new Set(results.map((r) => r.id));
+  const ids = new Set(catalog.map((c) => c.id));
+  return [
+    ...catalog.filter((c) => !got.has(c.id)).map((c) => `check ${c.id} (suite ${c.suite}) is in the catalog but no suite file ran it`),
+    ...results.filter((r) => !ids.has(r.id)).map((r) => `a result for ${r.id}, which the catalog does not have`),
+  ];
+}
+
+export async function runSuites(config: Config, contract: Contract, catalog: Check[], hooks: RunHooks = {}, pool: { pool: 'threads' | 'forks'; isolate: boolean } = POOL): Promise<Report> {
   const startedAt = hooks.startedAt ?? new Date();
   const collector = new Collector(hooks.onResult);
   // The budget counts every request of the run: cli.ts's reachability preflight is the first.
   const budget = config.maxRequests === undefined ? undefined : { max: config.maxRequests, spent: 1 };
   const shard = config.shard;
-  const provided: RunContext = { target: config.target, http: config.http, contract, prefetch: !shard, ...(budget && { budget }) };
-  if (shard && shard.count > SUITE_FILES.length) throw new UsageError(`--shard ${shard.index}/${shard.count}: the suite has only ${SUITE_FILES.length} files to spread over shards`);
+  // The run sends what the plan lists: the same rules, the same order (src/plan.ts).
+  const schedule = scheduleOf(buildPlan(catalog, { target: config.target, contract, env: runEnv(config) }));
+  const provided: RunContext = { target: config.target, http: config.http, contract, catalog, schedule, prefetch: !shard, ...(budget && { budget }) };
+  // Only the suite files that hold a check of this run (--only may leave some empty; vitest refuses an empty file).
+  const files = SUITE_FILES.filter((f) => catalog.some((c) => f === `${c.suite}.conformance.ts`));
+  if (shard && shard.count > files.length) throw new UsageError(`--shard ${shard.index}/${shard.count}: the run has only ${files.length} suite files to spread over shards`);
   const blob = shard && blobFile(config.reportDir, shard);
   collector.head = reportHead(config, contract, startedAt);
   // A cancel is only heard once a test module runs (vitest resets it when the run begins).
@@ -86,6 +107,7 @@ export async function runSuites(config: Config, contract: Contract, hooks: RunHo
     'test',
     {
       ...SUITES,
+      include: files.length ? files.map((f) => `suites/${f}`) : SUITES.include,
       reporters: blob ? [collector, gate, ['blob', { outputFile: blob }]] : [collector, gate],
       ...(shard && { shard: `${shard.index}/${shard.count}` }),
       ...POOL,
@@ -109,6 +131,8 @@ export async function runSuites(config: Config, contract: Contract, hooks: RunHo
   // A suite file that did not load, or a run without a single check, proves nothing: never a verdict.
   if (collector.problems.length) throw new UsageError(`the suites could not run: ${collector.problems[0]!.split('\n')[0]}`);
   if (!collector.results.length && !interrupted && !shard) throw new UsageError('the suites ran no check');
+  const missing = interrupted || shard ? [] : unreported(catalog, collector.results);
+  if (missing.length) throw new UsageError(`the run is incomplete: ${missing[0]}${missing.length > 1 ? ` (and ${missing.length - 1} more)` : ''}`);
   return partialReport(collector.head, collector.results, startedAt, interrupted, shard);
 }
 

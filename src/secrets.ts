@@ -44,6 +44,8 @@ export function clearSecrets(): void {
 /** Whether a run of token-like characters carries a secret (see redact). */
 function carries(run: string, lower: string, s: Secret): boolean {
   if (s.token.includes(lower) || s.short.some((f) => lower.includes(f))) return true;
+  // a fragment of the token inside a longer run: "session=<fragment>", "x-echo-<fragment>"
+  if (lower.split(/[=._~-]+/).some((piece) => piece.length >= 6 && piece !== lower && s.token.includes(piece))) return true;
   // windows are looked up in sets, so a long run costs its length, not its length × the secret's
   for (let i = 0; i + WINDOW <= run.length; i++) if (s.anyCase.has(lower.slice(i, i + WINDOW)) || s.exactCase.has(run.slice(i, i + WINDOW))) return true;
   return false;

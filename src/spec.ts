@@ -24,13 +24,27 @@ export interface Clause {
   reading?: string;
 }
 
+/** Which credential a documented response answers (`x-credential`): none, a wrong key, the quota-exhausted key, the valid key. */
+export type CredentialRole = 'none' | 'wrong' | 'quota' | 'valid';
+export const CREDENTIAL_ROLES: readonly CredentialRole[] = ['none', 'wrong', 'quota', 'valid'];
+
+export interface DocumentedResponse {
+  status: string;
+  clause: string;
+  /** JSON schema of the body. */
+  schema: object;
+  credential?: CredentialRole;
+  /** The spec's first example of the body. */
+  example?: unknown;
+}
+
 export interface Operation {
   operationId: string;
   method: string;
   path: string;
   writes: boolean;
-  /** status code → JSON schema of the documented response body */
-  responses: Record<string, { clause: string; schema: object }>;
+  /** status code → the documented response */
+  responses: Record<string, DocumentedResponse>;
 }
 
 /** The parts of the contract the suites need; plain JSON, so it can be handed to vitest workers. */
@@ -45,7 +59,7 @@ export interface Contract {
 type Doc = {
   info: { version: string };
   'x-clauses'?: unknown;
-  paths: Record<string, Record<string, { operationId?: string; 'x-writes'?: boolean; responses?: Record<string, { 'x-clause'?: string; content?: Record<string, { schema?: object }> }> }>>;
+  paths: Record<string, Record<string, { operationId?: string; 'x-writes'?: boolean; responses?: Record<string, { 'x-clause'?: string; 'x-credential'?: string; content?: Record<string, { schema?: object; examples?: Record<string, { value?: unknown }> }> }> }>>;
 };
 
 const METHODS = ['get', 'post', 'put', 'patch', 'delete'];
@@ -75,11 +89,15 @@ export async function loadContract(path = DEFAULT_SPEC): Promise<Contract> {
       if (!op) continue;
       const responses: Operation['responses'] = {};
       for (const [status, r] of Object.entries(op.responses ?? {})) {
-        const schema = r.content?.['application/json']?.schema;
+        const json = r.content?.['application/json'];
         const clause = r['x-clause'];
-        if (!schema || !clause) continue;
+        if (!json?.schema || !clause) continue;
         if (!ids.has(clause)) throw new UsageError(`invalid spec ${path}: response ${status} of ${op.operationId} cites unknown clause ${clause}`);
-        responses[status] = { clause, schema };
+        const credential = r['x-credential'] as CredentialRole | undefined;
+        if (credential !== undefined && !CREDENTIAL_ROLES.includes(credential))
+          throw new UsageError(`invalid spec ${path}: response ${status} of ${op.operationId} has x-credential ${String(credential)} (one of ${CREDENTIAL_ROLES.join(', ')})`);
+        const example = Object.values(json.examples ?? {})[0]?.value;
+        responses[status] = { status, clause, schema: json.schema, ...(credential && { credential }), ...(example !== undefined && { example }) };
       }
       operations.push({ operationId: op.operationId ?? `${method} ${p}`, method: method.toUpperCase(), path: p, writes: op['x-writes'] === true, responses });
     }
@@ -99,6 +117,10 @@ function parseClauses(raw: unknown, path: string): Clause[] {
     return c as unknown as Clause;
   });
 }
+
+/** The response an operation documents for a credential (x-credential), if any. */
+export const responseFor = (op: Operation, credential: CredentialRole): DocumentedResponse | undefined =>
+  Object.values(op.responses).find((r) => r.credential === credential);
 
 /** One Ajv instance per contract; a compiled validator per response schema. */
 export function schemaValidators(contract: Contract): (operationId: string, status: string) => ValidateFunction {

@@ -13,6 +13,7 @@ export function check(id: string, verdict: Verdict, extra: Partial<CheckResult> 
     quote: '❌ Error 401: “Invalid API key”',
     source: 'authentication-guide.txt:40-41',
     verdict,
+    judge: 'documented',
     expected: '401 {"ok":false,"error":"Invalid API key"}',
     ...(verdict === 'fail' || verdict === 'error' ? { message: `it broke: ${HOSTILE}` } : {}),
     ...(verdict === 'not-verified' ? { reason: 'FFMPEG_API_REVOKED_KEY is not set' } : {}),

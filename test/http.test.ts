@@ -4,7 +4,7 @@
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import { afterEach, describe, expect, test } from 'vitest';
-import { closeAgents, HarnessError, isLoopback, retryAfterMs, send, type HttpOptions, type HttpResponse } from '../src/http.js';
+import { closeAgents, HarnessError, isLoopback, retryAfterMs, send, THROTTLE_TRIES, Transport, type HttpOptions, type HttpResponse } from '../src/http.js';
 import { addSecret, clearSecrets } from '../src/secrets.js';
 
 const OPTS: HttpOptions = { timeoutMs: 5_000, maxBodyBytes: 65_536, insecure: false, concurrency: 8 };
@@ -38,7 +38,8 @@ describe('concurrency', () => {
       max = Math.max(max, ++inFlight);
       setTimeout(() => (inFlight--, ok(res)), 20);
     });
-    const answers = await Promise.all(Array.from({ length: 12 }, () => send({ method: 'GET', url: new URL(`http://127.0.0.1:${port}/`), headers: [] }, { ...OPTS, concurrency: limit })));
+    const transport = new Transport({ ...OPTS, concurrency: limit });
+    const answers = await Promise.all(Array.from({ length: 12 }, () => transport.send({ method: 'GET', url: new URL(`http://127.0.0.1:${port}/`), headers: [] })));
     expect(answers.map((a) => a.status)).toEqual(Array(12).fill(200));
     expect(max).toBe(limit);
   });
@@ -70,20 +71,65 @@ describe('retries: only when no answer came', () => {
     expect((await pending).status).toBe(200);
   });
 
-  test.for([
-    ['500', 500, {}],
-    ['429 without Retry-After', 429, {}],
-    ['503 with a Retry-After beyond the bound', 503, { 'retry-after': '3600' }],
-  ] as const)('an HTTP answer is never retried: %s', async ([, status, headers]) => {
-    const { port, count } = await server((_n, _req, res) => res.writeHead(status, headers).end());
-    expect((await get(port)).status).toBe(status);
+  test('an HTTP answer is never retried: a 500 is the answer', async () => {
+    const { port, count } = await server((_n, _req, res) => res.writeHead(500).end());
+    expect((await get(port)).status).toBe(500);
     expect(count()).toBe(1);
   });
+});
 
-  test('429 with a short Retry-After: every request waits, then it is asked once more', async () => {
-    const { port, count } = await server((n, _req, res) => (n === 1 ? res.writeHead(429, { 'retry-after': '1' }).end() : ok(res)));
-    expect((await get(port)).status).toBe(200);
-    expect(count()).toBe(2);
+describe('throttling (429, 503) is waited out, never taken as the answer', () => {
+  const FAST = { ...OPTS, throttleBackoffMs: 10 };
+  test.for([
+    ['429 without Retry-After', 429, {}],
+    ['503 with Retry-After: 0', 503, { 'retry-after': '0' }],
+  ] as const)('%s twice, then 200: the request is asked again and gets its answer', async ([, status, headers]) => {
+    const { port, count } = await server((n, _req, res) => (n <= 2 ? res.writeHead(status, headers).end() : ok(res)));
+    const transport = new Transport(FAST);
+    expect((await transport.send({ method: 'GET', url: new URL(`http://127.0.0.1:${port}/`), headers: [] })).status).toBe(200);
+    expect(count()).toBe(3);
+    expect(transport.stats.answers).toBe(2);
+  });
+
+  test('429 forever: after a bounded number of tries, a harness error that says throttled', async () => {
+    const { port, count } = await server((_n, _req, res) => res.writeHead(429).end());
+    const transport = new Transport(FAST);
+    await expect(transport.send({ method: 'GET', url: new URL(`http://127.0.0.1:${port}/`), headers: [] })).rejects.toMatchObject({ kind: 'throttled', message: expect.stringMatching(/^throttled \(429\): still refused after 10 tries/) });
+    expect(count()).toBe(THROTTLE_TRIES);
+  });
+
+  test('a Retry-After holds every request not yet sent, the queued ones included, and halves the concurrency', async () => {
+    const arrivals: number[] = [];
+    let pausedAt = 0;
+    const { port } = await server((n, _req, res) => {
+      arrivals.push(Date.now());
+      if (n === 2) {
+        pausedAt = Date.now();
+        res.writeHead(429, { 'retry-after': '1' }).end();
+      } else setTimeout(() => ok(res), 5);
+    });
+    const transport = new Transport({ ...OPTS, concurrency: 4 });
+    const all = await Promise.all(Array.from({ length: 30 }, () => transport.send({ method: 'GET', url: new URL(`http://127.0.0.1:${port}/`), headers: [] })));
+    expect(all.every((r) => r.status === 200)).toBe(true);
+    // Those already on the wire when the 429 was sent arrive at once; nothing else inside the second.
+    const during = arrivals.filter((t) => t > pausedAt + 100 && t < pausedAt + 900);
+    expect(during).toEqual([]);
+    expect(transport.stats).toMatchObject({ answers: 1, concurrency: 2 });
+    expect(transport.stats.waitedMs).toBeGreaterThanOrEqual(900);
+  });
+
+  test('a token bucket (5 at once, then 20 a second) lets every request through, slower', async () => {
+    let tokens = 5;
+    const refill = setInterval(() => (tokens = Math.min(5, tokens + 1)), 50);
+    try {
+      const { port } = await server((_n, _req, res) => (tokens-- > 0 ? ok(res) : (tokens = 0, res.writeHead(429).end())));
+      const transport = new Transport({ ...OPTS, throttleBackoffMs: 50, deadlineAt: Date.now() + 40_000 });
+      const all = await Promise.all(Array.from({ length: 40 }, () => transport.send({ method: 'GET', url: new URL(`http://127.0.0.1:${port}/`), headers: [] })));
+      expect(all.map((r) => r.status)).toEqual(Array(40).fill(200));
+      expect(transport.stats.answers).toBeGreaterThan(0);
+    } finally {
+      clearInterval(refill);
+    }
   });
 
   test('Retry-After as seconds or an HTTP-date, only on 429 and 503', () => {

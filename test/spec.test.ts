@@ -77,7 +77,7 @@ describe('the suite against the spec', () => {
   });
 
   test('OBSERVE clauses are only recorded, and recorded checks only sit on OBSERVE clauses', () => {
-    for (const c of catalog) expect(c.expect === 'observe', c.id).toBe(c.level === 'OBSERVE');
+    for (const c of catalog) expect(c.judge === 'observe', c.id).toBe(c.level === 'OBSERVE');
   });
 
   test('at least 30 header variants, covering each troubleshooting bullet', () => {

@@ -9,11 +9,13 @@ import { closeAgents } from '../../src/http.js';
 import { runSuites } from '../../src/run.js';
 import { out } from '../../src/secrets.js';
 import { loadContract } from '../../src/spec.js';
+import { buildCatalog } from '../../suites/catalog.js';
 
 const [url = '', pool, isolate] = process.argv.slice(2);
 if (pool !== 'threads' && pool !== 'forks') throw new Error(`pool must be threads or forks, got ${pool}`);
 const config = resolveConfig(parseCli(['--target', url, '--report-dir', mkdtempSync(join(tmpdir(), 'bench-'))]));
-const report = await runSuites(config, await loadContract(config.specPath), {}, { pool, isolate: isolate === 'true' });
+const contract = await loadContract(config.specPath);
+const report = await runSuites(config, contract, buildCatalog(contract), {}, { pool, isolate: isolate === 'true' });
 await closeAgents();
 out(JSON.stringify(report.summary));
 process.exitCode = report.summary.exitCode;

@@ -1,0 +1,261 @@
+// One run's engine: the state of the run (its transport with the concurrency, pause and budget,
+// the request memo, the schedule the plan made) in one object, and the evaluation of a check:
+// gather its evidence as the plan says, hand it to its judge, return the result as data.
+import type { Target } from '../src/config.js';
+import { HarnessError, Transport, type HttpOptions, type HttpRequest, type ThrottleStats } from '../src/http.js';
+import { redactDeep } from '../src/secrets.js';
+import { schemaValidators, type Contract } from '../src/spec.js';
+import type { CheckResult } from '../reporters/model.js';
+import { checkInapplicable, directoryProbe, probesOf, probeUnavailable, type Check, type Credential, type Probe, type Scope } from './catalog.js';
+import { JUDGES, clip, outcomeOf, type Answer, type Exchange, type JudgeContext, type Judgement } from './judges.js';
+import { fill, keyParts, NO_KEY, type KeyParts } from './keyforms.js';
+
+/** What the vitest workers receive through `provide`/`inject`: plain JSON, no key values. */
+export interface RunContext {
+  target: Target;
+  http: HttpOptions;
+  contract: Contract;
+  /** The checks of the run, built once by the command (suites/catalog.ts), --only/--skip applied. */
+  catalog: Check[];
+  /** The keys of the probes the plan sends, in plan order (src/plan.ts): nothing else is sent. */
+  schedule: string[];
+  /** --max-requests, and how many the command already sent (the preflight). */
+  budget?: { max: number; spent: number };
+  /** Send every probe from the start (a whole run; a shard sends only its own files' probes). */
+  prefetch: boolean;
+}
+
+/** What a check leaves in its vitest task meta: its result, and how throttled the run was by then. */
+export interface CheckMeta {
+  result: CheckOutcome;
+  throttle: ThrottleStats;
+}
+
+/** A throwaway key of our own, well-formed but never issued. */
+export const WRONG_KEY = `Basic ${Buffer.from('conformance_wrong_key_0000000').toString('base64')}`;
+
+/** A check's result before its duration is known: what the suites hand to the report. */
+export type CheckOutcome = Omit<CheckResult, 'durationMs'>;
+
+/** The fields of a check's result that do not depend on the target: id, clause, quote, expectation. */
+export function describeCheck(check: Check, contract: Contract): Omit<CheckOutcome, 'verdict'> {
+  return {
+    id: check.id,
+    clause: check.clause.id,
+    level: check.level,
+    group: check.group,
+    title: check.title,
+    quote: check.clause.quote,
+    source: check.clause.source,
+    judge: check.judge,
+    expected: JUDGES[check.judge].expected(check, contract),
+  };
+}
+
+/** What a report keeps of an exchange: redacted, with the body cut to an excerpt. */
+export function describeExchange(ex: Exchange): NonNullable<CheckResult['exchange']> {
+  const r = ex.response;
+  return redactDeep({
+    request: {
+      method: ex.request.method,
+      url: ex.request.url.href,
+      transport: ex.request.raw ? 'raw-socket' : 'undici',
+      headers: ex.request.headers.map(([k, v]) => `${k}: ${clip(v, 200)}`),
+    },
+    ...(r && {
+      response: {
+        status: r.status,
+        contentType: r.headers['content-type'] ?? null,
+        headers: Object.fromEntries(Object.entries(r.headers).slice(0, 40).map(([k, v]) => [clip(k, 100), clip(v, 300)])),
+        body: r.body.length > 2000 ? `${r.body.slice(0, 2000)}…` : r.body,
+        bodyTruncated: r.truncated,
+        ms: r.ms,
+      },
+    }),
+  });
+}
+
+class NoDirectory extends Error {}
+
+export class Run {
+  readonly transport: Transport;
+  readonly scope: Scope;
+  private readonly memo = new Map<string, Promise<Exchange>>();
+  /** The probes the plan sends, by key: nothing else goes on the wire. */
+  private readonly scheduled: Set<string>;
+  private readonly judging: JudgeContext;
+  private spent: number;
+
+  constructor(
+    readonly ctx: RunContext,
+    private readonly env: Record<string, string | undefined>,
+  ) {
+    this.spent = ctx.budget?.spent ?? 0;
+    const budget = ctx.budget;
+    this.transport = new Transport({
+      ...ctx.http,
+      // --max-requests: every attempt on the wire counts, retries included.
+      beforeAttempt: () => {
+        if (budget && this.spent >= budget.max) throw new HarnessError('budget', `--max-requests ${budget.max} was reached before this request`);
+        this.spent++;
+      },
+    });
+    this.scope = { target: ctx.target, contract: ctx.contract, env };
+    this.scheduled = new Set(ctx.schedule);
+    const injected = env[ctx.target.credentials.valid];
+    this.judging = {
+      contract: ctx.contract,
+      validator: schemaValidators(ctx.contract),
+      maxBodyBytes: ctx.http.maxBodyBytes,
+      ...(injected && { injectedKey: keyParts(injected) }),
+    };
+  }
+
+  /** Starts every scheduled probe now, in plan order: the suite files then share the concurrency. */
+  prefetch(): void {
+    const byKey = new Map(this.ctx.catalog.flatMap(probesOf).map((p) => [p.key, p]));
+    // Sequences are sent in order inside their check; a failure is the check's to report.
+    const inSequence = new Set(this.ctx.catalog.flatMap((c) => c.sequence ?? []).map((p) => p.key));
+    for (const key of this.ctx.schedule) {
+      const p = byKey.get(key);
+      if (p && !inSequence.has(key)) this.exchange(p).catch(() => {});
+    }
+  }
+
+  credentialValue(c: Credential): string | undefined {
+    if (c === 'none') return undefined;
+    if (c === 'wrong') return WRONG_KEY;
+    return this.env[this.ctx.target.credentials[c]];
+  }
+
+  private buildRequest(p: Probe, dirId: string): { request: HttpRequest; sent?: KeyParts } {
+    const op = this.ctx.contract.operations.find((o) => o.operationId === p.operationId);
+    if (!op) throw new Error(`unknown operation ${p.operationId}`);
+    const value = this.credentialValue(p.credential);
+    const k = value ? keyParts(value) : NO_KEY;
+    const base = p.plainHttp ? this.ctx.target.plainHttpUrl! : this.ctx.target.url;
+    const url = new URL(base + op.path.replace('{dirId}', encodeURIComponent(dirId)));
+    for (const [name, v] of Object.entries(p.query ?? {})) url.searchParams.set(name, fill(v, k));
+    const headers: Array<[string, string]> = p.headers ? p.headers.map(([n, v]) => [n, fill(v, k)]) : value ? [['Authorization', value]] : [];
+    let body = p.body === undefined ? undefined : fill(p.body, k);
+    if (body === undefined && op.method === 'POST') {
+      body = JSON.stringify(op.operationId === 'createFile' ? { file_name: `conformance-${Date.now()}-${Math.random().toString(36).slice(2, 8)}.mp4` } : {});
+      headers.push(['Content-Type', 'application/json']);
+    }
+    return { request: { method: op.method, url, headers, body, raw: p.raw }, sent: value ? k : undefined };
+  }
+
+  /** The id of a directory for {dirId}, from the answer of a probe the plan sends anyway. */
+  private async directoryId(): Promise<string> {
+    const create = this.ctx.target.capabilities.writes;
+    const ex = await this.exchange(directoryProbe(this.ctx.target));
+    if (ex.error) throw ex.error.kind === 'budget' ? new NoDirectory(ex.error.message) : ex.error;
+    const body = JSON.parse(ex.response!.body || 'null') as { directory?: { id?: string }; directories?: Array<{ id?: string }> } | null;
+    const id = create ? body?.directory?.id : body?.directories?.[0]?.id;
+    if (typeof id !== 'string') throw new NoDirectory(create ? `POST /directory answered ${ex.response!.status} without a directory id` : 'the account has no directory to list; pass --allow-writes to create one');
+    return id;
+  }
+
+  /** Sends a scheduled probe once per run; every check that judges it shares the answer. */
+  exchange(p: Probe): Promise<Exchange> {
+    let pending = this.memo.get(p.key);
+    if (!pending) {
+      if (!this.scheduled.has(p.key)) return Promise.reject(new Error(`probe ${p.key} is not in the run's plan`));
+      pending = (async (): Promise<Exchange> => {
+        let dirId = 'dir_conformance_probe';
+        let noDirectory: HarnessError | undefined;
+        if (p.needsDirectory)
+          dirId = await this.directoryId().catch((e: unknown) => {
+            if (e instanceof SyntaxError) throw new NoDirectory('the directory list is not JSON');
+            if (!(e instanceof HarnessError)) throw e;
+            noDirectory = new HarnessError(e.kind, `no directory id for ${p.key}: ${e.message}`);
+            return dirId;
+          });
+        const { request, sent } = this.buildRequest(p, dirId);
+        if (noDirectory) return { request, sent, error: noDirectory };
+        try {
+          return { request, sent, response: await this.transport.send(request) };
+        } catch (e) {
+          if (e instanceof HarnessError) return { request, sent, error: e };
+          throw e;
+        }
+      })();
+      this.memo.set(p.key, pending);
+    }
+    return pending;
+  }
+
+  /** Why a probe is not sent in this run, or undefined. */
+  private unsent(p: Probe): string | undefined {
+    return probeUnavailable(p, this.scope) ?? (this.scheduled.has(p.key) ? undefined : 'left out of the plan');
+  }
+
+  /** Gathers a check's evidence as the plan says, and has its judge rule on it. */
+  async evaluate(check: Check): Promise<CheckOutcome> {
+    const base = describeCheck(check, this.ctx.contract);
+    const judged = await this.judge(check);
+    const shown = judged.shown;
+    const narrowed = check.narrowed?.length ? ` (evidence narrowed by --skip: ${check.narrowed.length} request${check.narrowed.length > 1 ? 's' : ''} left out)` : '';
+    const label = judged.outcome ?? (shown ? outcomeOf(shown, this.ctx.http.maxBodyBytes) : undefined);
+    const outcome = label === undefined ? undefined : label + narrowed;
+    const message = judged.findings.length ? judged.findings.map((f) => f.message).join('\n') : judged.verdict === 'error' ? judged.reason : undefined;
+    return redactDeep({
+      ...base,
+      verdict: judged.verdict,
+      ...(outcome !== undefined && { outcome }),
+      ...(message !== undefined && { message }),
+      ...(judged.findings.length > 0 && { findings: judged.findings }),
+      ...(judged.verdict === 'not-verified' && { reason: judged.reason ?? 'not run' }),
+      ...(shown && { exchange: describeExchange(shown) }),
+    });
+  }
+
+  private async judge(check: Check): Promise<Judgement> {
+    const notVerified = (reason: string): Judgement => ({ verdict: 'not-verified', findings: [], reason });
+    const inapplicable = checkInapplicable(check, this.scope);
+    if (inapplicable) return notVerified(inapplicable);
+    const judge = JUDGES[check.judge];
+    const send = async (p: Probe): Promise<Exchange | string> => {
+      try {
+        return await this.exchange(p);
+      } catch (e) {
+        if (e instanceof NoDirectory) return e.message;
+        throw e;
+      }
+    };
+    if (!judge.aggregate) {
+      const probes = check.sequence ?? [check.probe!];
+      const blocked = probes.map((p) => this.unsent(p)).find(Boolean);
+      if (blocked) return notVerified(blocked);
+      const answers: Answer[] = [];
+      for (const probe of probes) {
+        const ex = await send(probe); // in order: a sequence is sent one request after another
+        if (typeof ex === 'string') return notVerified(ex);
+        if (ex.error?.kind === 'budget') return notVerified(ex.error.message);
+        if (ex.error) {
+          const accepted = judge.noAnswer?.(ex.error);
+          return accepted ? { ...accepted, shown: ex } : { verdict: 'error', findings: [], reason: ex.error.message, shown: ex };
+        }
+        answers.push({ probe, exchange: ex as Answer['exchange'] });
+      }
+      return judge.judge(check, answers, this.judging);
+    }
+    // An aggregate: every answer of its probes that can be sent; offences fail it even on partial
+    // evidence, but without one, missing evidence is no pass.
+    const probes = (check.over ?? []).filter((p) => !this.unsent(p));
+    const settled = await Promise.all(probes.map(async (probe) => ({ probe, ex: await send(probe) })));
+    const answers = settled.flatMap(({ probe, ex }): Answer[] => (typeof ex !== 'string' && ex.response ? [{ probe, exchange: ex as Answer['exchange'] }] : []));
+    const judged = judge.judge(check, answers.filter(judge.only ?? (() => true)), this.judging);
+    if (judged.verdict === 'fail') return judged;
+    const broken = settled.flatMap(({ probe, ex }) => (typeof ex !== 'string' && ex.error && ex.error.kind !== 'budget' ? [`${probe.key}: ${ex.error.message}`] : []));
+    if (broken.length) return { ...judged, verdict: 'error', reason: `${broken.length} of its requests got no answer: ${broken.join('; ')}` };
+    const unsent = settled.filter(({ ex }) => typeof ex === 'string' || ex.error?.kind === 'budget');
+    if (unsent.length) {
+      const first = unsent[0]!.ex;
+      return notVerified(`${unsent.length} of its ${settled.length} requests were not sent: ${typeof first === 'string' ? first : first.error!.message}`);
+    }
+    if (!answers.filter(judge.only ?? (() => true)).length)
+      return notVerified(answers.length ? 'no answer of the kind it judges' : 'none of its requests could be sent with what was configured');
+    return judged;
+  }
+}

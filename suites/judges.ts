@@ -1,0 +1,335 @@
+// The one registry of judges. A judge takes the observed answers of a check and returns its
+// verdict as data, with typed findings in the contract's words: what was expected, then what was
+// observed. Judges send nothing and throw nothing; suites/engine.ts gathers their evidence.
+import type { ValidateFunction } from 'ajv/dist/2020.js';
+import type { HarnessError, HttpRequest, HttpResponse } from '../src/http.js';
+import { containsSecret } from '../src/secrets.js';
+import { responseFor, type Contract, type Operation } from '../src/spec.js';
+import type { Check, JudgeId, Probe } from './catalog.js';
+import type { KeyParts } from './keyforms.js';
+
+/** What happened to one request: its answer, or why there was none. */
+export interface Exchange {
+  request: HttpRequest;
+  response?: HttpResponse;
+  error?: HarnessError;
+  /** The credential value that was sent, kept only in memory to look for echoes. */
+  sent?: KeyParts;
+}
+
+export interface Answer {
+  probe: Probe;
+  exchange: Exchange & { response: HttpResponse };
+}
+
+export type FindingKind =
+  | 'status' | 'error-text' | 'schema' | 'content-type' | 'not-json' | 'unread-body'
+  | 'echo' | 'server-error' | 'replay' | 'cache-headers' | 'hsts' | 'served-over-http' | 'redirect' | 'key-leak' | 'error-shape';
+
+/** One thing a target did wrong, in the contract's words. */
+export interface Finding {
+  kind: FindingKind;
+  /** Expected, then observed: "expected 400 {...}, got 401 {...}". */
+  message: string;
+  /** The request it is about (aggregate checks): the probe's key, method and path. */
+  probe?: string;
+  status?: number;
+  /** Schema findings: where in the body, and the JSON Schema keyword that failed. */
+  path?: string;
+  keyword?: string;
+}
+
+export type JudgedVerdict = 'pass' | 'fail' | 'observed' | 'not-verified' | 'error';
+
+export interface Judgement {
+  verdict: JudgedVerdict;
+  findings: Finding[];
+  /** A short comparable label of what the target did, e.g. "401 Invalid API key". */
+  outcome?: string;
+  /** Why not verified, or why it errored. */
+  reason?: string;
+  /** The exchange the report shows (the first offending one, or the only one). */
+  shown?: Exchange;
+}
+
+export interface JudgeContext {
+  contract: Contract;
+  validator: (operationId: string, status: string) => ValidateFunction;
+  /** The bytes the suite reads of a body at most. */
+  maxBodyBytes: number;
+  /** The key a key-injecting backend adds (its variable's value), if set: searched for, never sent. */
+  injectedKey?: KeyParts;
+}
+
+export interface Judge {
+  /** What the check expects, in the contract's words; derived from the spec where the spec says it. */
+  expected(check: Check, contract: Contract): string;
+  /** Judges the answers (one for a single probe; several in order for a sequence or an aggregate). */
+  judge(check: Check, answers: Answer[], ctx: JudgeContext): Judgement;
+  /** An aggregate: judged over every answer its probes got (some may be missing). */
+  aggregate?: boolean;
+  /** Aggregates: which answers it judges; none at all is not-verified. */
+  only?: (a: Answer) => boolean;
+  /** Single probes: no answer at all (refused, reset, timeout) may be the wanted outcome. */
+  noAnswer?: (e: HarnessError) => Judgement | undefined;
+}
+
+// --- reading answers -------------------------------------------------------------------------
+
+export function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+const JSON_MEDIA_TYPE = /^application\/([\w.+-]+\+)?json\s*(;|$)/i;
+export const isJson = (r: Pick<HttpResponse, 'headers'>) => JSON_MEDIA_TYPE.test(r.headers['content-type'] ?? '');
+
+export const clip = (s: string, n: number): string => (s.length > n ? `${s.slice(0, n)}… (${s.length} characters)` : s);
+
+/** An answer as the contract speaks of it: `401 {"ok":false,"error":"Invalid API key"}`, `401 (text/html) <html>…`. */
+export function answerText(r: HttpResponse): string {
+  const body = parseJson(r.body);
+  if (isJson(r) && body !== undefined) return `${r.status} ${clip(JSON.stringify(body), 200)}`;
+  const text = r.body.trim();
+  return `${r.status} (${r.headers['content-type'] ? `Content-Type ${r.headers['content-type']}` : 'no Content-Type'}) ${text ? clip(JSON.stringify(text), 80) : '(empty body)'}`;
+}
+
+/** A short, comparable label of what the target did: "401 Invalid API key", "400 (not JSON)". */
+export function outcomeOf(ex: Exchange, maxBodyBytes: number): string {
+  if (ex.error) return `error: ${ex.error.kind}`;
+  const r = ex.response!;
+  if (r.truncated) return `${r.status} (body truncated at ${maxBodyBytes} bytes)`;
+  const body = parseJson(r.body) as { error?: unknown } | undefined;
+  if (!isJson(r) || body === undefined) return `${r.status} (not JSON)`;
+  return typeof body?.error === 'string' ? `${r.status} ${clip(body.error, 120)}` : `${r.status}`;
+}
+
+/** "hdr.prefix.bearer (GET /directory → 401)": which answer a finding is about. */
+const answerLabel = ({ probe, exchange }: Answer): string =>
+  `${probe.key} (${exchange.request.method} ${exchange.request.url.pathname} → ${exchange.response.status})`;
+
+const pass = (shown?: Exchange, outcome?: string): Judgement => ({ verdict: 'pass', findings: [], ...(shown && { shown }), ...(outcome !== undefined && { outcome }) });
+const failed = (findings: Finding[], shown?: Exchange, outcome?: string): Judgement => ({ verdict: findings.length ? 'fail' : 'pass', findings, ...(shown && { shown }), ...(outcome !== undefined && { outcome }) });
+
+function operationOf(contract: Contract, check: Check): Operation {
+  const op = contract.operations.find((o) => o.operationId === check.operationId);
+  if (!op) throw new Error(`check ${check.id} names operation ${String(check.operationId)}, which the spec does not define`);
+  return op;
+}
+
+/** The value at a JSON pointer ("/directories/0/id"), for "got ..." in schema findings. */
+function at(value: unknown, pointer: string): unknown {
+  return pointer
+    .split('/')
+    .slice(1)
+    .map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .reduce<unknown>((v, key) => (v !== null && typeof v === 'object' ? (v as Record<string, unknown>)[key] : undefined), value);
+}
+
+/** An aggregate judged answer by answer: `offence` says what is wrong with one, or undefined. */
+function eachAnswer(kind: FindingKind, offence: (a: Answer, ctx: JudgeContext) => string | undefined): Judge['judge'] {
+  return (_check, answers, ctx) => {
+    const findings = answers.flatMap((a): Finding[] => {
+      const what = offence(a, ctx);
+      return what === undefined ? [] : [{ kind, probe: a.probe.key, status: a.exchange.response.status, message: `${answerLabel(a)}: ${what}` }];
+    });
+    const offending = answers.filter((a) => findings.some((f) => f.probe === a.probe.key));
+    return failed(findings, offending[0]?.exchange, `${answers.length} answers judged, ${offending.length} offending`);
+  };
+}
+
+// --- the judges ----------------------------------------------------------------------------
+
+/** A documented answer of the spec: status and body for the credentials the check names (x-credential). */
+const documented: Judge = {
+  expected(check, contract) {
+    const op = operationOf(contract, check);
+    return (check.answers ?? [])
+      .map((role) => {
+        const r = responseFor(op, role);
+        if (!r) throw new Error(`check ${check.id}: the spec documents no answer of ${op.operationId} for credential ${role}`);
+        return role === 'valid' || r.example === undefined ? `${r.status} with a JSON body valid against the spec's schema` : `${r.status} ${JSON.stringify(r.example)}`;
+      })
+      .join(' or ');
+  },
+  judge(check, [a], ctx) {
+    const r = a!.exchange.response;
+    const op = operationOf(ctx.contract, check);
+    const expected = documented.expected(check, ctx.contract);
+    const shown = a!.exchange;
+    const doc = (check.answers ?? []).map((role) => responseFor(op, role)!).find((d) => d.status === String(r.status));
+    if (!doc) return failed([{ kind: 'status', status: r.status, message: `expected ${expected}, got ${answerText(r)}` }], shown);
+    if (!isJson(r)) return failed([{ kind: 'content-type', status: r.status, message: `expected ${doc.status} with Content-Type application/json, got Content-Type ${r.headers['content-type'] ?? '(none)'}` }], shown);
+    if (r.truncated) return { verdict: 'error', findings: [], reason: `the body is longer than ${ctx.maxBodyBytes} bytes, the most the suite reads, so it is not judged`, shown };
+    const body = parseJson(r.body);
+    if (body === undefined) return failed([{ kind: 'not-json', status: r.status, message: `expected ${doc.status} with a JSON body, got ${clip(JSON.stringify(r.body), 120)}, which is not JSON` }], shown);
+    const validate = ctx.validator(op.operationId, doc.status);
+    if (validate(body)) return pass(shown);
+    const findings = (validate.errors ?? []).map((e): Finding => {
+      const path = `body${e.instancePath.replace(/\//g, '.')}`;
+      const got = at(body, e.instancePath);
+      const allowed = e.keyword === 'const' ? ` ${JSON.stringify((e.params as { allowedValue?: unknown }).allowedValue)}` : '';
+      const errorText = e.keyword === 'const' && e.instancePath === '/error' && doc.example !== undefined;
+      return {
+        kind: errorText ? 'error-text' : 'schema',
+        status: r.status,
+        path,
+        keyword: e.keyword,
+        message: errorText
+          ? `expected ${doc.status} ${JSON.stringify(doc.example)}, got ${answerText(r)}`
+          : `${path}: ${e.message ?? 'is invalid'}${allowed} (got ${got === undefined ? 'nothing' : clip(JSON.stringify(got), 80)})`,
+      };
+    });
+    return failed(findings, shown);
+  },
+};
+
+/** Not served: any status of 400 or more (a malformed request may be refused by HTTP itself). */
+const rejected: Judge = {
+  expected: () => 'not served: a status of 400 or more (the exact status is recorded; a 5xx is judged by security.no-5xx)',
+  judge: (_check, [a]) => {
+    const r = a!.exchange.response;
+    return failed(r.status >= 400 ? [] : [{ kind: 'status', status: r.status, message: `expected a refusal (a status of 400 or more), got ${answerText(r)}` }], a!.exchange);
+  },
+};
+
+/** OBSERVE: recorded and compared between runs and targets, never judged. */
+const observe: Judge = {
+  expected: () => 'recorded, not judged: the conflict is written next to the clause in the spec',
+  judge: (_check, [a]) => ({ verdict: 'observed', findings: [], shown: a!.exchange }),
+};
+
+const jsonEverywhere: Judge = {
+  aggregate: true,
+  expected: (check, contract) => `Content-Type application/json (parameters allowed) on every documented status (${Object.keys(operationOf(contract, check).responses).join(', ')})`,
+  judge: (check, answers, ctx) => {
+    const documentedStatuses = Object.keys(operationOf(ctx.contract, check).responses);
+    return eachAnswer('content-type', ({ exchange: { response: r } }) =>
+      documentedStatuses.includes(String(r.status)) && !isJson(r) ? `expected Content-Type application/json, got ${r.headers['content-type'] ?? '(none)'}` : undefined,
+    )(check, answers, ctx);
+  },
+};
+
+/**
+ * Where an answer carries a credential: its body, a header value or a header name, in any form
+ * redaction would remove (whole, token, decoded, fragments, re-cased), or the token that was sent.
+ */
+export function echoesIn(r: HttpResponse, k: KeyParts): string[] {
+  const places: Array<[string, string]> = [['the body', r.body], ...Object.entries(r.headers).flatMap(([name, v]): Array<[string, string]> => [[`header name ${name}`, name], [`header ${name}`, v]])];
+  return places.filter(([, text]) => containsSecret(text) || (k.token.length >= 8 && text.includes(k.token))).map(([where]) => where);
+}
+
+const noEcho: Judge = {
+  aggregate: true,
+  expected: () => 'no answer body or header contains the credential, its token or its decoded form',
+  judge: eachAnswer('echo', ({ exchange: { response: r, sent } }) => {
+    if (!sent) return undefined;
+    const where = echoesIn(r, sent);
+    if (where.length) return `expected no trace of the credential it was sent, found it in ${where.join(', ')}`;
+    return r.truncated ? `the body is longer than the ${r.body.length} bytes the suite reads, so it cannot be shown free of the credential` : undefined;
+  }),
+};
+
+const no5xx: Judge = {
+  aggregate: true,
+  expected: () => 'every answer below 500',
+  judge: eachAnswer('server-error', ({ exchange: { response: r } }) => (r.status >= 500 ? `expected a status below 500, got ${answerText(r)}` : undefined)),
+};
+
+/** Whether the API itself answered (a success, or one of its JSON bodies with an `ok` field). */
+function servedByApi(r: HttpResponse): boolean {
+  const body = parseJson(r.body) as { ok?: unknown } | undefined;
+  return r.status < 300 || (isJson(r) && typeof body?.ok === 'boolean');
+}
+
+const plainHttpRefused: Judge = {
+  expected: () => 'plain http on the same host is refused, or redirected to https; never served',
+  // No connection, or no answer, on plain http: the key could not have been used there.
+  noAnswer: (e) => (['refused', 'reset', 'timeout'].includes(e.kind) ? { verdict: 'pass', findings: [], outcome: `not served over plain http (${e.kind})` } : undefined),
+  judge: (_check, [a]) => {
+    const r = a!.exchange.response;
+    const shown = a!.exchange;
+    if (r.status >= 300 && r.status < 400) {
+      const location = r.headers.location ?? '(no Location)';
+      const outcome = `${r.status} → ${location}`;
+      return /^https:\/\//i.test(location) ? pass(shown, outcome) : failed([{ kind: 'redirect', status: r.status, message: `expected a redirect to https, got ${r.status} to ${location}` }], shown, outcome);
+    }
+    return failed(servedByApi(r) ? [{ kind: 'served-over-http', status: r.status, message: `expected plain http to be refused or redirected to https, got ${answerText(r)}: the API answers over cleartext` }] : [], shown);
+  },
+};
+
+const hsts: Judge = {
+  aggregate: true,
+  expected: () => 'a Strict-Transport-Security header with max-age > 0',
+  judge: eachAnswer('hsts', ({ exchange: { response: r } }) => {
+    const maxAge = /(?:^|;)\s*max-age\s*=\s*"?(\d+)"?/i.exec(r.headers['strict-transport-security'] ?? '');
+    return maxAge && Number(maxAge[1]) > 0 ? undefined : `expected Strict-Transport-Security with max-age > 0, got ${r.headers['strict-transport-security'] ?? 'no such header'}`;
+  }),
+};
+
+/** In order: the authenticated answer first, so that a cache ignoring the credential has it to replay. */
+const noReplay: Judge = {
+  expected: () => 'after an authenticated 200, the same request without a key and with a wrong key is not answered with it',
+  judge: (_check, [first, ...rest]) => {
+    const auth = first!.exchange.response;
+    if (auth.status >= 300) return { verdict: 'not-verified', findings: [], reason: `the authenticated request got ${auth.status}: no success answer that a cache could replay`, shown: first!.exchange };
+    const findings = rest.flatMap(({ probe, exchange }): Finding[] => {
+      const r = exchange.response;
+      if (r.status >= 300 && r.body !== auth.body) return [];
+      const age = r.headers.age !== undefined ? ` (Age: ${r.headers.age})` : '';
+      const sent = probe.credential === 'none' ? 'without a key' : 'with a wrong key';
+      return [{ kind: 'replay', probe: probe.key, status: r.status, message: `expected the request ${sent} to be refused, got ${answerText(r)}${age}: the authenticated answer replayed` }];
+    });
+    const shown = rest.find((a) => findings.some((f) => f.probe === a.probe.key))?.exchange ?? rest[0]?.exchange;
+    return failed(findings, shown, findings.length ? `replayed: ${findings.map((f) => `${f.probe} ${f.status}`).join('; ')}` : 'not replayed');
+  },
+};
+
+const privateCache: Judge = {
+  aggregate: true,
+  expected: () => 'authenticated 2xx answers carry Cache-Control private or no-store, or Vary: Authorization',
+  only: ({ exchange: { response: r } }) => r.status >= 200 && r.status < 300,
+  judge: eachAnswer('cache-headers', ({ exchange: { response: r } }) => {
+    const cc = (r.headers['cache-control'] ?? '').toLowerCase();
+    const vary = (r.headers.vary ?? '').toLowerCase();
+    if (/\b(private|no-store)\b/.test(cc) || /(^|,)\s*(authorization|\*)\s*(,|$)/.test(vary)) return undefined;
+    return `expected Cache-Control private or no-store, or Vary: Authorization, got Cache-Control ${r.headers['cache-control'] ?? '(none)'}, Vary ${r.headers.vary ?? '(none)'}`;
+  }),
+};
+
+const errorShape: Judge = {
+  expected: () => 'a 4xx with a JSON body {"ok":false,"error":"..."}, as the upstream API answers it',
+  judge: (_check, [a]) => {
+    const r = a!.exchange.response;
+    const body = parseJson(r.body) as { ok?: unknown; error?: unknown } | undefined;
+    const ok = r.status >= 400 && r.status < 500 && isJson(r) && body?.ok === false && typeof body.error === 'string';
+    return failed(ok ? [] : [{ kind: 'error-shape', status: r.status, message: `expected a 4xx with a JSON body {"ok":false,"error":"..."}, got ${answerText(r)}` }], a!.exchange);
+  },
+};
+
+const noKeyLeak: Judge = {
+  aggregate: true,
+  expected: () => 'no answer contains the key the proxy injects',
+  judge: eachAnswer('key-leak', ({ exchange: { response: r } }, ctx) => {
+    const where = ctx.injectedKey ? echoesIn(r, ctx.injectedKey) : [];
+    return where.length ? `expected no trace of the injected key, found it in ${where.join(', ')}` : undefined;
+  }),
+};
+
+export const JUDGES: Record<JudgeId, Judge> = {
+  documented,
+  rejected,
+  observe,
+  'json-everywhere': jsonEverywhere,
+  'no-echo': noEcho,
+  'no-5xx': no5xx,
+  'plain-http-refused': plainHttpRefused,
+  hsts,
+  'no-replay': noReplay,
+  'private-cache': privateCache,
+  'error-shape': errorShape,
+  'no-key-leak': noKeyLeak,
+};
