@@ -36,5 +36,5 @@ export function computeDrift(baseline: Report, current: Report, baselinePath: st
 /** The report with its drift against the baseline, and the summary (exit code) that accounts for it. */
 export function withDrift(report: Report, baseline: Report, baselinePath: string): Report {
   const drift = computeDrift(baseline, report, baselinePath);
-  return { ...report, drift, summary: summarize(report.checks, report.options.strict, report.interrupted, drift.counts.regression) };
+  return { ...report, drift, summary: summarize(report.checks, report.options, report.interrupted, drift.counts.regression) };
 }

@@ -7,7 +7,7 @@ import { renderHtml } from './html.js';
 import { renderJunit } from './junit.js';
 import { renderMarkdown } from './markdown.js';
 import type { CheckResult, Report } from './model.js';
-import { DRIFT_LABEL, findings, verdictText } from './text.js';
+import { DRIFT_LABEL, findings, levelFigure, verdictText } from './text.js';
 
 /** Every file of a report: name → renderer. */
 export const VIEWS: Record<string, (report: Report) => string> = {
@@ -42,10 +42,12 @@ export function summaryLines(report: Report, files: string[]): string[] {
   }
   for (const level of LEVELS) {
     const v = s.levels[level];
-    const judged = v.pass + v.fail + v.error;
-    if (level === 'OBSERVE') lines.push(`  OBSERVE  ${v.observed} recorded${v.error ? `, ${v.error} error` : ''}${v['not-verified'] ? `, ${v['not-verified']} not verified` : ''}`);
-    else lines.push(`  ${level.padEnd(7)}  ${v.pass}/${judged} pass${v.fail ? `, ${v.fail} FAIL` : ''}${v.error ? `, ${v.error} error` : ''}${v['not-verified'] ? `, ${v['not-verified']} not verified` : ''}`);
+    const extra = [v.fail && `${v.fail} FAIL`, v.error && `${v.error} error`].filter(Boolean).join(', ');
+    lines.push(`  ${level.padEnd(7)}  ${levelFigure(report, level)}${extra ? `, ${extra}` : ''}`);
   }
+  for (const g of s.gaps) lines.push(`  not verified: ${g.category}, ${g.checks.length} check${g.checks.length > 1 ? 's' : ''} — to verify: ${g.remedy}`);
+  const t = report.throttle;
+  if (t) lines.push(`  throttled: ${t.answers} answer${t.answers > 1 ? 's' : ''} 429/503 waited out, ${(t.waitedMs / 1000).toFixed(1)} s spent waiting, concurrency down to ${t.concurrency}`);
   const drift = report.drift;
   if (drift) {
     const moved = (Object.keys(DRIFT_LABEL) as Array<keyof typeof DRIFT_LABEL>).filter((k) => k !== 'unchanged' && drift.counts[k]);

@@ -33,6 +33,16 @@ export interface CheckResult {
   findings?: Finding[];
   /** Why it was not verified. */
   reason?: string;
+  /**
+   * Not verified, because: inapplicable (another profile or scheme: not part of this target's
+   * contract); scope (a key, capability or setting was not configured: a declared gap, `remedy`
+   * says what verifies it); budget (--max-requests); key-rejected (the target refused the valid key).
+   */
+  cause?: GapCause;
+  /** The kind of gap, for the summary: quota, revoked key, writes, https, proxy, ... */
+  category?: string;
+  /** The variable or flag that would verify it. */
+  remedy?: string;
   exchange?: {
     request: { method: string; url: string; transport: string; headers: string[] };
     response?: { status: number; contentType: string | null; headers?: Record<string, string>; body: string; bodyTruncated: boolean; ms: number };
@@ -40,10 +50,27 @@ export interface CheckResult {
   durationMs: number;
 }
 
+export type GapCause = 'inapplicable' | 'scope' | 'budget' | 'key-rejected';
+
+/** What the run may claim: conformant only when every applicable MUST check (with --strict, SHOULD too) was verified. */
+export type RunVerdict = 'conformant' | 'partial' | 'not-conformant' | 'regressed' | 'inconclusive' | 'interrupted' | 'could-not-run';
+
+/** A declared gap: checks left unverified because something was not configured, and what would verify them. */
+export interface Gap {
+  category: string;
+  remedy: string;
+  checks: string[];
+}
+
 export interface Summary {
   total: number;
   verdicts: Record<Verdict, number>;
   levels: Record<Level, Record<Verdict, number>>;
+  /** Per judged level: checks that apply to this target, and how many of them were verified (pass, fail or error). */
+  coverage: Record<'MUST' | 'SHOULD', { applicable: number; verified: number }>;
+  /** The declared gaps of judged levels (cause scope), by category. */
+  gaps: Gap[];
+  verdict: RunVerdict;
   conformant: boolean;
   exitCode: number;
 }
@@ -59,7 +86,11 @@ export interface Report {
     profile: string;
     credentials: Record<string, { variable: string; set: boolean }>;
   };
-  options: { strict: boolean; concurrency: number; timeoutMs: number };
+  options: { strict: boolean; requireComplete?: boolean; concurrency: number; timeoutMs: number };
+  /** --only/--skip, when given: the report holds only the selected checks. */
+  selection?: { only: string[]; skip: string[] };
+  /** How much the target throttled the run (429/503 answers waited out), when it did. */
+  throttle?: { answers: number; waitedMs: number; concurrency: number };
   startedAt: string;
   durationMs: number;
   interrupted: boolean;
@@ -106,26 +137,55 @@ export type ReportHead = Omit<Report, 'summary' | 'checks' | 'drift'>;
 /** The report of a run: its head, its checks in id order, and their summary. */
 export function buildReport(head: ReportHead, checks: CheckResult[]): Report {
   const sorted = [...checks].sort((a, b) => a.id.localeCompare(b.id));
-  return { ...head, summary: summarize(sorted, head.options.strict, head.interrupted), checks: sorted };
+  return { ...head, summary: summarize(sorted, head.options, head.interrupted), checks: sorted };
 }
 
 const zero = (): Record<Verdict, number> => ({ pass: 0, fail: 0, error: 0, 'not-verified': 0, observed: 0 });
 
 /**
- * Exit codes: 0 conformant; 1 a MUST check failed (with strict, a SHOULD check too), or a check
- * regressed against the baseline; 3 no failure but some check errored, so conformance is
- * unknown; 130 the run was interrupted.
+ * The run's verdict and exit code, from the evidence only:
+ * - 130 interrupted;
+ * - 1 a judged check failed (MUST; with --strict, SHOULD too), or a check regressed against the baseline;
+ * - 3 inconclusive: a judged check errored (no answer, throttled), or was left unverified by the
+ *   budget or by a rejected valid key;
+ * - 0 CONFORMANT (partial) when only declared gaps (a key or capability not configured) left
+ *   judged checks unverified — 3 instead with --require-complete;
+ * - 0 CONFORMANT when every applicable judged check was verified and none failed or errored.
  */
-export function summarize(checks: CheckResult[], strict: boolean, interrupted: boolean, regressions = 0): Summary {
+export function summarize(checks: CheckResult[], options: { strict: boolean; requireComplete?: boolean }, interrupted: boolean, regressions = 0): Summary {
   const verdicts = zero();
   const levels: Summary['levels'] = { MUST: zero(), SHOULD: zero(), OBSERVE: zero() };
   for (const c of checks) {
     verdicts[c.verdict]++;
     levels[c.level][c.verdict]++;
   }
-  const judged = strict ? (['MUST', 'SHOULD'] as const) : (['MUST'] as const);
+  const judged = options.strict ? (['MUST', 'SHOULD'] as const) : (['MUST'] as const);
+  const isJudged = (c: CheckResult) => (judged as readonly Level[]).includes(c.level);
+  const coverage = Object.fromEntries(
+    (['MUST', 'SHOULD'] as const).map((l) => {
+      const applicable = checks.filter((c) => c.level === l && c.cause !== 'inapplicable');
+      return [l, { applicable: applicable.length, verified: applicable.filter((c) => c.verdict !== 'not-verified').length }];
+    }),
+  ) as Summary['coverage'];
+  const unverified = checks.filter((c) => isJudged(c) && c.verdict === 'not-verified' && c.cause !== 'inapplicable');
+  const gaps = new Map<string, Gap>();
+  for (const c of unverified.filter((x) => (x.cause ?? 'scope') === 'scope')) {
+    const key = `${c.category ?? 'other'}\n${c.remedy ?? c.reason ?? ''}`;
+    const gap = gaps.get(key) ?? { category: c.category ?? 'other', remedy: c.remedy ?? c.reason ?? 'see the check', checks: [] };
+    gap.checks.push(c.id);
+    gaps.set(key, gap);
+  }
   const failed = judged.some((l) => levels[l].fail > 0);
   const errored = judged.some((l) => levels[l].error > 0);
-  const exitCode = interrupted ? 130 : failed || regressions > 0 ? 1 : errored ? 3 : 0;
-  return { total: checks.length, verdicts, levels, conformant: !failed && !errored && !interrupted, exitCode };
+  const cut = unverified.some((c) => c.cause === 'budget' || c.cause === 'key-rejected');
+  const verdict: RunVerdict = interrupted
+    ? 'interrupted'
+    : failed ? 'not-conformant'
+      : regressions > 0 ? 'regressed'
+        : errored || cut ? 'inconclusive'
+          : gaps.size ? 'partial' : 'conformant';
+  const exitCode = { interrupted: 130, 'not-conformant': 1, regressed: 1, inconclusive: 3, partial: options.requireComplete ? 3 : 0, conformant: 0, 'could-not-run': 2 }[verdict];
+  // Conformant: no judged check failed, errored or was cut short (a regression alone leaves it so).
+  const conformant = !interrupted && !failed && !errored && !cut;
+  return { total: checks.length, verdicts, levels, coverage, gaps: [...gaps.values()], verdict, conformant, exitCode };
 }

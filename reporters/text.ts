@@ -3,29 +3,56 @@
 import { LEVELS, type Level } from '../src/spec.js';
 import type { CheckResult, DriftKind, Report } from './model.js';
 
-/** The run's verdict in one line, e.g. "NOT CONFORMANT (MUST failures)". */
+/** "quota (4), writes (2)": the declared gaps of a run, by category. */
+const gapList = (report: Report): string => report.summary.gaps.map((g) => `${g.category} (${g.checks.length})`).join(', ');
+
+/** Why a run is inconclusive, in a few words. */
+function inconclusiveWhy(report: Report): string {
+  const judged = report.checks.filter((c) => c.level === 'MUST' || (report.options.strict && c.level === 'SHOULD'));
+  const why = [
+    judged.some((c) => c.cause === 'key-rejected') && 'the target refused the valid key',
+    (report.throttle?.answers ?? 0) > 0 && judged.some((c) => c.verdict === 'error') && 'the target throttled the run',
+    judged.some((c) => c.verdict === 'error' && !/^throttled/.test(c.message ?? '')) && 'some checks got no answer',
+    judged.some((c) => c.cause === 'budget') && 'the request budget (--max-requests) ran out before every check was verified',
+  ].filter(Boolean);
+  return why.join('; ') || 'some checks could not be verified';
+}
+
+/** The run's verdict in one line, e.g. "NOT CONFORMANT (MUST failures)", "CONFORMANT (partial): ...". */
 export function verdictText(report: Report): string {
   const s = report.summary;
   const judged = report.options.strict ? 'MUST or SHOULD' : 'MUST';
   const regressions = report.drift?.counts.regression ?? 0;
   const regressed = regressions ? `${regressions} regression${regressions > 1 ? 's' : ''} against the baseline` : '';
   const shard = report.shard ? ` [shard ${report.shard.index}/${report.shard.count}]` : '';
-  if (report.interrupted) return `INTERRUPTED — partial report of the checks that ran${shard}`;
-  if (s.exitCode === 0) return `CONFORMANT (no ${judged} failure)${shard}`;
-  if (s.exitCode === 2) return `COULD NOT RUN (the target gave no HTTP answer: ${report.checks[0]?.message ?? 'unreachable'})${shard}`;
-  if (s.exitCode === 3) return `INCONCLUSIVE (some checks could not get an answer)${shard}`;
-  const failed = (['MUST', 'SHOULD'] as const).some((l) => (l === 'MUST' || report.options.strict) && s.levels[l].fail > 0);
-  if (!failed) return `REGRESSED (${regressed}; no ${judged} failure)${shard}`;
-  return `NOT CONFORMANT (${judged} failures${regressed ? `; ${regressed}` : ''})${shard}`;
+  switch (s.verdict) {
+    case 'interrupted':
+      return `INTERRUPTED — partial report of the checks that ran${shard}`;
+    case 'could-not-run':
+      return `COULD NOT RUN (the target gave no HTTP answer: ${report.checks[0]?.message ?? 'unreachable'})${shard}`;
+    case 'inconclusive':
+      return `INCONCLUSIVE (${inconclusiveWhy(report)})${shard}`;
+    case 'partial':
+      return `CONFORMANT (partial): no ${judged} failure, but not every ${judged} check was verified — not verified: ${gapList(report)}${s.exitCode ? ' (--require-complete)' : ''}${shard}`;
+    case 'regressed':
+      return `REGRESSED (${regressed}; no ${judged} failure)${shard}`;
+    case 'not-conformant':
+      return `NOT CONFORMANT (${judged} failures${regressed ? `; ${regressed}` : ''})${shard}`;
+    default:
+      return `CONFORMANT (every applicable ${judged} check verified, none failed)${shard}`;
+  }
 }
 
-/** "51/51" for a judged level (pass over pass+fail+error), "7 recorded" for OBSERVE. */
+/** "11 pass of 54 — 43 not verified" for a judged level (of the checks that apply), "7 recorded" for OBSERVE. */
 export function levelFigure(report: Report, level: Level): string {
   const v = report.summary.levels[level];
-  return level === 'OBSERVE' ? `${v.observed} recorded` : `${v.pass}/${v.pass + v.fail + v.error}`;
+  if (level === 'OBSERVE') return `${v.observed} recorded`;
+  const cov = report.summary.coverage?.[level] ?? { applicable: v.pass + v.fail + v.error, verified: v.pass + v.fail + v.error };
+  const missing = cov.applicable - cov.verified;
+  return `${v.pass} pass of ${cov.applicable}${missing ? ` — ${missing} not verified` : ''}`;
 }
 
-/** "MUST 51/51, SHOULD 9/10, OBSERVE 7 recorded" */
+/** "MUST 51 pass of 51, SHOULD 9 pass of 10, OBSERVE 7 recorded" */
 export const compatibility = (report: Report): string => LEVELS.map((l) => `${l} ${levelFigure(report, l)}`).join(', ');
 
 export interface Finding {

@@ -8,12 +8,12 @@ import type { CheckResult, Report } from '../reporters/model.js';
 import { loadReport } from '../reporters/schema.js';
 import { helpText, KEY_VARS, loadEnvFile, parseCli, resolveConfig, type Config, type KeyRole } from './config.js';
 import { EXIT, UsageError } from './errors.js';
-import { closeAgents, HarnessError, send } from './http.js';
+import { closeAgents, HarnessError, Transport, type ThrottleStats } from './http.js';
 import { DEFAULT_KEYS, startMock, type RunningMock } from './mock/server.js';
-import { planLines } from './plan.js';
+import { planLines, preflightCredential } from './plan.js';
 import { blobFile, mergeBlobs, partialReport, redactBlob, reportHead, runSuites, TOOL } from './run.js';
 import { addSecret, err, out } from './secrets.js';
-import { loadContract, type Contract } from './spec.js';
+import { loadContract, responseFor, type Contract } from './spec.js';
 import { buildCatalog, type Check } from '../suites/catalog.js';
 import { describeCheck } from '../suites/engine.js';
 import { listLines, select, unmatched } from '../suites/select.js';
@@ -42,17 +42,25 @@ async function startBundledMock(config: Config): Promise<RunningMock> {
 }
 
 /**
- * One unauthenticated request: a target that gives no HTTP answer at all (refused, silent, not
- * HTTP, TLS trouble) ends the run with exit 2. One that answers a status and then breaks off its
- * body is reachable: each check then gets its own verdict.
+ * Two requests at once before any check: GET /directory without a key — is the target reachable?
+ * A target that gives no HTTP answer at all (refused, silent, not HTTP, TLS trouble) ends the run
+ * with exit 2 — and the guide's own test request (GET /directory with the valid key,
+ * authentication-guide.txt:66-71): a target that refuses the key (401, 403) is not judged on it;
+ * the returned line says so, and the checks that need an accepted key are not verified.
  */
-async function preflight(config: Config): Promise<void> {
-  try {
-    await send({ method: 'GET', url: new URL(`${config.target.url}/directory`), headers: [] }, config.http);
-  } catch (e) {
-    if (e instanceof HarnessError && e.status !== undefined) return;
-    throw new UsageError(`cannot reach target ${config.target.url}: ${(e as Error).message}`);
-  }
+async function preflight(config: Config, contract: Contract): Promise<{ keyRejected?: string; throttle: ThrottleStats; requests: number }> {
+  const variable = preflightCredential({ target: config.target, env: process.env });
+  const transport = new Transport(config.http);
+  const url = new URL(`${config.target.url}/directory`);
+  const ask = (headers: Array<[string, string]>) => transport.send({ method: 'GET', url, headers }).then((r) => r.status, (e: unknown) => (e instanceof HarnessError ? e : Promise.reject(e)));
+  const [reach, keyed] = await Promise.all([ask([]), variable ? ask([['Authorization', process.env[variable]!]]) : undefined]);
+  // One that answered, then broke off (or kept throttling), is reachable: the checks say the rest.
+  if (reach instanceof HarnessError && reach.status === undefined) throw new UsageError(`cannot reach target ${config.target.url}: ${reach.message}`);
+  const done = { throttle: transport.stats, requests: variable ? 2 : 1 };
+  const listing = contract.operations.find((o) => o.method === 'GET' && o.path === '/directory');
+  const refused = listing && typeof keyed === 'number' && [responseFor(listing, 'wrong')?.status, responseFor(listing, 'quota')?.status].includes(String(keyed));
+  if (!refused) return done;
+  return { ...done, keyRejected: `the target refused ${variable} (GET /directory answered ${keyed}): check if you regenerated your key in the dashboard (authentication-guide.txt:74); the checks that need an accepted key are not verified` };
 }
 
 // [reports] flags that cannot go together, and what ends a run: drift, views, console summary.
@@ -66,6 +74,12 @@ const EXCLUSIVE = [
 /** Writes every view of the report (with its drift against the baseline, if any) and prints the summary. */
 function finish(run: Report, dir: string, baseline?: { path: string; report: Report }): number {
   const report = baseline ? withDrift(run, baseline.report, baseline.path) : run;
+  // Drift against another target or contract compares unlike things: say so, once.
+  const other = baseline && [
+    baseline.report.target.name !== run.target.name && `target ${baseline.report.target.name}, not ${run.target.name}`,
+    baseline.report.spec.sha256 !== run.spec.sha256 && `another spec (sha256 ${baseline.report.spec.sha256.slice(0, 12)})`,
+  ].filter(Boolean);
+  if (other?.length) err(`warning: the baseline ${baseline!.path} is of ${other.join(' and ')}: its drift compares unlike runs`);
   const files = writeReports(report, dir);
   for (const line of summaryLines(report, files)) out(line);
   return report.summary.exitCode;
@@ -88,7 +102,7 @@ function writeUnreachable(config: Config, contract: Contract, catalog: Check[], 
   const startedAt = new Date();
   const checks: CheckResult[] = catalog.map((c) => ({ ...describeCheck(c, contract), verdict: 'error', message: reason, durationMs: 0 }));
   const report = partialReport(reportHead(config, contract, startedAt), checks, startedAt, false);
-  writeReports({ ...report, summary: { ...report.summary, conformant: false, exitCode: EXIT.couldNotRun } }, config.reportDir);
+  writeReports({ ...report, summary: { ...report.summary, verdict: 'could-not-run', conformant: false, exitCode: EXIT.couldNotRun } }, config.reportDir);
 }
 
 /** While the suites run: writes a report of the checks that ran so far, marked interrupted. */
@@ -163,10 +177,11 @@ async function main(argv: string[]): Promise<number> {
   prepareReportDir(config.reportDir);
   const mock = config.target.bundledMock ? await startBundledMock(config) : undefined;
   try {
-    await preflight(config).catch((e: unknown) => {
+    const { keyRejected, throttle, requests } = await preflight(config, contract).catch((e: unknown) => {
       if (e instanceof UsageError) writeUnreachable(config, contract, catalog, e.message);
       throw e;
     });
+    if (keyRejected) err(`warning: ${keyRejected}`);
     out(`${TOOL.name} ${TOOL.version} — checking ${config.target.url}${mock ? ' (bundled reference mock)' : ''} against spec ${contract.version}`);
     const ran: CheckResult[] = [];
     const startedAt = new Date();
@@ -187,6 +202,9 @@ async function main(argv: string[]): Promise<number> {
       },
       signal: abort.signal,
       startedAt,
+      ...(keyRejected && { keyRejected }),
+      preflightThrottle: throttle,
+      preflightRequests: requests,
     }).finally(() => clearInterval(heartbeat));
     writePartial = undefined;
     return finish(report, config.reportDir, baseline);

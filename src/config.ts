@@ -17,9 +17,10 @@ export const KEY_VARS = {
 export type KeyRole = keyof typeof KEY_VARS;
 
 export const OPTIONS = {
-  target: { type: 'string', description: 'a URL, a name from the targets file, or "mock" for the bundled reference mock', default: undefined },
+  target: { type: 'string', multiple: true, description: 'a URL, a name from the targets file, or "mock" for the bundled reference mock', default: undefined },
   'report-dir': { type: 'string', description: 'where the report is written', default: 'reports' },
   strict: { type: 'boolean', description: 'SHOULD failures make the run non-conformant too', default: false },
+  'require-complete': { type: 'boolean', description: 'a run whose judged checks were not all verified (a key or capability not configured) exits 3 instead of 0', default: false },
   spec: { type: 'string', description: 'the contract to check against', default: 'spec/openapi.yaml (bundled)' },
   'env-file': { type: 'string', description: 'the .env file to read', default: '.env' },
   timeout: { type: 'string', description: 'per-request timeout in seconds', default: '10' },
@@ -64,6 +65,9 @@ export interface Config {
   target: Target;
   reportDir: string;
   strict: boolean;
+  requireComplete: boolean;
+  /** --only / --skip patterns (suites/select.ts). */
+  selection: { only: string[]; skip: string[] };
   specPath: string;
   concurrency: number;
   http: HttpOptions;
@@ -103,8 +107,14 @@ export function helpText(): string {
     'Environment (or .env): FFMPEG_API_KEY (the whole header value, "Basic ..."),',
     '  FFMPEG_API_QUOTA_EXCEEDED_KEY, FFMPEG_API_REVOKED_KEY, FFMPEG_API_BASE_URL (default target).',
     'Precedence: flags > environment > .env > defaults.',
-    'Exit codes: 0 conformant, 1 not conformant (or a regression against --baseline; with --compare, a divergence),',
-    '  2 could not run, 3 inconclusive (checks errored), 130 interrupted.',
+    'Exit codes:',
+    '  0    CONFORMANT: every applicable MUST check (with --strict, SHOULD too) verified, none failed;',
+    '       or CONFORMANT (partial): none failed, but a key or capability was not configured (the gaps are listed)',
+    '  1    NOT CONFORMANT (a judged check failed), or a regression against --baseline (with --compare, a divergence)',
+    '  2    could not run (bad input, unreachable target)',
+    '  3    INCONCLUSIVE: a judged check got no answer (network, throttling), the budget ran out, the target refused',
+    '       the valid key; or a partial run with --require-complete',
+    '  130  interrupted',
   ].join('\n');
 }
 
@@ -123,6 +133,22 @@ export function loadEnvFile(path: string, explicit: boolean): void {
   dotenv.config({ path, quiet: true, override: false });
 }
 
+/** The shortest token the redaction can find reliably in any output (src/secrets.ts matches runs of 6 or more). */
+const MIN_TOKEN = 8;
+
+/**
+ * Why a key cannot give an honest run, or undefined: it must be the dashboard's whole header value
+ * (authentication-guide.txt:5-8), one line of Latin-1 without control characters (a CRLF .env file
+ * leaves a CR), with a token long enough to be redacted safely.
+ */
+export function keyProblem(value: string): string | undefined {
+  if (/[\x00-\x1f\x7f]/.test(value)) return 'holds a control character (a line break or CR, e.g. from a CRLF .env file): remove it';
+  if (/[^\x00-\xff]/.test(value)) return 'holds a character outside Latin-1, which cannot travel in an HTTP header';
+  if (!/^Basic \S/.test(value)) return 'must be the whole header value from the dashboard, starting with "Basic " (authentication-guide.txt:5-8)';
+  if (value.slice('Basic '.length).trim().length < MIN_TOKEN) return `has a token shorter than ${MIN_TOKEN} characters: too short to be a dashboard key, and too short to be redacted safely from reports`;
+  return undefined;
+}
+
 /** A flag's number, scaled to the unit the tool uses (ms, or 1 for counts), at least 1 and whole. */
 function positiveNumber(flag: string, raw: string, max: number, scale = 1): number {
   const n = Number(raw);
@@ -133,7 +159,9 @@ function positiveNumber(flag: string, raw: string, max: number, scale = 1): numb
 }
 
 export function resolveConfig(values: ReturnType<typeof parseCli>, env: NodeJS.ProcessEnv = process.env): Config {
-  const rawTarget = values.target ?? env.FFMPEG_API_BASE_URL ?? 'mock';
+  if ((values.target?.length ?? 0) > 1)
+    throw new UsageError('--target was given more than once: run each target on its own (--report-dir apart), then compare the reports with --compare a/report.json --compare b/report.json');
+  const rawTarget = values.target?.[0] ?? env.FFMPEG_API_BASE_URL ?? 'mock';
   const bundledMock = rawTarget === 'mock';
   const entry = isTargetName(rawTarget) ? namedTarget(rawTarget, values.targets ?? DEFAULT_TARGETS) : undefined;
   const rawUrl = entry?.url ?? rawTarget;
@@ -167,8 +195,8 @@ export function resolveConfig(values: ReturnType<typeof parseCli>, env: NodeJS.P
     const name = target.credentials[role];
     const value = env[name];
     addSecret(name, value);
-    if (value !== undefined && !/^Basic \S/.test(value))
-      throw new UsageError(`${name} must be the whole header value from the dashboard, starting with "Basic " (authentication-guide.txt:5-8)`);
+    const problem = value === undefined ? undefined : keyProblem(value);
+    if (problem) throw new UsageError(`${name} ${problem}`);
   }
   // A plan or a list sends nothing, and a key-injecting proxy is called without a key: none needs one.
   if (!bundledMock && !values.plan && !values.list && target.profile === 'direct' && !env[target.credentials.valid])
@@ -189,6 +217,8 @@ export function resolveConfig(values: ReturnType<typeof parseCli>, env: NodeJS.P
     target,
     reportDir: values['report-dir'] ?? 'reports',
     strict: values.strict === true,
+    requireComplete: values['require-complete'] === true,
+    selection: { only: values.only ?? [], skip: values.skip ?? [] },
     specPath: values.spec ?? DEFAULT_SPEC,
     concurrency,
     http: {

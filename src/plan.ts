@@ -26,11 +26,27 @@ export interface Plan {
   notApplicable: Array<{ check: string; reason: string }>;
 }
 
-export const PREFLIGHT: PlannedRequest = { key: 'preflight', method: 'GET', path: '/directory', credential: '(none)', transport: 'undici', checks: ['(preflight: is the target reachable?)'] };
+const PREFLIGHT_KEYS = ['preflight', 'preflight.key'];
+
+/**
+ * The command's first requests (src/cli.ts): GET /directory without a key (is the target
+ * reachable?) and, when there is a key to send, the guide's own test (authentication-guide.txt:66-71)
+ * with the valid key (does the target accept it?). A key-injecting backend's client sends none.
+ */
+export function preflightCredential({ target, env }: Pick<Scope, 'target' | 'env'>): string | undefined {
+  const variable = target.credentials.valid;
+  return target.profile === 'direct' && env[variable] ? variable : undefined;
+}
+
+function preflightRows(scope: Scope): PlannedRequest[] {
+  const row = (key: string, credential: string, what: string): PlannedRequest => ({ key, method: 'GET', path: '/directory', credential, transport: 'undici', checks: [what] });
+  const variable = preflightCredential(scope);
+  return [row(PREFLIGHT_KEYS[0]!, '(none)', '(preflight: is the target reachable?)'), ...(variable ? [row(PREFLIGHT_KEYS[1]!, variable, '(preflight: does it accept the key?)')] : [])];
+}
 
 export function buildPlan(checks: Check[], scope: Scope): Plan {
   const { target, contract } = scope;
-  const requests = new Map<string, PlannedRequest>([[PREFLIGHT.key, { ...PREFLIGHT, checks: [...PREFLIGHT.checks] }]]);
+  const requests = new Map<string, PlannedRequest>(preflightRows(scope).map((r) => [r.key, r]));
   const notSent = new Map<string, PlannedRequest>();
   const notApplicable: Plan['notApplicable'] = [];
 
@@ -44,7 +60,7 @@ export function buildPlan(checks: Check[], scope: Scope): Plan {
     return { key: p.key, method: op.method, path, credential, transport: p.raw ? 'raw socket' : 'undici', checks: [], ...(sequence && { sequence }) };
   };
   const add = (p: Probe, check: string, sequence?: string): void => {
-    const reason = probeUnavailable(p, scope);
+    const reason = probeUnavailable(p, scope)?.reason;
     const into = reason ? notSent : requests;
     if (!reason && p.needsDirectory) add(directoryProbe(target), `(directory id for ${p.key})`);
     const row = into.get(p.key) ?? { ...describe(p, sequence), ...(reason && { reason }) };
@@ -55,12 +71,12 @@ export function buildPlan(checks: Check[], scope: Scope): Plan {
   for (const c of checks) {
     const inapplicable = checkInapplicable(c, scope);
     if (inapplicable) {
-      notApplicable.push({ check: c.id, reason: inapplicable });
+      notApplicable.push({ check: c.id, reason: inapplicable.reason });
       continue;
     }
     if (c.sequence) {
       const blocked = c.sequence.map((p) => probeUnavailable(p, scope)).find(Boolean);
-      if (blocked) notApplicable.push({ check: c.id, reason: blocked });
+      if (blocked) notApplicable.push({ check: c.id, reason: blocked.reason });
       else for (const p of c.sequence) add(p, c.id, c.id);
       continue;
     }
@@ -81,7 +97,7 @@ export function runEnv(config: Config, given: Scope['env'] = process.env): Scope
 }
 
 /** The keys of the probes a run sends, in plan order (the preflight is the command's own). */
-export const scheduleOf = (plan: Plan): string[] => plan.requests.filter((r) => r.key !== PREFLIGHT.key).map((r) => r.key);
+export const scheduleOf = (plan: Plan): string[] => plan.requests.filter((r) => !PREFLIGHT_KEYS.includes(r.key)).map((r) => r.key);
 
 export function planLines(config: Config, contract: Contract, checks: Check[], given: Scope['env'] = process.env): string[] {
   const { target } = config;
@@ -91,6 +107,7 @@ export function planLines(config: Config, contract: Contract, checks: Check[], g
   const row = (r: PlannedRequest, n: string) =>
     `${n.padStart(4)}  ${r.method.padEnd(5)} ${r.path.padEnd(34)} ${r.credential.padEnd(30)} ${r.transport.padEnd(10)} ${r.checks.join(', ')}`;
   const total = plan.requests.length;
+  const pre = plan.requests.filter((r) => PREFLIGHT_KEYS.includes(r.key)).length;
   const inSequence = plan.requests.filter((r) => r.sequence);
   const lines = [
     `Plan: what a run against ${where} (profile ${target.profile}) would send. Nothing has been sent.`,
@@ -106,7 +123,7 @@ export function planLines(config: Config, contract: Contract, checks: Check[], g
   if (plan.notApplicable.length) lines.push('', 'Checks that do not apply to this target (not-verified):', ...plan.notApplicable.map((n) => `  ${n.check}: ${n.reason}`));
   lines.push(
     '',
-    `Total: ${total} requests (1 preflight + ${total - 1} probes, each sent once${inSequence.length ? `; ${inSequence.length} of them in order inside ${[...new Set(inSequence.map((r) => r.sequence))].join(', ')}` : ''}), at most ${config.concurrency} at a time.`,
+    `Total: ${total} requests (${pre} preflight + ${total - pre} probes, each sent once${inSequence.length ? `; ${inSequence.length} of them in order inside ${[...new Set(inSequence.map((r) => r.sequence))].join(', ')}` : ''}), at most ${config.concurrency} at a time.`,
   );
   if (config.maxRequests !== undefined && config.maxRequests < total)
     lines.push(`--max-requests ${config.maxRequests}: ${config.maxRequests} are sent, in the order the run reaches them; the other ${total - config.maxRequests} are not, and their checks are not-verified.`);

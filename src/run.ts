@@ -8,6 +8,7 @@ import { buildReport, type CheckResult, type Report, type ReportHead } from '../
 import type { Check } from '../suites/catalog.js';
 import type { RunContext } from '../suites/engine.js';
 import type { Config } from './config.js';
+import type { ThrottleStats } from './http.js';
 import { UsageError } from './errors.js';
 import { buildPlan, runEnv, scheduleOf } from './plan.js';
 import { redactDeep, writeRedacted } from './secrets.js';
@@ -22,6 +23,12 @@ export interface RunHooks {
   signal?: AbortSignal;
   /** When the run began, if the caller keeps its own partial report of it. */
   startedAt?: Date;
+  /** The preflight found the valid key refused: the line that says so (its checks: not-verified, key-rejected). */
+  keyRejected?: string;
+  /** How many requests the preflight sent (the budget counts them; 2 when the keyed one got no answer). */
+  preflightRequests?: number;
+  /** How the preflight was throttled: counted in the report with the run's own. */
+  preflightThrottle?: ThrottleStats;
 }
 
 /**
@@ -79,11 +86,12 @@ export async function runSuites(config: Config, contract: Contract, catalog: Che
   const startedAt = hooks.startedAt ?? new Date();
   const collector = new Collector(hooks.onResult);
   // The budget counts every request of the run: cli.ts's reachability preflight is the first.
-  const budget = config.maxRequests === undefined ? undefined : { max: config.maxRequests, spent: 1 };
+  const budget = config.maxRequests === undefined ? undefined : { max: config.maxRequests, spent: hooks.preflightRequests ?? 1 };
   const shard = config.shard;
   // The run sends what the plan lists: the same rules, the same order (src/plan.ts).
-  const schedule = scheduleOf(buildPlan(catalog, { target: config.target, contract, env: runEnv(config) }));
-  const provided: RunContext = { target: config.target, http: config.http, contract, catalog, schedule, prefetch: !shard, ...(budget && { budget }) };
+  const keyRejected = hooks.keyRejected;
+  const schedule = scheduleOf(buildPlan(catalog, { target: config.target, contract, env: runEnv(config), keyRejected }));
+  const provided: RunContext = { target: config.target, http: config.http, contract, catalog, schedule, prefetch: !shard, ...(budget && { budget }), ...(keyRejected && { keyRejected }) };
   // Only the suite files that hold a check of this run (--only may leave some empty; vitest refuses an empty file).
   const files = SUITE_FILES.filter((f) => catalog.some((c) => f === `${c.suite}.conformance.ts`));
   if (shard && shard.count > files.length) throw new UsageError(`--shard ${shard.index}/${shard.count}: the run has only ${files.length} suite files to spread over shards`);
@@ -133,7 +141,11 @@ export async function runSuites(config: Config, contract: Contract, catalog: Che
   if (!collector.results.length && !interrupted && !shard) throw new UsageError('the suites ran no check');
   const missing = interrupted || shard ? [] : unreported(catalog, collector.results);
   if (missing.length) throw new UsageError(`the run is incomplete: ${missing[0]}${missing.length > 1 ? ` (and ${missing.length - 1} more)` : ''}`);
-  return partialReport(collector.head, collector.results, startedAt, interrupted, shard);
+  const pre = hooks.preflightThrottle;
+  const t = collector.throttle;
+  const answers = t.answers + (pre?.answers ?? 0);
+  const throttle = answers ? { throttle: { answers, waitedMs: Math.round(t.waitedMs + (pre?.waitedMs ?? 0)), concurrency: t.answers ? t.concurrency : (pre?.concurrency ?? config.concurrency) } } : {};
+  return partialReport({ ...collector.head, ...throttle }, collector.results, startedAt, interrupted, shard);
 }
 
 /** The report of the checks that ran; also a partial one when a run is cut short or crashes. */
@@ -161,7 +173,8 @@ export function reportHead(config: Config, contract: Contract, startedAt: Date):
         Object.entries(config.target.credentials).map(([role, variable]) => [role, { variable, set: Boolean(process.env[variable]) }]),
       ),
     },
-    options: { strict: config.strict, concurrency: config.concurrency, timeoutMs: config.http.timeoutMs },
+    options: { strict: config.strict, ...(config.requireComplete && { requireComplete: true }), concurrency: config.concurrency, timeoutMs: config.http.timeoutMs },
+    ...((config.selection.only.length > 0 || config.selection.skip.length > 0) && { selection: config.selection }),
     startedAt: startedAt.toISOString(),
   } as const);
 }

@@ -23,7 +23,9 @@ export function addSecret(name: string, value: string | undefined): void {
   const forms = new Set([value.trim(), token]);
   const decoded = Buffer.from(token, 'base64').toString('utf8');
   if (/^[\x20-\x7e]{8,}$/.test(decoded)) forms.add(decoded);
-  const list = [...forms].filter((f) => f.length > 0).sort((a, b) => b.length - a.length);
+  // A form under 6 characters would redact ordinary words: such keys are refused before any use (src/config.ts keyProblem).
+  const list = [...forms].filter((f) => f.length >= 6).sort((a, b) => b.length - a.length);
+  if (!list.length) return;
   if (secrets.some((s) => s.name === name && s.forms.join('\n') === list.join('\n'))) return; // already registered
   const slices = (fs: string[]) => new Set(fs.flatMap((f) => Array.from({ length: Math.max(0, f.length - WINDOW + 1) }, (_, i) => f.slice(i, i + WINDOW))));
   secrets.push({

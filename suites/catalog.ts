@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import type { KeyRole, Target } from '../src/config.js';
 import { responseFor, type Clause, type Contract, type CredentialRole, type Level, type Operation } from '../src/spec.js';
 import { PROFILES, type Profile } from '../src/targets.js';
+import type { GapCause } from '../reporters/model.js';
 
 /** Which configured credential a request carries ('wrong' is a throwaway key of our own). */
 export type Credential = KeyRole | 'wrong' | 'none';
@@ -35,7 +36,7 @@ export interface Probe {
 export type JudgeId =
   | 'documented' | 'rejected' | 'observe'
   | 'json-everywhere' | 'no-echo' | 'no-5xx'
-  | 'plain-http-refused' | 'hsts' | 'no-replay' | 'private-cache' | 'error-shape' | 'no-key-leak';
+  | 'plain-http-refused' | 'hsts' | 'no-replay' | 'cache-headers' | 'error-shape' | 'no-key-leak';
 
 /** The suite file that runs a check (suites/<suite>.conformance.ts). */
 export type Suite = 'operations' | 'headers' | 'security' | 'deployment';
@@ -245,7 +246,7 @@ function deploymentChecks(opProbes: Probe[]): Array<Omit<Check, 'clause' | 'leve
     { ...deployment, id: 'transport.https-only', clause: 'transport.https-only', group: 'transport', title: 'GET /directory on plain http (a throwaway key) is refused or redirected to https', judge: 'plain-http-refused', probe: plain, operationId: 'listDirectories', profiles: PROFILES, https: true },
     { ...deployment, id: 'transport.hsts', clause: 'transport.hsts', group: 'transport', title: 'https answers carry Strict-Transport-Security', judge: 'hsts', over: [keyless], profiles: PROFILES, https: true },
     { ...deployment, id: 'cache.replay', clause: 'cache.no-replay', group: 'cache', title: 'GET /directory with the valid key, then without a key, then with a wrong key: no cached replay', judge: 'no-replay', sequence: replay, operationId: 'listDirectories' },
-    { ...deployment, id: 'cache.private', clause: 'cache.private', group: 'cache', title: 'authenticated success answers are marked private (Cache-Control or Vary)', judge: 'private-cache', over: [probe('listDirectories.valid'), keyless], profiles: PROFILES },
+    { ...deployment, id: 'cache.private', clause: 'cache.private', group: 'cache', title: 'what authenticated success answers tell caches (Cache-Control, Vary)', judge: 'cache-headers', over: [probe('listDirectories.valid'), keyless], profiles: PROFILES },
     { ...deployment, id: 'proxy.keyless', clause: 'proxy.keyless', group: 'proxy', title: 'GET /directory without a key succeeds: the backend adds it', judge: 'documented', answers: VALID, probe: keyless, operationId: 'listDirectories', profiles: KIP },
     { ...deployment, id: 'proxy.errors-pass-through', clause: 'proxy.errors-pass-through', group: 'proxy', title: "the upstream's error for an unknown directory arrives unchanged (JSON error body)", judge: 'error-shape', probe: probe('listFiles.missing'), operationId: 'listFiles', profiles: KIP },
     { ...deployment, id: 'proxy.client-authorization', clause: 'proxy.client-authorization', group: 'proxy', title: "a client's own Authorization header (a wrong key) is stripped or replaced, not forwarded", judge: 'documented', answers: VALID, probe: probe('listDirectories.invalid'), operationId: 'listDirectories', profiles: KIP },
@@ -261,32 +262,50 @@ export interface Scope {
   target: Target;
   contract: Contract;
   env: Record<string, string | undefined>;
+  /** The target refused the valid key in the preflight: the line that says so. */
+  keyRejected?: string;
 }
 
 const isRole = (c: Credential): c is KeyRole => c !== 'none' && c !== 'wrong';
 
+/** Why something cannot be verified in this run: the words, the cause, and what would verify it. */
+export interface Unverifiable {
+  reason: string;
+  cause: GapCause;
+  /** quota, revoked key, valid key, writes, https, proxy, ... */
+  category: string;
+  remedy?: string;
+}
+
+const ROLE_CATEGORY: Record<KeyRole, string> = { valid: 'valid key', quota: 'quota', revoked: 'revoked key' };
+
 /** Why a check cannot apply to this target (its verdict is then not-verified), or undefined. */
-export function checkInapplicable(c: Check, { target, env }: Scope): string | undefined {
+export function checkInapplicable(c: Check, { target, env }: Scope): Unverifiable | undefined {
   const profiles = c.profiles ?? ['direct'];
-  if (!profiles.includes(target.profile)) return `applies to the ${profiles.join(' or ')} profile; the target's profile is ${target.profile}`;
-  if (c.https && !target.url.startsWith('https:')) return 'applies to https targets only';
-  if (c.https && c.probe?.plainHttp && !target.plainHttpUrl) return "the target's plain-http URL is not known: set plainHttpUrl for it in targets.json";
+  if (!profiles.includes(target.profile))
+    return { reason: `applies to the ${profiles.join(' or ')} profile; the target's profile is ${target.profile}`, cause: 'inapplicable', category: 'profile' };
+  if (c.https && !target.url.startsWith('https:')) return { reason: 'applies to https targets only', cause: 'inapplicable', category: 'https' };
+  if (c.https && c.probe?.plainHttp && !target.plainHttpUrl)
+    return { reason: "the target's plain-http URL is not known: set plainHttpUrl for it in targets.json", cause: 'scope', category: 'https', remedy: 'plainHttpUrl in targets.json' };
   if (c.judge === 'no-key-leak' && !env[target.credentials.valid])
-    return `${target.credentials.valid} is not set: set it to the key the proxy injects, so that answers can be searched for it`;
+    return { reason: `${target.credentials.valid} is not set: set it to the key the proxy injects, so that answers can be searched for it`, cause: 'scope', category: 'proxy', remedy: target.credentials.valid };
   return undefined;
 }
 
 /** Why a probe cannot be sent with what was configured (its checks: not-verified), or undefined. */
-export function probeUnavailable(p: Probe, { target, contract, env }: Scope): string | undefined {
+export function probeUnavailable(p: Probe, { target, contract, env, keyRejected }: Scope): Unverifiable | undefined {
   if (isRole(p.credential)) {
-    if (target.profile === 'key-injecting-proxy') return 'under the key-injecting-proxy profile the client sends no key';
-    if (p.credential === 'quota' && !target.capabilities.quotaKey) return `target ${target.name} has no quota-exhausted key (capabilities.quotaKey)`;
-    if (!env[target.credentials[p.credential]]) return `${target.credentials[p.credential]} is not set`;
+    const variable = target.credentials[p.credential];
+    if (target.profile === 'key-injecting-proxy') return { reason: 'under the key-injecting-proxy profile the client sends no key', cause: 'inapplicable', category: 'profile' };
+    if (p.credential === 'quota' && !target.capabilities.quotaKey)
+      return { reason: `target ${target.name} has no quota-exhausted key (capabilities.quotaKey)`, cause: 'scope', category: 'quota', remedy: 'capabilities.quotaKey in targets.json' };
+    if (!env[variable]) return { reason: `${variable} is not set`, cause: 'scope', category: ROLE_CATEGORY[p.credential], remedy: variable };
+    if (p.credential === 'valid' && keyRejected) return { reason: keyRejected, cause: 'key-rejected', category: 'valid key', remedy: variable };
   }
   const op = contract.operations.find((o) => o.operationId === p.operationId);
   const authenticated = p.credential === 'valid' || target.profile === 'key-injecting-proxy';
   if (op?.writes && authenticated && !target.capabilities.writes)
-    return `${op.method} ${op.path} creates resources; pass --allow-writes to send it with the valid key`;
+    return { reason: `${op.method} ${op.path} creates resources; pass --allow-writes to send it with the valid key`, cause: 'scope', category: 'writes', remedy: '--allow-writes' };
   return undefined;
 }
 

@@ -6,7 +6,7 @@ import { HarnessError, Transport, type HttpOptions, type HttpRequest, type Throt
 import { redactDeep } from '../src/secrets.js';
 import { schemaValidators, type Contract } from '../src/spec.js';
 import type { CheckResult } from '../reporters/model.js';
-import { checkInapplicable, directoryProbe, probesOf, probeUnavailable, type Check, type Credential, type Probe, type Scope } from './catalog.js';
+import { checkInapplicable, directoryProbe, probesOf, probeUnavailable, type Check, type Credential, type Probe, type Scope, type Unverifiable } from './catalog.js';
 import { JUDGES, clip, outcomeOf, type Answer, type Exchange, type JudgeContext, type Judgement } from './judges.js';
 import { fill, keyParts, NO_KEY, type KeyParts } from './keyforms.js';
 
@@ -23,6 +23,8 @@ export interface RunContext {
   budget?: { max: number; spent: number };
   /** Send every probe from the start (a whole run; a shard sends only its own files' probes). */
   prefetch: boolean;
+  /** The preflight found the valid key refused (src/cli.ts): the checks that need it are not verified. */
+  keyRejected?: string;
 }
 
 /** What a check leaves in its vitest task meta: its result, and how throttled the run was by then. */
@@ -100,7 +102,7 @@ export class Run {
         this.spent++;
       },
     });
-    this.scope = { target: ctx.target, contract: ctx.contract, env };
+    this.scope = { target: ctx.target, contract: ctx.contract, env, ...(ctx.keyRejected && { keyRejected: ctx.keyRejected }) };
     this.scheduled = new Set(ctx.schedule);
     const injected = env[ctx.target.credentials.valid];
     this.judging = {
@@ -149,7 +151,7 @@ export class Run {
   private async directoryId(): Promise<string> {
     const create = this.ctx.target.capabilities.writes;
     const ex = await this.exchange(directoryProbe(this.ctx.target));
-    if (ex.error) throw ex.error.kind === 'budget' ? new NoDirectory(ex.error.message) : ex.error;
+    if (ex.error) throw ex.error;
     const body = JSON.parse(ex.response!.body || 'null') as { directory?: { id?: string }; directories?: Array<{ id?: string }> } | null;
     const id = create ? body?.directory?.id : body?.directories?.[0]?.id;
     if (typeof id !== 'string') throw new NoDirectory(create ? `POST /directory answered ${ex.response!.status} without a directory id` : 'the account has no directory to list; pass --allow-writes to create one');
@@ -186,8 +188,8 @@ export class Run {
   }
 
   /** Why a probe is not sent in this run, or undefined. */
-  private unsent(p: Probe): string | undefined {
-    return probeUnavailable(p, this.scope) ?? (this.scheduled.has(p.key) ? undefined : 'left out of the plan');
+  private unsent(p: Probe): Unverifiable | undefined {
+    return probeUnavailable(p, this.scope) ?? (this.scheduled.has(p.key) ? undefined : { reason: 'left out of the plan (--skip)', cause: 'scope', category: 'selection', remedy: 'run without --skip' });
   }
 
   /** Gathers a check's evidence as the plan says, and has its judge rule on it. */
@@ -205,13 +207,15 @@ export class Run {
       ...(outcome !== undefined && { outcome }),
       ...(message !== undefined && { message }),
       ...(judged.findings.length > 0 && { findings: judged.findings }),
-      ...(judged.verdict === 'not-verified' && { reason: judged.reason ?? 'not run' }),
+      ...(judged.verdict === 'not-verified' && { reason: judged.reason ?? 'not run', ...judged.gap }),
       ...(shown && { exchange: describeExchange(shown) }),
     });
   }
 
   private async judge(check: Check): Promise<Judgement> {
-    const notVerified = (reason: string): Judgement => ({ verdict: 'not-verified', findings: [], reason });
+    const notVerified = ({ reason, ...gap }: Unverifiable): Judgement => ({ verdict: 'not-verified', findings: [], reason, gap });
+    const budget = (reason: string) => notVerified({ reason, cause: 'budget', category: 'budget', remedy: 'a larger --max-requests' });
+    const noDirectory = (reason: string) => notVerified({ reason, cause: 'scope', category: 'writes', remedy: '--allow-writes (creates a directory to list)' });
     const inapplicable = checkInapplicable(check, this.scope);
     if (inapplicable) return notVerified(inapplicable);
     const judge = JUDGES[check.judge];
@@ -230,8 +234,8 @@ export class Run {
       const answers: Answer[] = [];
       for (const probe of probes) {
         const ex = await send(probe); // in order: a sequence is sent one request after another
-        if (typeof ex === 'string') return notVerified(ex);
-        if (ex.error?.kind === 'budget') return notVerified(ex.error.message);
+        if (typeof ex === 'string') return noDirectory(ex);
+        if (ex.error?.kind === 'budget') return budget(ex.error.message);
         if (ex.error) {
           const accepted = judge.noAnswer?.(ex.error);
           return accepted ? { ...accepted, shown: ex } : { verdict: 'error', findings: [], reason: ex.error.message, shown: ex };
@@ -252,10 +256,14 @@ export class Run {
     const unsent = settled.filter(({ ex }) => typeof ex === 'string' || ex.error?.kind === 'budget');
     if (unsent.length) {
       const first = unsent[0]!.ex;
-      return notVerified(`${unsent.length} of its ${settled.length} requests were not sent: ${typeof first === 'string' ? first : first.error!.message}`);
+      const reason = `${unsent.length} of its ${settled.length} requests were not sent: ${typeof first === 'string' ? first : first.error!.message}`;
+      return typeof first === 'string' ? noDirectory(reason) : budget(reason);
     }
-    if (!answers.filter(judge.only ?? (() => true)).length)
-      return notVerified(answers.length ? 'no answer of the kind it judges' : 'none of its requests could be sent with what was configured');
+    if (!answers.filter(judge.only ?? (() => true)).length) {
+      const blocked = (check.over ?? []).map((p) => this.unsent(p)).find(Boolean);
+      if (!answers.length && blocked) return notVerified({ ...blocked, reason: `none of its requests could be sent: ${blocked.reason}` });
+      return notVerified({ reason: answers.length ? 'no answer of the kind it judges' : 'none of its requests could be sent with what was configured', cause: 'scope', category: 'evidence' });
+    }
     return judged;
   }
 }

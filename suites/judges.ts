@@ -5,7 +5,7 @@ import type { ValidateFunction } from 'ajv/dist/2020.js';
 import type { HarnessError, HttpRequest, HttpResponse } from '../src/http.js';
 import { containsSecret } from '../src/secrets.js';
 import { responseFor, type Contract, type Operation } from '../src/spec.js';
-import type { Check, JudgeId, Probe } from './catalog.js';
+import type { Check, JudgeId, Probe, Unverifiable } from './catalog.js';
 import type { KeyParts } from './keyforms.js';
 
 /** What happened to one request: its answer, or why there was none. */
@@ -48,6 +48,8 @@ export interface Judgement {
   outcome?: string;
   /** Why not verified, or why it errored. */
   reason?: string;
+  /** Not verified: the cause and what would verify it (reporters/model.ts CheckResult.cause). */
+  gap?: Omit<Unverifiable, 'reason'>;
   /** The exchange the report shows (the first offending one, or the only one). */
   shown?: Exchange;
 }
@@ -70,6 +72,8 @@ export interface Judge {
   aggregate?: boolean;
   /** Aggregates: which answers it judges; none at all is not-verified. */
   only?: (a: Answer) => boolean;
+  /** Records what the target does and never judges it: the judge of OBSERVE clauses. */
+  observes?: boolean;
   /** Single probes: no answer at all (refused, reset, timeout) may be the wanted outcome. */
   noAnswer?: (e: HarnessError) => Judgement | undefined;
 }
@@ -198,6 +202,7 @@ const rejected: Judge = {
 
 /** OBSERVE: recorded and compared between runs and targets, never judged. */
 const observe: Judge = {
+  observes: true,
   expected: () => 'recorded, not judged: the conflict is written next to the clause in the spec',
   judge: (_check, [a]) => ({ verdict: 'observed', findings: [], shown: a!.exchange }),
 };
@@ -275,7 +280,8 @@ const noReplay: Judge = {
   expected: () => 'after an authenticated 200, the same request without a key and with a wrong key is not answered with it',
   judge: (_check, [first, ...rest]) => {
     const auth = first!.exchange.response;
-    if (auth.status >= 300) return { verdict: 'not-verified', findings: [], reason: `the authenticated request got ${auth.status}: no success answer that a cache could replay`, shown: first!.exchange };
+    if (auth.status >= 300)
+      return { verdict: 'not-verified', findings: [], reason: `the authenticated request got ${auth.status}: no success answer that a cache could replay`, gap: { cause: 'scope', category: 'valid key' }, shown: first!.exchange };
     const findings = rest.flatMap(({ probe, exchange }): Finding[] => {
       const r = exchange.response;
       if (r.status >= 300 && r.body !== auth.body) return [];
@@ -288,15 +294,17 @@ const noReplay: Judge = {
   },
 };
 
-const privateCache: Judge = {
+/** OBSERVE: what each authenticated 2xx answer tells caches (RFC 9111 §3.5 keeps them safe without it). */
+const cacheHeaders: Judge = {
   aggregate: true,
-  expected: () => 'authenticated 2xx answers carry Cache-Control private or no-store, or Vary: Authorization',
+  observes: true,
+  expected: () => 'recorded, not judged: Cache-Control and Vary of authenticated 2xx answers (hardening advice: no-store or private)',
   only: ({ exchange: { response: r } }) => r.status >= 200 && r.status < 300,
-  judge: eachAnswer('cache-headers', ({ exchange: { response: r } }) => {
-    const cc = (r.headers['cache-control'] ?? '').toLowerCase();
-    const vary = (r.headers.vary ?? '').toLowerCase();
-    if (/\b(private|no-store)\b/.test(cc) || /(^|,)\s*(authorization|\*)\s*(,|$)/.test(vary)) return undefined;
-    return `expected Cache-Control private or no-store, or Vary: Authorization, got Cache-Control ${r.headers['cache-control'] ?? '(none)'}, Vary ${r.headers.vary ?? '(none)'}`;
+  judge: (_check, answers) => ({
+    verdict: 'observed',
+    findings: [],
+    outcome: [...new Set(answers.map(({ exchange: { response: r } }) => `Cache-Control ${r.headers['cache-control'] ?? '(none)'}; Vary ${r.headers.vary ?? '(none)'}`))].join(' | '),
+    ...(answers[0] && { shown: answers[0].exchange }),
   }),
 };
 
@@ -329,7 +337,7 @@ export const JUDGES: Record<JudgeId, Judge> = {
   'plain-http-refused': plainHttpRefused,
   hsts,
   'no-replay': noReplay,
-  'private-cache': privateCache,
+  'cache-headers': cacheHeaders,
   'error-shape': errorShape,
   'no-key-leak': noKeyLeak,
 };

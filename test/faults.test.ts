@@ -22,7 +22,6 @@ const CAUGHT_BY: Record<Fault, string> = {
   'echo-credential': 'security.no-credential-echo',
   'no-hsts': 'transport.hsts',
   'http-served': 'transport.https-only',
-  'cacheable-success': 'cache.private',
   'replays-cached': 'cache.replay',
   'proxy-leaks-key': 'proxy.key-not-exposed',
   'proxy-forwards-client-auth': 'proxy.client-authorization',
@@ -99,7 +98,7 @@ test.for([
     }
     const notVerified = report.checks.filter((c) => c.verdict === 'not-verified' && c.level !== 'OBSERVE');
     expect(notVerified.filter((c) => !inapplicable.test(c.id)).map((c) => `${c.id}: ${c.reason}`)).toEqual([]);
-    expect(report.checks.filter((c) => c.verdict === 'pass').length).toBeGreaterThan(setup === 'injectKey' ? 4 : 50);
+    expect(report.checks.filter((c) => c.verdict === 'pass').length).toBeGreaterThanOrEqual(setup === 'injectKey' ? 4 : 50);
   } finally {
     await mock.close();
   }

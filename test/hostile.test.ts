@@ -152,7 +152,8 @@ const ROWS: Row[] = [
     name: 'says application/json but sends invalid JSON',
     start: () => web((_, res) => res.writeHead(401, JSON_HEAD).end('{"ok":false,"error":')),
     exit: 1,
-    sample: verdicts('fail', 'fail', 'fail'),
+    // It refuses the valid key too (401): the checks that need an accepted key are not verified.
+    sample: { 'auth.missing.listDirectories': 'fail', 'hdr.prefix.bearer': 'not-verified' },
     says: /not JSON/,
     never: ANSWERED,
   },
@@ -265,7 +266,7 @@ describe.concurrent('a run against a hostile target ends on its own with a clear
       for (const [id, verdict] of Object.entries(row.sample ?? {})) {
         const check = report.checks.find((c) => c.id === id);
         expect(check?.verdict, `${id}: ${JSON.stringify(check)}`).toBe(verdict);
-        if (row.says) expect(`${check?.outcome} ${check?.message}`, id).toMatch(row.says);
+        if (row.says && verdict !== 'not-verified') expect(`${check?.outcome} ${check?.message}`, id).toMatch(row.says);
       }
       const unexpected = report.checks.filter((c) => row.never?.includes(c.verdict)).map((c) => `${c.id}: ${c.verdict} ${c.outcome}`);
       expect(unexpected).toEqual([]);

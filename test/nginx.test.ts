@@ -27,6 +27,8 @@ interface ProxyRow {
   passes?: true;
   /** ... or fails, and these checks are among the failing ones. */
   caughtBy?: string[];
+  /** Rate-limits the run: throttling is waited out, never a failure (with Retry-After: every check judged, exit 0). */
+  throttles?: 'with Retry-After' | 'without Retry-After';
 }
 
 const PROXIES: ProxyRow[] = [
@@ -56,6 +58,19 @@ const PROXIES: ProxyRow[] = [
     http: `map $http_authorization $upstream_authorization { "" "${DEFAULT_KEYS.valid}"; default $http_authorization; }`,
     location: 'proxy_set_header Authorization $upstream_authorization;',
     caughtBy: ['proxy.client-authorization'],
+  },
+  {
+    name: 'rate-limits (limit_req 10 r/s, burst 20), with Retry-After',
+    http: 'limit_req_zone $binary_remote_addr zone=withretry:1m rate=10r/s;',
+    location: 'limit_req zone=withretry burst=20 nodelay;\n      limit_req_status 429;\n      add_header Retry-After 1 always;',
+    throttles: 'with Retry-After',
+    passes: true,
+  },
+  {
+    name: 'rate-limits (limit_req 10 r/s, burst 20), without Retry-After',
+    http: 'limit_req_zone $binary_remote_addr zone=noretry:1m rate=10r/s;',
+    location: 'limit_req zone=noretry burst=20 nodelay;\n      limit_req_status 429;',
+    throttles: 'without Retry-After',
   },
   {
     name: 'injects the key, and echoes it in a debug header',
@@ -175,13 +190,21 @@ describe.concurrent('nginx in front of the mock', { timeout: 150_000 }, () => {
     const target = direct ? ['--target', url] : namedTarget({ url, profile: row.profile ?? 'direct', ...(plainUrl && { plainHttpUrl: plainUrl }) });
     const run = await runCli([...target, '--strict', ...(row.tls ? ['--insecure'] : [])], cleanEnv(MOCK_ENV), { timeoutMs: 140_000 });
     const report = run.report();
+    if (row.throttles) {
+      // Throttling is never a contract outcome: no failure, and the report says how long was spent waiting.
+      expect(failing(report), run.stdout).toEqual([]);
+      expect(run.code).not.toBe(1);
+      expect(report.throttle?.answers, run.stdout).toBeGreaterThan(0);
+      expect(run.stdout).toMatch(/throttled: \d+ answers? 429\/503 waited out, [\d.]+ s spent waiting/);
+    }
+    if (row.throttles === 'without Retry-After') return;
     expect(report.summary.verdicts.error, run.stdout).toBe(0);
     if (row.passes) {
       expect(failing(report), run.stdout).toEqual([]);
       expect(run.code).toBe(0);
       if (row.tls) for (const id of ['transport.https-only', 'transport.hsts']) expect(report.checks.find((c) => c.id === id)?.verdict, id).toBe('pass');
       if (row.profile === 'key-injecting-proxy')
-        for (const id of ['proxy.keyless', 'proxy.errors-pass-through', 'proxy.client-authorization', 'proxy.key-not-exposed', 'cache.private'])
+        for (const id of ['proxy.keyless', 'proxy.errors-pass-through', 'proxy.client-authorization', 'proxy.key-not-exposed'])
           expect(report.checks.find((c) => c.id === id)?.verdict, id).toBe('pass');
     } else {
       expect(failing(report)).toEqual(expect.arrayContaining(row.caughtBy!));

@@ -71,9 +71,13 @@ test('three shards merged give the report of an unsharded run (timings aside)', 
 test('the blobs hold no key: they are redacted like every other file', async () => {
   const decoded = 'shard-secret-key-7c1e9d02aa';
   const key = `Basic ${Buffer.from(decoded).toString('base64')}`;
-  // A hostile target that reflects the credential into its Content-Type: the failed expectations
-  // then carry the key as their actual value, which vitest writes into the blob.
-  const reflect = http.createServer((req, res) => res.writeHead(401, { 'content-type': `text/plain; echo="${req.headers.authorization ?? ''}"` }).end('no'));
+  // A hostile target that reflects a reshaped credential into its Content-Type: the exchanges of
+  // the failed checks then carry the key, and vitest writes their meta into the blob.
+  const reflect = http.createServer((req, res) =>
+    req.headers.authorization === key
+      ? res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true,"directories":[]}')
+      : res.writeHead(401, { 'content-type': `text/plain; echo="${req.headers.authorization ?? ''}"` }).end('no'),
+  );
   await new Promise<void>((r) => reflect.listen(0, '127.0.0.1', r));
   try {
     const url = `http://127.0.0.1:${(reflect.address() as AddressInfo).port}`;
@@ -92,7 +96,7 @@ describe('bad shard input: one line on stderr, exit 2', () => {
     [['--shard', '0/3'], /--shard must be i\/n with 1 <= i <= n, got "0\/3"/],
     [['--shard', '4/3'], /--shard must be i\/n/],
     [['--shard', 'half'], /--shard must be i\/n/],
-    [['--shard', '9/9'], /--shard 9\/9: the suite has only \d+ files/],
+    [['--shard', '9/9'], /--shard 9\/9: the run has only \d+ suite files/],
     [['--shard', '1/2', '--baseline', 'x.json'], /--shard cannot be combined with --baseline/],
     [['--merge-reports', 'blobs', '--shard', '1/2'], /--merge-reports cannot be combined with --shard/],
     [['--merge-reports', '/nonexistent/blobs'], /cannot read the blob directory \/nonexistent\/blobs/],

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import SwaggerParser from '@apidevtools/swagger-parser';
 import { describe, expect, test } from 'vitest';
 import { buildCatalog, VARIANTS } from '../suites/catalog.js';
+import { JUDGES } from '../suites/judges.js';
 import { DEFAULT_SPEC, loadContract, schemaValidators } from '../src/spec.js';
 import { ROOT } from './helpers.js';
 
@@ -77,7 +78,7 @@ describe('the suite against the spec', () => {
   });
 
   test('OBSERVE clauses are only recorded, and recorded checks only sit on OBSERVE clauses', () => {
-    for (const c of catalog) expect(c.judge === 'observe', c.id).toBe(c.level === 'OBSERVE');
+    for (const c of catalog) expect(JUDGES[c.judge].observes === true, c.id).toBe(c.level === 'OBSERVE');
   });
 
   test('at least 30 header variants, covering each troubleshooting bullet', () => {

@@ -37,7 +37,6 @@ export const FAULTS = {
   // the deployment (suites/deployment.conformance.ts)
   'no-hsts': 'with tls: answers carry no Strict-Transport-Security header',
   'http-served': 'with tls: the plain-http port serves the API instead of redirecting to https',
-  'cacheable-success': 'success answers say Cache-Control: public, max-age=600',
   'replays-cached': 'a GET answered 200 once is answered the same to anyone after, like a cache keyed on the URL only',
   'proxy-leaks-key': 'with injectKey: answers carry the injected key in an X-Upstream-Authorization header',
   'proxy-forwards-client-auth': "with injectKey: a client's own Authorization header is forwarded instead of replaced",
@@ -82,7 +81,7 @@ export function createMockServer(options: MockOptions = {}): http.Server | https
     const headers = {
       'content-type': error ? 'text/html' : 'application/json; charset=utf-8',
       'content-length': Buffer.byteLength(text),
-      'cache-control': faults.has('cacheable-success') && status < 300 ? 'public, max-age=600' : 'no-store',
+      'cache-control': 'no-store',
       ...(options.tls && !faults.has('no-hsts') && { 'strict-transport-security': 'max-age=31536000' }),
       ...(options.injectKey && faults.has('proxy-leaks-key') && { 'x-upstream-authorization': keys.valid }),
     };
