@@ -25,7 +25,7 @@ export interface CheckResult {
   /** The judge that ruled (suites/judges.ts). */
   judge: string;
   expected: string;
-  /** A short comparable label of what the target did, e.g. "401 Invalid API key". */
+  /** A short comparable label of what the target did: the status and the error text of its body. */
   outcome?: string;
   /** Why it failed (its findings, one per line) or errored. */
   message?: string;

@@ -74,7 +74,7 @@ export function findings(report: Report): Finding[] {
 /** The ids of the checks of one drift kind. */
 export const driftOf = (report: Report, kind: DriftKind): string[] => (report.drift?.checks ?? []).filter((d) => d.kind === kind).map((d) => d.id);
 
-/** "401 Invalid API key", or what stands for it when the check has no outcome. */
+/** The outcome label (status and error text), or what stands for it when the check has no outcome. */
 export const observed = (c: CheckResult): string => c.outcome ?? (c.verdict === 'not-verified' ? `not verified: ${c.reason ?? ''}` : '(no answer)');
 
 export const DRIFT_LABEL: Record<DriftKind, string> = {

@@ -44,7 +44,7 @@ export type JudgedVerdict = 'pass' | 'fail' | 'observed' | 'not-verified' | 'err
 export interface Judgement {
   verdict: JudgedVerdict;
   findings: Finding[];
-  /** A short comparable label of what the target did, e.g. "401 Invalid API key". */
+  /** A short comparable label of what the target did: the status and the error text of its body. */
   outcome?: string;
   /** Why not verified, or why it errored. */
   reason?: string;
@@ -93,7 +93,7 @@ export const isJson = (r: Pick<HttpResponse, 'headers'>) => JSON_MEDIA_TYPE.test
 
 export const clip = (s: string, n: number): string => (s.length > n ? `${s.slice(0, n)}… (${s.length} characters)` : s);
 
-/** An answer as the contract speaks of it: `401 {"ok":false,"error":"Invalid API key"}`, `401 (text/html) <html>…`. */
+/** An answer as the contract speaks of it: the status and the compact JSON body, or the status, Content-Type and an excerpt. */
 export function answerText(r: HttpResponse): string {
   const body = parseJson(r.body);
   if (isJson(r) && body !== undefined) return `${r.status} ${clip(JSON.stringify(body), 200)}`;
@@ -101,7 +101,7 @@ export function answerText(r: HttpResponse): string {
   return `${r.status} (${r.headers['content-type'] ? `Content-Type ${r.headers['content-type']}` : 'no Content-Type'}) ${text ? clip(JSON.stringify(text), 80) : '(empty body)'}`;
 }
 
-/** A short, comparable label of what the target did: "401 Invalid API key", "400 (not JSON)". */
+/** A short, comparable label of what the target did: "<status> <error text>", "400 (not JSON)". */
 export function outcomeOf(ex: Exchange, maxBodyBytes: number): string {
   if (ex.error) return `error: ${ex.error.kind}`;
   const r = ex.response!;

@@ -12,6 +12,7 @@ import { runSuites } from '../src/run.js';
 import { loadContract } from '../src/spec.js';
 import { buildCatalog, type Check } from '../suites/catalog.js';
 import { WRONG_KEY } from '../suites/engine.js';
+import { select, unmatched } from '../suites/select.js';
 import type { TargetEntry } from '../src/targets.js';
 import { cleanEnv, MOCK_ENV, namedTarget, runCli, tempDir, type CliRun } from './helpers.js';
 
@@ -93,7 +94,7 @@ const samePath = (template: string, path: string) => new RegExp(`^${template.rep
 
 const QUOTA_LESS = Object.fromEntries(Object.entries(MOCK_ENV).filter(([k]) => k !== 'FFMPEG_API_QUOTA_EXCEEDED_KEY'));
 
-describe.concurrent('the run sends exactly the requests --plan lists', () => {
+describe.concurrent('the run sends exactly the requests --plan lists', { timeout: 150_000 }, () => {
   test.for<{ name: string; args: string[]; env: Record<string, string>; entry?: Omit<TargetEntry, 'url'>; mock?: MockOptions }>([
     { name: 'direct', args: [], env: MOCK_ENV },
     { name: 'direct, no quota key', args: [], env: QUOTA_LESS },
@@ -211,5 +212,55 @@ describe.concurrent('failures read expected-then-observed in every view, never i
     } finally {
       await target.close();
     }
+  });
+});
+
+// --- selection and --list -------------------------------------------------------------------------
+
+describe('--only, --skip and --list', () => {
+  test('select() keeps what matches by id, clause, group or level; a skipped request leaves the aggregates, which say so', async () => {
+    const catalog = buildCatalog(await loadContract());
+    expect(select(catalog, { only: ['auth.missing.*'], skip: [] }).map((c) => c.id)).toEqual(catalog.filter((c) => c.id.startsWith('auth.missing.')).map((c) => c.id));
+    expect(select(catalog, { only: ['auth.placement'], skip: [] }).every((c) => c.clause.id === 'auth.placement')).toBe(true);
+    expect(select(catalog, { only: ['OBSERVE'], skip: [] }).every((c) => c.level === 'OBSERVE')).toBe(true);
+    const skipped = select(catalog, { only: [], skip: ['hdr.size.64k'] });
+    expect(skipped.some((c) => c.id === 'hdr.size.64k')).toBe(false);
+    const no5xx = skipped.find((c) => c.id === 'security.no-5xx')!;
+    expect(no5xx.narrowed).toEqual(['hdr.size.64k']);
+    expect(no5xx.over!.some((p) => p.key === 'hdr.size.64k')).toBe(false);
+    expect(unmatched(catalog, ['auth.missing.*', 'no.such.*'])).toEqual(['no.such.*']);
+  });
+
+  test('--only runs only those checks, says so on the console, and the report records the selection', async () => {
+    const run = await runCli(['--only', 'auth.missing.*'], cleanEnv());
+    expect(run.code, run.stderr).toBe(0);
+    const report = run.report();
+    expect(report.checks.length).toBeGreaterThan(0);
+    expect(report.checks.every((c) => c.id.startsWith('auth.missing.'))).toBe(true);
+    expect(report.selection).toEqual({ only: ['auth.missing.*'], skip: [] });
+    expect(run.stdout).toMatch(new RegExp(`^Selection: ${report.checks.length} checks \\(--only auth\\.missing\\.\\*\\)$`, 'm'));
+  });
+
+  test('--skip: the aggregate that lost evidence says it was narrowed', async () => {
+    const run = await runCli(['--skip', 'hdr.size.64k', '--only', 'security.no-5xx', '--only', 'hdr.size.*'], cleanEnv());
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.report().checks.find((c) => c.id === 'security.no-5xx')?.outcome).toMatch(/\(evidence narrowed by --skip: 1 request left out\)$/);
+  });
+
+  test('a pattern that matches nothing is a typo: exit 2, one line', async () => {
+    const run = await runCli(['--only', 'auth.mising.*'], cleanEnv());
+    expect(run.code).toBe(2);
+    expect(run.stderr.trim()).toBe('error: --only/--skip auth.mising.* matches no check id, clause, group or level (see --list)');
+  });
+
+  test('--list prints every check with its clause, level, judge and needs, and sends nothing', async () => {
+    const contract = await loadContract();
+    const catalog = buildCatalog(contract);
+    const run = await runCli(['--target', 'http://127.0.0.1:9', '--list'], cleanEnv());
+    expect(run.code, run.stderr).toBe(0);
+    const lines = run.stdout.split('\n');
+    for (const c of catalog) expect(lines.find((l) => l.startsWith(`${c.id} `)), c.id).toMatch(new RegExp(`^${c.id.replace(/\./g, '\\.')}\\s+${c.clause.id.replace(/\./g, '\\.')}\\s+${c.level}\\s+${c.judge}\\s+\\S`));
+    expect(lines.find((l) => l.startsWith('auth.quota.listDirectories '))).toMatch(/FFMPEG_API_QUOTA_EXCEEDED_KEY, capabilities\.quotaKey, profile direct$/);
+    expect(lines.find((l) => l.startsWith('auth.valid.createFile '))).toMatch(/FFMPEG_API_KEY, writes \(--allow-writes\)/);
   });
 });
