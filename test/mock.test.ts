@@ -49,3 +49,26 @@ test('onRequest counts every request, including one that the HTTP parser refuses
   expect(refused.status).toBe(400);
   expect(counted - before).toBe(2);
 });
+
+test('an exception in the mock is a 500 and a logged error, never a 400 that a test would read as a refusal', async () => {
+  const logged: string[] = [];
+  const broken = await startMock({
+    onRequest: (res) => {
+      if (res?.req.url === '/directory?boom') throw new Error('planted bug');
+    },
+    onError: (e, req) => logged.push(`${req.url}: ${(e as Error).message}`),
+  });
+  try {
+    const r = await fetch(`${broken.url}/directory?boom`, { headers: { authorization: DEFAULT_KEYS.valid } });
+    expect([r.status, await r.json()]).toEqual([500, { ok: false, error: 'Internal Server Error' }]);
+    expect(logged).toEqual(['/directory?boom: planted bug']);
+    expect((await fetch(`${broken.url}/directory`, { headers: { authorization: DEFAULT_KEYS.valid } })).status).toBe(200);
+  } finally {
+    await broken.close();
+  }
+});
+
+test('a malformed percent-encoding in a directory id is an unknown directory (404), not a crash of the mock', async () => {
+  const r = await ask('GET /directory/%E0%A4%A HTTP/1.1');
+  expect([r.status, JSON.parse(r.body)]).toEqual([404, { ok: false, error: 'Directory not found' }]);
+});

@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { err } from '../secrets.js';
 
 /** The guide's example header value (authentication-guide.txt:6, :36). */
 export const GUIDE_EXAMPLE_KEY = 'Basic dGVzdF91c2VyX2tleV9hYmNkZWZnaGlqa2xtbm9w';
@@ -57,6 +58,11 @@ export interface MockOptions {
    * prepared, or without one for a request Node's HTTP parser refused (answered at once).
    */
   onRequest?: (res?: http.ServerResponse) => void;
+  /**
+   * Called with an exception the mock's own code threw while answering (the request got a 500):
+   * a bug of the mock, never hidden as a 400. Default: one line on stderr (src/secrets.ts err).
+   */
+  onError?: (error: unknown, req: http.IncomingMessage) => void;
 }
 
 interface Dir {
@@ -65,6 +71,18 @@ interface Dir {
   added_on: string;
   files: Array<{ file_name: string; added_on: string }>;
 }
+
+const logError = (e: unknown, req: http.IncomingMessage) =>
+  err(`mock: internal error answering ${req.method ?? '?'} ${(req.url ?? '/').split('?')[0]}: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
+
+/** A directory id from the path; malformed percent-encoding names no directory. */
+const decodeId = (segment: string): string => {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return '';
+  }
+};
 
 const today = () => new Date().toISOString().slice(0, 10);
 
@@ -89,7 +107,12 @@ export function createMockServer(options: MockOptions = {}): http.Server | https
     else res.writeHead(status, headers).end(text);
   };
   const fail = (res: http.ServerResponse, status: number, error: string) => send(res, status, { ok: false, error });
-  const badRequest = (res: http.ServerResponse) => void (res.headersSent || fail(res, 400, 'Bad request'));
+  /** An exception in the mock's own code: a 500 and a logged error, so that no test mistakes it for a refusal. */
+  const internalError = (req: http.IncomingMessage, res: http.ServerResponse, e: unknown) => {
+    (options.onError ?? logError)(e, req);
+    if (!res.headersSent) send(res, 500, { ok: false, error: 'Internal Server Error' });
+    else res.destroy();
+  };
 
   /** Returns true when the request may proceed; otherwise answers it. */
   function authorize(req: http.IncomingMessage, res: http.ServerResponse, query: string): boolean {
@@ -134,9 +157,13 @@ export function createMockServer(options: MockOptions = {}): http.Server | https
 
   async function readJson(req: http.IncomingMessage): Promise<Record<string, unknown> | undefined> {
     let text = '';
-    for await (const chunk of req) {
-      text += chunk;
-      if (text.length > 1_000_000) return undefined;
+    try {
+      for await (const chunk of req) {
+        text += chunk;
+        if (text.length > 1_000_000) return undefined;
+      }
+    } catch {
+      return undefined; // the client broke off its body: its fault, not the mock's
     }
     if (!text) return {};
     try {
@@ -173,7 +200,7 @@ export function createMockServer(options: MockOptions = {}): http.Server | https
     }
     if (dirMatch && req.method === 'GET') {
       if (faults.has('valid-key-rejected-list-files')) return fail(res, 401, 'Invalid API key');
-      const dir = dirs.get(decodeURIComponent(dirMatch[1]!));
+      const dir = dirs.get(decodeId(dirMatch[1]!));
       if (!dir) return fail(res, 404, 'Directory not found');
       return succeed(req, res, { ok: true, files: dir.files });
     }
@@ -213,17 +240,18 @@ export function createMockServer(options: MockOptions = {}): http.Server | https
   }
 
   const handler: http.RequestListener = (req, res) => {
-    options.onRequest?.(res);
     let target: [path: string, query: string];
     try {
       target = splitTarget(req.url ?? '/');
     } catch {
+      options.onRequest?.(res);
       return fail(res, 400, 'Bad request target');
     }
     try {
-      route(req, res, ...target)?.catch(() => badRequest(res));
-    } catch {
-      badRequest(res);
+      options.onRequest?.(res);
+      route(req, res, ...target)?.catch((e: unknown) => internalError(req, res, e));
+    } catch (e) {
+      internalError(req, res, e);
     }
   };
   const server = options.tls
