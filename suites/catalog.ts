@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import type { KeyRole, Target } from '../src/config.js';
 import { responseFor, type Clause, type Contract, type CredentialRole, type Level, type Operation } from '../src/spec.js';
 import { PROFILES, type Profile } from '../src/targets.js';
+import { keyParts, keyShapeMissing, type KeyShape } from './keyforms.js';
 import type { GapCause } from '../reporters/model.js';
 
 /** Which configured credential a request carries ('wrong' is a throwaway key of our own). */
@@ -30,6 +31,8 @@ export interface Probe {
   needsDirectory?: boolean;
   /** Sent to the target's plain-http URL instead of its own (HTTPS checks). */
   plainHttp?: boolean;
+  /** What it needs of the key's base64 (suites/keyforms.ts); a key without it: not sent, not verified. */
+  keyShape?: KeyShape;
 }
 
 /** The judges of suites/judges.ts, by name. */
@@ -83,6 +86,9 @@ const NONE: CredentialRole[] = ['none'];
 /** Either documented answer: the request lacks the header (400) or carries a bad key (401). */
 const NONE_OR_WRONG: CredentialRole[] = ['none', 'wrong'];
 
+/** The decoded form of the throwaway user:password key of copying.user-pass. */
+const USER_PASS_DECODED = 'conformance_user:conformance_password';
+
 /**
  * Header-format edge cases, grouped by the guide's troubleshooting bullets
  * (authentication-guide.txt:42-45) and its security advice (:24, :56). All are sent to the
@@ -115,6 +121,16 @@ export const VARIANTS: Variant[] = [
   { id: 'copying.extra-chars', clause: 'auth.copying', title: 'characters appended to the token', judge: 'documented', answers: WRONG, probe: { headers: auth('Basic {token}xyz') } },
   { id: 'copying.token-case', clause: 'auth.copying', title: 'the token in another letter case', judge: 'documented', answers: WRONG, probe: { headers: auth('Basic {token|swapcase}') } },
   { id: 'copying.invalid-base64', clause: 'auth.copying', title: 'a token that is not base64', judge: 'documented', answers: WRONG, probe: { headers: auth('Basic !!not*base64??') } },
+  // Decode-then-compare servers (Basic-auth middleware) accept other base64 forms of the same bytes, and
+  // user:password servers any well-formed pair: each of these is another string than the one copied.
+  { id: 'copying.unpadded', clause: 'auth.copying', title: 'the token without its "=" padding (same decoded bytes)', judge: 'documented', answers: WRONG, probe: { keyShape: 'padding', headers: auth('Basic {token|unpad}') } },
+  { id: 'copying.unused-bits', clause: 'auth.copying', title: 'the last character before the padding changed in bits the decoder drops (same decoded bytes)', judge: 'documented', answers: WRONG, probe: { keyShape: 'padding', headers: auth('Basic {token|unused-bits}') } },
+  { id: 'copying.base64url', clause: 'auth.copying', title: 'the token in the base64url alphabet ("-" and "_" for "+" and "/")', judge: 'documented', answers: WRONG, probe: { keyShape: 'plus-slash', headers: auth('Basic {token|base64url}') } },
+  { id: 'copying.space-inside', clause: 'auth.copying', title: 'a space inside the token, which lenient decoders skip', judge: 'documented', answers: WRONG, probe: { headers: auth('Basic {token|head:8} {token|from:8}') } },
+  { id: 'copying.tab-inside', clause: 'auth.copying', title: 'a tab inside the token, which lenient decoders skip', judge: 'documented', answers: WRONG, probe: { headers: auth('Basic {token|head:8}\t{token|from:8}') } },
+  { id: 'copying.reencoded', clause: 'auth.copying', title: 'the decoded key re-encoded as unpadded base64url (same decoded bytes)', judge: 'documented', answers: WRONG, probe: { keyShape: 'padding-or-plus-slash', headers: auth('Basic {token|base64url|unpad}') } },
+  { id: 'copying.user-pass', clause: 'auth.copying', title: `a wrong key shaped base64("user:password") (${USER_PASS_DECODED})`, judge: 'documented', answers: WRONG, probe: { headers: auth(`Basic ${Buffer.from(USER_PASS_DECODED).toString('base64')}`) } },
+  { id: 'copying.other-password', clause: 'auth.copying', title: "the key's user part with another password", judge: 'documented', answers: WRONG, probe: { keyShape: 'user-pass', headers: auth('Basic {token|other-password}') } },
   { id: 'copying.scheme-only', clause: 'auth.copying', title: '"Basic" with nothing after it', judge: 'documented', answers: WRONG, probe: { headers: auth('Basic') } },
   // auth.empty-credentials
   { id: 'copying.empty', clause: 'auth.empty-credentials', title: 'an empty Authorization value', judge: 'documented', answers: NONE_OR_WRONG, probe: { raw: true, headers: auth('') } },
@@ -301,6 +317,10 @@ export function probeUnavailable(p: Probe, { target, contract, env, keyRejected 
       return { reason: `target ${target.name} has no quota-exhausted key (capabilities.quotaKey)`, cause: 'scope', category: 'quota', remedy: 'capabilities.quotaKey in targets.json' };
     if (!env[variable]) return { reason: `${variable} is not set`, cause: 'scope', category: ROLE_CATEGORY[p.credential], remedy: variable };
     if (p.credential === 'valid' && keyRejected) return { reason: keyRejected, cause: 'key-rejected', category: 'valid key', remedy: variable };
+  }
+  if (p.keyShape && isRole(p.credential)) {
+    const missing = keyShapeMissing(p.keyShape, keyParts(env[target.credentials[p.credential]]!).token);
+    if (missing) return { reason: missing, cause: 'inapplicable', category: 'key shape' };
   }
   const op = contract.operations.find((o) => o.operationId === p.operationId);
   const authenticated = p.credential === 'valid' || target.profile === 'key-injecting-proxy';

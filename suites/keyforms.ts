@@ -14,6 +14,26 @@ export const NO_KEY: KeyParts = { value: '', token: '' };
 
 const swapCase = (s: string) => [...s].map((c) => (c === c.toUpperCase() ? c.toLowerCase() : c.toUpperCase())).join('');
 
+const BASE64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+
+/**
+ * The last significant character of a padded base64 token with the lowest of the bits the
+ * decoder drops flipped ("…ZmMA==" → "…ZmMB=="): a different string that decodes to the same bytes.
+ */
+function flipUnusedBit(s: string): string {
+  const i = s.replace(/=+$/, '').length - 1;
+  const at = BASE64.indexOf(s[i]!);
+  if (i === s.length - 1 || at < 0) return s; // unpadded: no unused bits (keyShapeMissing says so)
+  return s.slice(0, i) + BASE64[at ^ 1]! + s.slice(i + 1);
+}
+
+/** The decoded key as "user:other password", re-encoded: the same user part, another password. */
+function otherPassword(s: string): string {
+  const decoded = Buffer.from(s, 'base64').toString('latin1');
+  const user = decoded.slice(0, decoded.indexOf(':'));
+  return Buffer.from(`${user}:conformance_other_password`, 'latin1').toString('base64');
+}
+
 /** Transforms by name; N is the number after the colon. */
 export const TRANSFORMS: Record<string, (s: string, n: number) => string> = {
   swapcase: (s) => swapCase(s),
@@ -22,7 +42,36 @@ export const TRANSFORMS: Record<string, (s: string, n: number) => string> = {
   'drop-end': (s, n) => s.slice(0, Math.max(0, s.length - n)),
   uri: (s) => encodeURIComponent(s),
   json: (s) => JSON.stringify(s).slice(1, -1),
+  // base64 forms of the same bytes that decode-then-compare servers accept (suites/catalog.ts auth.copying)
+  unpad: (s) => s.replace(/=+$/, ''),
+  'unused-bits': (s) => flipUnusedBit(s),
+  base64url: (s) => s.replace(/\+/g, '-').replace(/\//g, '_'),
+  'other-password': (s) => otherPassword(s),
 };
+
+/**
+ * What a probe needs of the key's token, when it reshapes its base64: padding to drop or whose
+ * unused bits to change, a "+" or "/" to write in the base64url alphabet, either of the two to
+ * re-encode differently, or a decoded "user:password" whose password to change.
+ */
+export type KeyShape = 'padding' | 'plus-slash' | 'padding-or-plus-slash' | 'user-pass';
+
+const CANONICAL_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/** Why the token does not have the shape a probe needs (the probe is then not sent), or undefined. */
+export function keyShapeMissing(shape: KeyShape, token: string): string | undefined {
+  if (!token || !CANONICAL_BASE64.test(token)) return 'the key\'s token is not canonical base64, so it has no other base64 form of the same bytes';
+  const padded = token.endsWith('=');
+  const plusSlash = /[+/]/.test(token);
+  if (shape === 'padding' && !padded) return 'the key\'s token has no "=" padding (its bytes fill whole base64 groups): there is no padding to drop and no unused bit to change';
+  if (shape === 'plus-slash' && !plusSlash) return 'the key\'s token has no "+" or "/": its base64url form is the same string';
+  if (shape === 'padding-or-plus-slash' && !padded && !plusSlash) return 'the key\'s token has no "=" padding and no "+" or "/": re-encoded as unpadded base64url it is the same string';
+  if (shape === 'user-pass') {
+    const decoded = Buffer.from(token, 'base64').toString('latin1');
+    if (!/^[\x21-\x7e][\x20-\x7e]*:/.test(decoded)) return 'the key does not decode to "user:password", so there is no user part to keep with another password';
+  }
+  return undefined;
+}
 
 const PLACEHOLDER = /\{(value|token)((?:\|[a-z-]+(?::\d+)?)*)\}/g;
 
