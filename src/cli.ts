@@ -8,12 +8,13 @@ import type { CheckResult, Report } from '../reporters/model.js';
 import { loadReport } from '../reporters/schema.js';
 import { helpText, KEY_VARS, loadEnvFile, parseCli, resolveConfig, type Config, type KeyRole } from './config.js';
 import { EXIT, UsageError } from './errors.js';
-import { closeAgents, HarnessError, Transport, type ThrottleStats } from './http.js';
+import { closeAgents } from './http.js';
 import { DEFAULT_KEYS, startMock, type RunningMock } from './mock/server.js';
-import { planLines, preflightCredential } from './plan.js';
+import { planLines } from './plan.js';
+import { preflight } from './preflight.js';
 import { blobFile, mergeBlobs, partialReport, redactBlob, reportHead, runSuites, TOOL } from './run.js';
 import { addSecret, err, out } from './secrets.js';
-import { loadContract, responseFor, type Contract } from './spec.js';
+import { loadContract, type Contract } from './spec.js';
 import { buildCatalog, type Check } from '../suites/catalog.js';
 import { describeCheck } from '../suites/engine.js';
 import { listLines, select, unmatched } from '../suites/select.js';
@@ -39,28 +40,6 @@ async function startBundledMock(config: Config): Promise<RunningMock> {
   const mock = await startMock({ keys: { valid: process.env[KEY_VARS.valid], quota: process.env[KEY_VARS.quota], revoked: process.env[KEY_VARS.revoked] } });
   config.target.url = mock.url;
   return mock;
-}
-
-/**
- * Two requests at once before any check: GET /directory without a key — is the target reachable?
- * A target that gives no HTTP answer at all (refused, silent, not HTTP, TLS trouble) ends the run
- * with exit 2 — and the guide's own test request (GET /directory with the valid key,
- * authentication-guide.txt:66-71): a target that refuses the key (401, 403) is not judged on it;
- * the returned line says so, and the checks that need an accepted key are not verified.
- */
-async function preflight(config: Config, contract: Contract): Promise<{ keyRejected?: string; throttle: ThrottleStats; requests: number }> {
-  const variable = preflightCredential({ target: config.target, env: process.env });
-  const transport = new Transport(config.http);
-  const url = new URL(`${config.target.url}/directory`);
-  const ask = (headers: Array<[string, string]>) => transport.send({ method: 'GET', url, headers }).then((r) => r.status, (e: unknown) => (e instanceof HarnessError ? e : Promise.reject(e)));
-  const [reach, keyed] = await Promise.all([ask([]), variable ? ask([['Authorization', process.env[variable]!]]) : undefined]);
-  // One that answered, then broke off (or kept throttling), is reachable: the checks say the rest.
-  if (reach instanceof HarnessError && reach.status === undefined) throw new UsageError(`cannot reach target ${config.target.url}: ${reach.message}`);
-  const done = { throttle: transport.stats, requests: variable ? 2 : 1 };
-  const listing = contract.operations.find((o) => o.method === 'GET' && o.path === '/directory');
-  const refused = listing && typeof keyed === 'number' && [responseFor(listing, 'wrong')?.status, responseFor(listing, 'quota')?.status].includes(String(keyed));
-  if (!refused) return done;
-  return { ...done, keyRejected: `the target refused ${variable} (GET /directory answered ${keyed}): check if you regenerated your key in the dashboard (authentication-guide.txt:74); the checks that need an accepted key are not verified` };
 }
 
 // [reports] flags that cannot go together, and what ends a run: drift, views, console summary.

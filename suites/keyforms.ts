@@ -73,7 +73,7 @@ export function keyShapeMissing(shape: KeyShape, token: string): string | undefi
   return undefined;
 }
 
-const PLACEHOLDER = /\{(value|token)((?:\|[a-z-]+(?::\d+)?)*)\}/g;
+const PLACEHOLDER = /\{(value|token)((?:\|[a-z][a-z0-9-]*(?::\d+)?)*)\}/g;
 
 /** Fills a template from the key. An unknown transform is a bug of the catalog: it throws. */
 export function fill(template: string, k: KeyParts): string {

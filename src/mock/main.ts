@@ -17,7 +17,8 @@ With --inject-key it behaves as the API behind a key-injecting backend (the clie
   valid   ${DEFAULT_KEYS.valid}
   quota   ${DEFAULT_KEYS.quota}
   revoked ${DEFAULT_KEYS.revoked}
-Faults (each breaks one clause, to see the suite catch it):
+Faults (each a mistake real servers make, to see the suite catch it; the checks each fails:
+test/fixtures/fault-expectations.json):
 ${Object.entries(FAULTS).map(([k, v]) => `  ${k.padEnd(30)} ${v}`).join('\n')}`;
 
 async function main(): Promise<void> {

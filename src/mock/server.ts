@@ -1,6 +1,6 @@
 // The reference mock: implements the authentication contract of spec/openapi.yaml exactly, and
-// can be started with seeded faults (each one a single broken clause) to prove that the suite
-// notices. In-process on an ephemeral loopback port for a run, or standalone via src/mock/main.ts.
+// can be started with seeded faults (each a mistake real servers make) to prove that the suite
+// notices: the exact checks each fault fails are in test/fixtures/fault-expectations.json. In-process on an ephemeral loopback port for a run, or standalone via src/mock/main.ts.
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
@@ -18,7 +18,11 @@ export const DEFAULT_KEYS = {
 
 export type MockKeys = { valid: string; quota: string; revoked: string };
 
-/** Each fault breaks exactly one clause; test/faults.test.ts names the check that must catch it. */
+/**
+ * Each fault is one mistake; it may break several clauses (one wrong header can fail a check per
+ * operation). The exact checks each one fails: test/fixtures/fault-expectations.json
+ * (`npm run faults:record`), compared exactly by test/faults.test.ts.
+ */
 export const FAULTS = {
   'missing-header-401': 'a request without Authorization gets 401 instead of 400',
   'wrong-error-text': 'the 401 body says "Invalid API Key" (capital K)',
@@ -31,10 +35,14 @@ export const FAULTS = {
   'schema-break': 'GET /directory answers "directories" as an object',
   'token-case-insensitive': 'the key is compared without regard to letter case',
   'extra-chars-accepted': 'a key with characters appended is accepted (prefix match)',
-  'lowercase-name-rejected': 'only the exact header name "Authorization" is honoured',
-  'html-errors': 'error answers are text/html pages',
-  '5xx-on-malformed': 'a tab after "Basic" makes the server fail with 500',
-  'echo-credential': 'the 401 body echoes the credential it received',
+  // what Basic-auth middleware does (@fastify/basic-auth, express-basic-auth, hono basicAuth, FastAPI HTTPBasic)
+  'decode-and-compare':
+    "the token is decoded by Node's lenient base64 decoder (it skips characters outside the alphabet and stops at the padding) and the bytes compared, so other strings of the same bytes are accepted: no padding, changed unused bits, base64url, re-encoded, whitespace inside, characters after the padding or outside the alphabet",
+  'any-user-pass':
+    'any token that decodes to "user:password" is accepted, whatever the user and password: a throwaway pair, another password, and every reshaped form of a user:password key (truncated, unpadded, base64url, ...)',
+  'trim-normalise': 'the value is trimmed and the whitespace inside it dropped before the compare, so a tab after "Basic" and spaces or tabs inside the token are accepted',
+  'decoded-prefix':
+    'the token is decoded and only as many bytes as the valid key has are compared, so other base64 forms of the key and the key with characters appended are accepted',
   // the deployment (suites/deployment.conformance.ts)
   'no-hsts': 'with tls: answers carry no Strict-Transport-Security header',
   'http-served': 'with tls: the plain-http port serves the API instead of redirecting to https',
@@ -114,6 +122,20 @@ export function createMockServer(options: MockOptions = {}): http.Server | https
     else res.destroy();
   };
 
+  const validBytes = Buffer.from(keys.valid.slice('Basic '.length), 'base64');
+  /** The seeded mistakes of real Basic-auth stacks: decoding before comparing, or comparing loosely. */
+  function stackAccepts(value: string): boolean {
+    if (faults.has('trim-normalise')) {
+      const [scheme, ...token] = value.trim().split(/\s+/);
+      if (`${scheme} ${token.join('')}` === keys.valid) return true;
+    }
+    if (!value.startsWith('Basic ')) return false;
+    const bytes = Buffer.from(value.slice('Basic '.length), 'base64'); // skips what is not base64, as Node does
+    if (faults.has('decode-and-compare') && bytes.equals(validBytes)) return true;
+    if (faults.has('decoded-prefix') && bytes.subarray(0, validBytes.length).equals(validBytes)) return true;
+    return faults.has('any-user-pass') && /^[\x21-\x7e][\x20-\x7e]*:[\x20-\x7e]*$/.test(bytes.toString('latin1'));
+  }
+
   /** Returns true when the request may proceed; otherwise answers it. */
   function authorize(req: http.IncomingMessage, res: http.ServerResponse, query: string): boolean {
     let values = req.headersDistinct.authorization;
@@ -140,6 +162,7 @@ export function createMockServer(options: MockOptions = {}): http.Server | https
     const accepted =
       values.length === 1 &&
       (value === keys.valid ||
+        stackAccepts(value) ||
         (faults.has('bearer-accepted') && value === `Bearer ${token}`) ||
         (faults.has('prefix-optional') && value === token) ||
         (faults.has('token-case-insensitive') && value.toLowerCase() === keys.valid.toLowerCase()) ||

@@ -1,0 +1,79 @@
+// Runs the whole catalog in-process against one subject (the mock with a seeded fault, or an oracle
+// target) and returns the ids of the checks that fail: the engine's own verdicts (suites/engine.ts),
+// after the command's preflight and plan, without a vitest run or a child process per subject.
+// Shared by test/faults.test.ts, test/kill.test.ts and `npm run faults:record`.
+import { parseCli, resolveConfig } from '../src/config.js';
+import { UsageError } from '../src/errors.js';
+import { FAULTS, startMock, type Fault, type MockOptions } from '../src/mock/server.js';
+import { buildPlan, scheduleOf } from '../src/plan.js';
+import { preflight } from '../src/preflight.js';
+import { loadContract } from '../src/spec.js';
+import { buildCatalog } from '../suites/catalog.js';
+import { Run } from '../suites/engine.js';
+import { namedTarget, TEST_TLS, tempDir } from './helpers.js';
+import { ORACLES, startOracle, type Listening, type Oracle } from './oracles.js';
+
+/**
+ * The keys of every subject: a valid key shaped base64("user:password") with "=" padding, "+" and
+ * "/", so that every auth.copying probe can be sent (the guide's example key has none of these).
+ */
+export const FAULT_KEYS = {
+  valid: `Basic ${Buffer.from('fault_user:Zz9?>~>?').toString('base64')}`, // ZmF1bHRfdXNlcjpaejk/Pn4+Pw==
+  quota: 'Basic cXVvdGFfZXhjZWVkZWRfa2V5XzAxMjM0NTY3ODk=',
+  revoked: 'Basic cmV2b2tlZF9rZXlfYWJjZGVmZ2hpamtsbW5vcHE=',
+};
+export const FAULT_ENV = { FFMPEG_API_KEY: FAULT_KEYS.valid, FFMPEG_API_QUOTA_EXCEEDED_KEY: FAULT_KEYS.quota, FFMPEG_API_REVOKED_KEY: FAULT_KEYS.revoked };
+
+type Setup = 'tls' | 'injectKey';
+/** Faults whose checks apply only to an https target or behind a key-injecting backend. */
+export const FAULT_SETUP: Partial<Record<Fault, Setup>> = { 'no-hsts': 'tls', 'http-served': 'tls', 'proxy-leaks-key': 'injectKey', 'proxy-forwards-client-auth': 'injectKey' };
+
+/** Every subject of the fault table: each fault of the mock, and each oracle (also behind a key-injecting backend where that kills a check). */
+export const SUBJECTS: string[] = [
+  ...Object.keys(FAULTS).map((f) => `fault:${f}`),
+  ...Object.keys(ORACLES).map((o) => `oracle:${o}`),
+  'oracle:accept-everything@key-injecting-proxy',
+  'oracle:reject-everything@key-injecting-proxy',
+];
+
+/** What a run against a subject showed: the failing check ids (sorted), or why it could not run. */
+export type Outcome = { failing: string[]; errors: string[] } | { couldNotRun: string };
+
+export async function runSubject(subject: string, extra: MockOptions = {}): Promise<Outcome> {
+  const [kind, rest] = subject.split(':') as ['fault' | 'oracle', string];
+  const [name, profile] = rest.split('@') as [string, 'key-injecting-proxy' | undefined];
+  const mockOptions: MockOptions = { keys: FAULT_KEYS, ...extra };
+  const setup = kind === 'fault' ? FAULT_SETUP[name as Fault] : undefined;
+  const server: Listening & { plainUrl?: string } =
+    kind === 'fault'
+      ? await startMock({ ...mockOptions, faults: [name as Fault], ...(setup === 'tls' && { tls: TEST_TLS }), ...(setup === 'injectKey' && { injectKey: true }) })
+      : await startOracle(name as Oracle, mockOptions);
+  try {
+    const plainHttpUrl = server.plainUrl;
+    const args = [
+      ...namedTarget({ url: server.url, profile: setup === 'injectKey' ? 'key-injecting-proxy' : (profile ?? 'direct'), ...(plainHttpUrl ? { plainHttpUrl } : {}) }),
+      ...(setup === 'tls' ? ['--insecure'] : []),
+      '--report-dir',
+      tempDir(),
+    ];
+    const env = { ...FAULT_ENV };
+    const config = resolveConfig(parseCli(args), env);
+    const contract = await loadContract();
+    const catalog = buildCatalog(contract);
+    let keyRejected: string | undefined;
+    try {
+      ({ keyRejected } = await preflight(config, contract, env));
+    } catch (e) {
+      if (e instanceof UsageError) return { couldNotRun: e.message.replace(/:\d+/, ':<port>') };
+      throw e;
+    }
+    const schedule = scheduleOf(buildPlan(catalog, { target: config.target, contract, env, keyRejected }));
+    const run = new Run({ target: config.target, http: config.http, contract, catalog, schedule, prefetch: true, ...(keyRejected && { keyRejected }) }, env);
+    run.prefetch();
+    const results = await Promise.all(catalog.map((c) => run.evaluate(c)));
+    const ids = (verdict: string) => results.filter((r) => r.verdict === verdict).map((r) => r.id).sort();
+    return { failing: ids('fail'), errors: ids('error') };
+  } finally {
+    await server.close();
+  }
+}
