@@ -43,6 +43,10 @@ export const FAULTS = {
   'trim-normalise': 'the value is trimmed and the whitespace inside it dropped before the compare, so a tab after "Basic" and spaces or tabs inside the token are accepted',
   'decoded-prefix':
     'the token is decoded and only as many bytes as the valid key has are compared, so other base64 forms of the key and the key with characters appended are accepted',
+  'lowercase-name-rejected': 'only the exact header name "Authorization" is honoured',
+  'html-errors': 'error answers are text/html pages',
+  '5xx-on-malformed': 'a tab after "Basic" makes the server fail with 500',
+  'echo-credential': 'the 401 body echoes the credential it received',
   // the deployment (suites/deployment.conformance.ts)
   'no-hsts': 'with tls: answers carry no Strict-Transport-Security header',
   'http-served': 'with tls: the plain-http port serves the API instead of redirecting to https',
