@@ -28,8 +28,9 @@ type Setup = 'tls' | 'injectKey';
 /** Faults whose checks apply only to an https target or behind a key-injecting backend. */
 export const FAULT_SETUP: Partial<Record<Fault, Setup>> = { 'no-hsts': 'tls', 'http-served': 'tls', 'proxy-leaks-key': 'injectKey', 'proxy-forwards-client-auth': 'injectKey' };
 
-/** Every subject of the fault table: each fault of the mock, and each oracle (also behind a key-injecting backend where that kills a check). */
+/** Every subject of the fault table: the clean mock, each fault of the mock, and each oracle (also behind a key-injecting backend where that kills a check). */
 export const SUBJECTS: string[] = [
+  'clean',
   ...Object.keys(FAULTS).map((f) => `fault:${f}`),
   ...Object.keys(ORACLES).map((o) => `oracle:${o}`),
   'oracle:accept-everything@key-injecting-proxy',
@@ -40,19 +41,22 @@ export const SUBJECTS: string[] = [
 export type Outcome = { failing: string[]; errors: string[] } | { couldNotRun: string };
 
 export async function runSubject(subject: string, extra: MockOptions = {}): Promise<Outcome> {
-  const [kind, rest] = subject.split(':') as ['fault' | 'oracle', string];
+  const [kind, rest = ''] = (subject === 'clean' ? 'fault:' : subject).split(':') as ['fault' | 'oracle', string];
   const [name, profile] = rest.split('@') as [string, 'key-injecting-proxy' | undefined];
   const mockOptions: MockOptions = { keys: FAULT_KEYS, ...extra };
   const setup = kind === 'fault' ? FAULT_SETUP[name as Fault] : undefined;
   const server: Listening & { plainUrl?: string } =
     kind === 'fault'
-      ? await startMock({ ...mockOptions, faults: [name as Fault], ...(setup === 'tls' && { tls: TEST_TLS }), ...(setup === 'injectKey' && { injectKey: true }) })
+      ? await startMock({ ...mockOptions, faults: name ? [name as Fault] : [], ...(setup === 'tls' && { tls: TEST_TLS }), ...(setup === 'injectKey' && { injectKey: true }) })
       : await startOracle(name as Oracle, mockOptions);
   try {
     const plainHttpUrl = server.plainUrl;
     const args = [
       ...namedTarget({ url: server.url, profile: setup === 'injectKey' ? 'key-injecting-proxy' : (profile ?? 'direct'), ...(plainHttpUrl ? { plainHttpUrl } : {}) }),
       ...(setup === 'tls' ? ['--insecure'] : []),
+      // One request at a time, in plan order: what a replaying cache has seen first is then always the same.
+      '--concurrency',
+      '1',
       '--report-dir',
       tempDir(),
     ];
@@ -64,7 +68,7 @@ export async function runSubject(subject: string, extra: MockOptions = {}): Prom
     try {
       ({ keyRejected } = await preflight(config, contract, env));
     } catch (e) {
-      if (e instanceof UsageError) return { couldNotRun: e.message.replace(/:\d+/, ':<port>') };
+      if (e instanceof UsageError) return { couldNotRun: e.message.replace(/(127\.0\.0\.1):\d+/g, '$1:<port>') };
       throw e;
     }
     const schedule = scheduleOf(buildPlan(catalog, { target: config.target, contract, env, keyRejected }));
