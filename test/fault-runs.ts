@@ -4,12 +4,12 @@
 // Shared by test/faults.test.ts, test/kill.test.ts and `npm run faults:record`.
 import { parseCli, resolveConfig } from '../src/config.js';
 import { UsageError } from '../src/errors.js';
-import { FAULTS, startMock, type Fault, type MockOptions } from '../src/mock/server.js';
+import { FAULTS, startMock, type Fault, type MockKeys, type MockOptions } from '../src/mock/server.js';
 import { buildPlan, scheduleOf } from '../src/plan.js';
 import { preflight } from '../src/preflight.js';
 import { loadContract } from '../src/spec.js';
 import { buildCatalog } from '../suites/catalog.js';
-import { Run } from '../suites/engine.js';
+import { Run, type CheckOutcome } from '../suites/engine.js';
 import { namedTarget, TEST_TLS, tempDir } from './helpers.js';
 import { ORACLES, startOracle, type Listening, type Oracle } from './oracles.js';
 
@@ -17,7 +17,7 @@ import { ORACLES, startOracle, type Listening, type Oracle } from './oracles.js'
  * The keys of every subject: a valid key shaped base64("user:password") with "=" padding, "+" and
  * "/", so that every auth.copying probe can be sent (the guide's example key has none of these).
  */
-export const FAULT_KEYS = {
+export const FAULT_KEYS: MockKeys = {
   valid: `Basic ${Buffer.from('fault_user:Zz9?>~>?').toString('base64')}`, // ZmF1bHRfdXNlcjpaejk/Pn4+Pw==
   quota: 'Basic cXVvdGFfZXhjZWVkZWRfa2V5XzAxMjM0NTY3ODk=',
   revoked: 'Basic cmV2b2tlZF9rZXlfYWJjZGVmZ2hpamtsbW5vcHE=',
@@ -40,10 +40,18 @@ export const SUBJECTS: string[] = [
 /** What a run against a subject showed: the failing check ids (sorted), or why it could not run. */
 export type Outcome = { failing: string[]; errors: string[] } | { couldNotRun: string };
 
-export async function runSubject(subject: string, extra: MockOptions = {}): Promise<Outcome> {
+export async function runSubject(subject: string): Promise<Outcome> {
+  const results = await evaluateSubject(subject);
+  if (typeof results === 'string') return { couldNotRun: results };
+  const ids = (verdict: string) => results.filter((r) => r.verdict === verdict).map((r) => r.id).sort();
+  return { failing: ids('fail'), errors: ids('error') };
+}
+
+/** Every check's result against a subject (with these keys), or why the run could not start. */
+export async function evaluateSubject(subject: string, keys: MockKeys = FAULT_KEYS): Promise<CheckOutcome[] | string> {
   const [kind, rest = ''] = (subject === 'clean' ? 'fault:' : subject).split(':') as ['fault' | 'oracle', string];
   const [name, profile] = rest.split('@') as [string, 'key-injecting-proxy' | undefined];
-  const mockOptions: MockOptions = { keys: FAULT_KEYS, ...extra };
+  const mockOptions: MockOptions = { keys };
   const setup = kind === 'fault' ? FAULT_SETUP[name as Fault] : undefined;
   const server: Listening & { plainUrl?: string } =
     kind === 'fault'
@@ -60,7 +68,7 @@ export async function runSubject(subject: string, extra: MockOptions = {}): Prom
       '--report-dir',
       tempDir(),
     ];
-    const env = { ...FAULT_ENV };
+    const env = { FFMPEG_API_KEY: keys.valid, FFMPEG_API_QUOTA_EXCEEDED_KEY: keys.quota, FFMPEG_API_REVOKED_KEY: keys.revoked };
     const config = resolveConfig(parseCli(args), env);
     const contract = await loadContract();
     const catalog = buildCatalog(contract);
@@ -68,15 +76,13 @@ export async function runSubject(subject: string, extra: MockOptions = {}): Prom
     try {
       ({ keyRejected } = await preflight(config, contract, env));
     } catch (e) {
-      if (e instanceof UsageError) return { couldNotRun: e.message.replace(/(127\.0\.0\.1):\d+/g, '$1:<port>') };
+      if (e instanceof UsageError) return e.message.replace(/(127\.0\.0\.1):\d+/g, '$1:<port>');
       throw e;
     }
     const schedule = scheduleOf(buildPlan(catalog, { target: config.target, contract, env, keyRejected }));
     const run = new Run({ target: config.target, http: config.http, contract, catalog, schedule, prefetch: true, ...(keyRejected && { keyRejected }) }, env);
     run.prefetch();
-    const results = await Promise.all(catalog.map((c) => run.evaluate(c)));
-    const ids = (verdict: string) => results.filter((r) => r.verdict === verdict).map((r) => r.id).sort();
-    return { failing: ids('fail'), errors: ids('error') };
+    return await Promise.all(catalog.map((c) => run.evaluate(c)));
   } finally {
     await server.close();
   }

@@ -4,8 +4,8 @@
 // and review its diff. The runs are in-process (test/fault-runs.ts); the CLI is run end to end below.
 import { readFileSync } from 'node:fs';
 import { expect, test } from 'vitest';
-import { FAULTS, startMock, type MockOptions, type RunningMock } from '../src/mock/server.js';
-import { FAULT_ENV, FAULT_KEYS, runSubject, SUBJECTS, type Outcome } from './fault-runs.js';
+import { DEFAULT_KEYS, FAULTS, startMock, type MockOptions, type RunningMock } from '../src/mock/server.js';
+import { evaluateSubject, FAULT_ENV, FAULT_KEYS, runSubject, SUBJECTS, type Outcome } from './fault-runs.js';
 import { cleanEnv, failing, MOCK_ENV, namedTarget, runCli, TEST_TLS } from './helpers.js';
 
 const EXPECTED = JSON.parse(readFileSync(new URL('fixtures/fault-expectations.json', import.meta.url), 'utf8')) as Record<string, Outcome>;
@@ -34,6 +34,20 @@ test('each fault of a real Basic-auth stack is caught by the new auth.copying pr
   // and every one of those probes is failed by some fault of the mock
   const failedByFaults = new Set(SUBJECTS.filter((s) => s.startsWith('fault:')).flatMap((s) => { const r = EXPECTED[s]!; return 'failing' in r ? r.failing : []; }));
   expect(STACK_PROBES.filter((id) => !failedByFaults.has(id))).toEqual([]);
+});
+
+const KEY_SHAPED = ['unpadded', 'unused-bits', 'base64url', 'reencoded', 'other-password'].map((p) => `hdr.copying.${p}`);
+
+test('the clean mock: with the guide example key the key-shape probes are not verified (inapplicable, with the reason); with a user:password key every one passes', async () => {
+  const guide = await evaluateSubject('clean', DEFAULT_KEYS);
+  const shaped = await evaluateSubject('clean', FAULT_KEYS);
+  if (typeof guide === 'string' || typeof shaped === 'string') throw new Error('the clean mock could not be run');
+  const pick = (results: typeof guide) => results.filter((r) => KEY_SHAPED.includes(r.id));
+  expect(pick(guide).map((r) => [r.id, r.verdict, r.cause, r.category])).toEqual(KEY_SHAPED.map((id) => [id, 'not-verified', 'inapplicable', 'key shape']));
+  expect(pick(guide).find((r) => r.id === 'hdr.copying.unpadded')?.reason).toMatch(/no "=" padding/);
+  expect(pick(guide).find((r) => r.id === 'hdr.copying.other-password')?.reason).toMatch(/does not decode to "user:password"/);
+  expect(pick(shaped).map((r) => [r.id, r.verdict])).toEqual(KEY_SHAPED.map((id) => [id, 'pass']));
+  expect(shaped.filter((r) => STACK_PROBES.includes(r.id) && r.verdict !== 'pass')).toEqual([]);
 });
 
 test.concurrent.for(SUBJECTS)('%s fails exactly the recorded checks (npm run faults:record)', async (subject) => {
