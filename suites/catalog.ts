@@ -131,6 +131,7 @@ export const VARIANTS: Variant[] = [
   { id: 'copying.reencoded', clause: 'auth.copying', title: 'the decoded key re-encoded as unpadded base64url (same decoded bytes)', judge: 'documented', answers: WRONG, probe: { keyShape: 'padding-or-plus-slash', headers: auth('Basic {token|base64url|unpad}') } },
   { id: 'copying.user-pass', clause: 'auth.copying', title: `a wrong key shaped base64("user:password") (${USER_PASS_DECODED})`, judge: 'documented', answers: WRONG, probe: { headers: auth(`Basic ${Buffer.from(USER_PASS_DECODED).toString('base64')}`) } },
   { id: 'copying.other-password', clause: 'auth.copying', title: "the key's user part with another password", judge: 'documented', answers: WRONG, probe: { keyShape: 'user-pass', headers: auth('Basic {token|other-password}') } },
+  { id: 'copying.user-case', clause: 'auth.copying', title: "the key's user part in another letter case, re-encoded", judge: 'documented', answers: WRONG, probe: { keyShape: 'user-pass-cased', headers: auth('Basic {token|user-swapcase}') } },
   { id: 'copying.scheme-only', clause: 'auth.copying', title: '"Basic" with nothing after it', judge: 'documented', answers: WRONG, probe: { headers: auth('Basic') } },
   // auth.empty-credentials
   { id: 'copying.empty', clause: 'auth.empty-credentials', title: 'an empty Authorization value', judge: 'documented', answers: NONE_OR_WRONG, probe: { raw: true, headers: auth('') } },

@@ -27,11 +27,11 @@ function flipUnusedBit(s: string): string {
   return s.slice(0, i) + BASE64[at ^ 1]! + s.slice(i + 1);
 }
 
-/** The decoded key as "user:other password", re-encoded: the same user part, another password. */
-function otherPassword(s: string): string {
+/** The decoded "user:password" key with its parts changed, re-encoded. */
+function reshapeUserPass(s: string, change: (user: string, password: string) => string): string {
   const decoded = Buffer.from(s, 'base64').toString('latin1');
-  const user = decoded.slice(0, decoded.indexOf(':'));
-  return Buffer.from(`${user}:conformance_other_password`, 'latin1').toString('base64');
+  const colon = decoded.indexOf(':');
+  return Buffer.from(change(decoded.slice(0, colon), decoded.slice(colon + 1)), 'latin1').toString('base64');
 }
 
 /** Transforms by name; N is the number after the colon. */
@@ -46,15 +46,17 @@ export const TRANSFORMS: Record<string, (s: string, n: number) => string> = {
   unpad: (s) => s.replace(/=+$/, ''),
   'unused-bits': (s) => flipUnusedBit(s),
   base64url: (s) => s.replace(/\+/g, '-').replace(/\//g, '_'),
-  'other-password': (s) => otherPassword(s),
+  'other-password': (s) => reshapeUserPass(s, (user) => `${user}:conformance_other_password`),
+  'user-swapcase': (s) => reshapeUserPass(s, (user, password) => `${swapCase(user)}:${password}`),
 };
 
 /**
  * What a probe needs of the key's token, when it reshapes its base64: padding to drop or whose
  * unused bits to change, a "+" or "/" to write in the base64url alphabet, either of the two to
- * re-encode differently, or a decoded "user:password" whose password to change.
+ * re-encode differently, or a decoded "user:password" whose password to change (or whose user
+ * part, with letters, to write in another case).
  */
-export type KeyShape = 'padding' | 'plus-slash' | 'padding-or-plus-slash' | 'user-pass';
+export type KeyShape = 'padding' | 'plus-slash' | 'padding-or-plus-slash' | 'user-pass' | 'user-pass-cased';
 
 const CANONICAL_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
 
@@ -66,9 +68,10 @@ export function keyShapeMissing(shape: KeyShape, token: string): string | undefi
   if (shape === 'padding' && !padded) return 'the key\'s token has no "=" padding (its bytes fill whole base64 groups): there is no padding to drop and no unused bit to change';
   if (shape === 'plus-slash' && !plusSlash) return 'the key\'s token has no "+" or "/": its base64url form is the same string';
   if (shape === 'padding-or-plus-slash' && !padded && !plusSlash) return 'the key\'s token has no "=" padding and no "+" or "/": re-encoded as unpadded base64url it is the same string';
-  if (shape === 'user-pass') {
+  if (shape === 'user-pass' || shape === 'user-pass-cased') {
     const decoded = Buffer.from(token, 'base64').toString('latin1');
-    if (!/^[\x21-\x7e][\x20-\x7e]*:/.test(decoded)) return 'the key does not decode to "user:password", so there is no user part to keep with another password';
+    if (!/^[\x21-\x7e][\x20-\x7e]*:/.test(decoded)) return 'the key does not decode to "user:password", so there is no user part to keep or re-case';
+    if (shape === 'user-pass-cased' && !/[a-z]/i.test(decoded.slice(0, decoded.indexOf(':')))) return 'the user part of the key has no letters to write in another case';
   }
   return undefined;
 }

@@ -24,10 +24,10 @@ test('every fault fails at least one check and errs in none; the clean mock fail
 });
 
 /** The auth.copying probes for decode-then-compare and user:password servers. */
-const STACK_PROBES = ['unpadded', 'unused-bits', 'base64url', 'space-inside', 'tab-inside', 'reencoded', 'user-pass', 'other-password'].map((p) => `hdr.copying.${p}`);
+const STACK_PROBES = ['unpadded', 'unused-bits', 'base64url', 'space-inside', 'tab-inside', 'reencoded', 'user-pass', 'other-password', 'user-case'].map((p) => `hdr.copying.${p}`);
 
 test('each fault of a real Basic-auth stack is caught by the new auth.copying probes', () => {
-  for (const fault of ['decode-and-compare', 'any-user-pass', 'trim-normalise', 'decoded-prefix']) {
+  for (const fault of ['decode-and-compare', 'any-user-pass', 'trim-normalise', 'decoded-case-insensitive', 'decoded-prefix']) {
     const row = EXPECTED[`fault:${fault}`]!;
     expect('failing' in row && row.failing.some((id) => STACK_PROBES.includes(id)), fault).toBe(true);
   }
@@ -36,7 +36,7 @@ test('each fault of a real Basic-auth stack is caught by the new auth.copying pr
   expect(STACK_PROBES.filter((id) => !failedByFaults.has(id))).toEqual([]);
 });
 
-const KEY_SHAPED = ['unpadded', 'unused-bits', 'base64url', 'reencoded', 'other-password'].map((p) => `hdr.copying.${p}`);
+const KEY_SHAPED = ['unpadded', 'unused-bits', 'base64url', 'reencoded', 'other-password', 'user-case'].map((p) => `hdr.copying.${p}`);
 
 test('the clean mock: with the guide example key the key-shape probes are not verified (inapplicable, with the reason); with a user:password key every one passes', async () => {
   const guide = await evaluateSubject('clean', DEFAULT_KEYS);

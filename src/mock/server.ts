@@ -41,6 +41,8 @@ export const FAULTS = {
   'any-user-pass':
     'any token that decodes to "user:password" is accepted, whatever the user and password: a throwaway pair, another password, and every reshaped form of a user:password key (truncated, unpadded, base64url, ...)',
   'trim-normalise': 'the value is trimmed and the whitespace inside it dropped before the compare, so a tab after "Basic" and spaces or tabs inside the token are accepted',
+  'decoded-case-insensitive':
+    'the token is decoded as decode-and-compare does and the credentials compared without regard to letter case, so a re-cased user part is accepted, and everything decode-and-compare accepts',
   'decoded-prefix':
     'the token is decoded and only as many bytes as the valid key has are compared, so other base64 forms of the key and the key with characters appended are accepted',
   'lowercase-name-rejected': 'only the exact header name "Authorization" is honoured',
@@ -136,6 +138,7 @@ export function createMockServer(options: MockOptions = {}): http.Server | https
     if (!value.startsWith('Basic ')) return false;
     const bytes = Buffer.from(value.slice('Basic '.length), 'base64'); // skips what is not base64, as Node does
     if (faults.has('decode-and-compare') && bytes.equals(validBytes)) return true;
+    if (faults.has('decoded-case-insensitive') && bytes.toString('latin1').toLowerCase() === validBytes.toString('latin1').toLowerCase()) return true;
     if (faults.has('decoded-prefix') && bytes.subarray(0, validBytes.length).equals(validBytes)) return true;
     return faults.has('any-user-pass') && /^[\x21-\x7e][\x20-\x7e]*:[\x20-\x7e]*$/.test(bytes.toString('latin1'));
   }
