@@ -1,7 +1,7 @@
 // The wording every view shares (console, Markdown, HTML, JUnit): the verdict line, the
 // compatibility figure per level, and the findings in the order a reader needs them.
 import { LEVELS, type Level } from '../src/spec.js';
-import type { CheckResult, DriftKind, Report } from './model.js';
+import { groupFindings, type CheckResult, type ClauseFinding, type DriftKind, type Report } from './model.js';
 
 /** "quota (4), writes (2)": the declared gaps of a run, by category. */
 const gapList = (report: Report): string => report.summary.gaps.map((g) => `${g.category} (${g.checks.length})`).join(', ');
@@ -69,6 +69,28 @@ export function findings(report: Report): Finding[] {
     .filter((c) => c.verdict === 'fail' || c.verdict === 'error')
     .sort((a, b) => rank(a) - rank(b) || a.id.localeCompare(b.id))
     .map((check) => ({ kind: regressed.has(check.id) ? 'REGRESSION' : check.verdict === 'fail' ? 'FAIL' : 'ERROR', check }));
+}
+
+/** Up to `max` items, then how many more: "a or b or c (and 2 more)". */
+const some = (items: string[], sep: string, max = 3): string => items.slice(0, max).join(sep) + (items.length > max ? ` (and ${items.length - max} more)` : '');
+
+/** One grouped finding in a line, expected then observed: "auth.missing-header (MUST) — 10 checks: expected 400 {...}, got 401 Invalid API key". */
+export function findingLine(g: ClauseFinding): string {
+  const n = `${g.checks.length} check${g.checks.length > 1 ? 's' : ''}`;
+  if (g.kind === 'ERROR') return `${g.clause} (${g.level}) — ${n} errored: ${some(g.observed, '; ')}`;
+  return `${g.clause} (${g.level}) — ${n}: expected ${some(g.expected, ' or ')}, got ${some(g.observed, ' or ')}`;
+}
+
+/**
+ * The findings grouped by broken clause, each failure once: the regressions against the baseline
+ * (pass → fail) lead, grouped the same way; the other failures and errors follow.
+ */
+export function groupedFindings(report: Report): { regressions: ClauseFinding[]; others: ClauseFinding[] } {
+  const regressed = new Set(driftOf(report, 'regression'));
+  return {
+    regressions: groupFindings(report.checks.filter((c) => regressed.has(c.id))),
+    others: groupFindings(report.checks.filter((c) => !regressed.has(c.id))),
+  };
 }
 
 /** The ids of the checks of one drift kind. */
