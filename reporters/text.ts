@@ -55,22 +55,6 @@ export function levelFigure(report: Report, level: Level): string {
 /** "MUST 51 pass of 51, SHOULD 9 pass of 10, OBSERVE 7 recorded" */
 export const compatibility = (report: Report): string => LEVELS.map((l) => `${l} ${levelFigure(report, l)}`).join(', ');
 
-export interface Finding {
-  /** REGRESSION (pass → fail against the baseline), FAIL or ERROR. */
-  kind: 'REGRESSION' | 'FAIL' | 'ERROR';
-  check: CheckResult;
-}
-
-/** Every failed or errored check: regressions first, then failures (MUST before SHOULD), then errors. */
-export function findings(report: Report): Finding[] {
-  const regressed = new Set(driftOf(report, 'regression'));
-  const rank = (c: CheckResult) => (regressed.has(c.id) ? 0 : c.verdict === 'fail' ? 1 + LEVELS.indexOf(c.level) : 9);
-  return report.checks
-    .filter((c) => c.verdict === 'fail' || c.verdict === 'error')
-    .sort((a, b) => rank(a) - rank(b) || a.id.localeCompare(b.id))
-    .map((check) => ({ kind: regressed.has(check.id) ? 'REGRESSION' : check.verdict === 'fail' ? 'FAIL' : 'ERROR', check }));
-}
-
 /** Up to `max` items, then how many more: "a or b or c (and 2 more)". */
 const some = (items: string[], sep: string, max = 3): string => items.slice(0, max).join(sep) + (items.length > max ? ` (and ${items.length - max} more)` : '');
 
