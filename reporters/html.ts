@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { LEVELS } from '../src/spec.js';
 import { DRIFT_KINDS, VERDICTS, type CheckResult, type DriftKind, type Report } from './model.js';
-import { compatibility, DRIFT_LABEL, findings, levelFigure, observed, verdictText } from './text.js';
+import { compatibility, DRIFT_LABEL, findingLine, groupedFindings, levelFigure, observed, verdictText } from './text.js';
 
 export const esc = (s: string | number): string =>
   String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
@@ -96,10 +96,13 @@ ${LEVELS.map((l) => `<tr><th>${l}</th>${VERDICTS.map((v) => `<td class="n" data-
   const driftHtml = drift
     ? `<h2>Drift against the baseline</h2><p id="drift">${DRIFT_KINDS.filter((k) => drift.counts[k]).map((k) => `${badge(`d-${k}`, `${DRIFT_LABEL[k]}: ${drift.counts[k]}`)}`).join(' ')} <span class="muted">baseline ${esc(drift.baseline.path)} (${esc(drift.baseline.target)}, ${esc(drift.baseline.startedAt)})</span></p>`
     : '';
-  const found = findings(report);
-  const findingsHtml = `<h2>Findings (${found.length})</h2>${
-    found.length
-      ? `<ol id="findings">${found.map(({ kind, check: c }) => `<li>${badge(kind === 'REGRESSION' ? 'd-regression' : `v-${c.verdict}`, kind)} <a href="#check-${esc(c.id)}"><code>${esc(c.id)}</code></a> (${c.level}) ${esc(c.title)} — expected ${esc(c.expected)}; observed <code>${esc(observed(c))}</code></li>`).join('\n')}</ol>`
+  const { regressions, others } = groupedFindings(report);
+  const groups = [...regressions.map((g) => ({ g, kind: 'REGRESSION' })), ...others.map((g) => ({ g, kind: g.kind }))];
+  const findingsHtml = `<h2>Findings (${groups.length} clause${groups.length === 1 ? '' : 's'})</h2>${
+    groups.length
+      ? `<ol id="findings">${groups
+          .map(({ g, kind }) => `<li class="finding" data-clause="${esc(g.clause)}">${badge(kind === 'REGRESSION' ? 'd-regression' : kind === 'FAIL' ? 'v-fail' : 'v-error', kind)} ${esc(findingLine(g))}<br><span class="muted">checks:</span> ${g.checks.map((id) => `<a href="#check-${esc(id)}"><code>${esc(id)}</code></a>`).join(', ')}</li>`)
+          .join('\n')}</ol>`
       : '<p>No check failed or errored.</p>'
   }`;
   const boxes = (kind: string, values: readonly string[]) =>

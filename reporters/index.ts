@@ -6,8 +6,8 @@ import { writeRedacted } from '../src/secrets.js';
 import { renderHtml } from './html.js';
 import { renderJunit } from './junit.js';
 import { renderMarkdown } from './markdown.js';
-import type { CheckResult, Report } from './model.js';
-import { DRIFT_LABEL, findings, levelFigure, verdictText } from './text.js';
+import type { CheckResult, ClauseFinding, Report } from './model.js';
+import { DRIFT_LABEL, findingLine, groupedFindings, levelFigure, verdictText } from './text.js';
 
 /** Every file of a report: name → renderer. */
 export const VIEWS: Record<string, (report: Report) => string> = {
@@ -25,21 +25,26 @@ export function writeReports(report: Report, dir: string): string[] {
   });
 }
 
+/** A failure as it happens: its id only. What it expected and got is in the summary, once, grouped by clause. */
 export function progressLine(r: CheckResult): string | undefined {
-  if (r.verdict === 'fail') return `  ✗ ${r.id} [${r.level}] ${r.message?.split('\n')[0] ?? ''}`;
-  if (r.verdict === 'error') return `  ! ${r.id} [${r.level}] error: ${r.message ?? ''}`;
+  if (r.verdict === 'fail') return `  ✗ ${r.id} [${r.level}] FAIL`;
+  if (r.verdict === 'error') return `  ! ${r.id} [${r.level}] error`;
   return undefined;
 }
 
 export function summaryLines(report: Report, files: string[]): string[] {
   const s = report.summary;
   const lines = [''];
-  const regressions = findings(report).filter((f) => f.kind === 'REGRESSION');
-  if (regressions.length) {
-    lines.push(`  REGRESSIONS against the baseline (${report.drift!.baseline.path}):`);
-    for (const { check: c } of regressions) lines.push(`    ✗ ${c.id} [${c.level}] was pass, now fail: ${c.outcome ?? c.message?.split('\n')[0] ?? ''}`);
+  // The findings lead, one line per broken clause (each failure once): regressions first.
+  const { regressions, others } = groupedFindings(report);
+  const block = (title: string, groups: ClauseFinding[], mark: string) => {
+    if (!groups.length) return;
+    lines.push(title);
+    for (const g of groups) lines.push(`    ${mark} ${findingLine(g)}`, `        ${g.checks.join(', ')}`);
     lines.push('');
-  }
+  };
+  block(`  REGRESSIONS against the baseline (${report.drift?.baseline.path ?? ''}), was pass, now fail:`, regressions, '✗');
+  block(`  FINDINGS (${others.length} clause${others.length === 1 ? '' : 's'}):`, others, '✗');
   for (const level of LEVELS) {
     const v = s.levels[level];
     const extra = [v.fail && `${v.fail} FAIL`, v.error && `${v.error} error`].filter(Boolean).join(', ');

@@ -3,7 +3,7 @@
 // Report content may come from a hostile target: every string is escaped or put in a code span.
 import { LEVELS } from '../src/spec.js';
 import { DRIFT_KINDS, VERDICTS, type CheckResult, type Report } from './model.js';
-import { compatibility, DRIFT_LABEL, findings, levelFigure, observed, verdictText } from './text.js';
+import { clauseOf, compatibility, DRIFT_LABEL, groupedFindings, levelFigure, observed, verdictText } from './text.js';
 
 /**
  * Text in Markdown: no HTML, no emphasis, links, autolinks or table breaks, on one line. Redaction marks
@@ -69,25 +69,36 @@ export function renderMarkdown(report: Report): string {
     );
   }
 
-  const found = findings(report);
-  lines.push(`## Findings (${found.length})`, '');
-  if (!found.length) lines.push('No check failed or errored.', '');
-  found.forEach(({ kind, check: c }, i) => {
+  const { regressions, others } = groupedFindings(report);
+  const groups = [...regressions.map((g) => ({ g, kind: 'REGRESSION' })), ...others.map((g) => ({ g, kind: g.kind }))];
+  const nChecks = groups.reduce((n, { g }) => n + g.checks.length, 0);
+  lines.push(`## Findings (${groups.length} clause${groups.length === 1 ? '' : 's'}, ${nChecks} check${nChecks === 1 ? '' : 's'})`, '');
+  if (!groups.length) lines.push('No check failed or errored.', '');
+  const byId = new Map(report.checks.map((c) => [c.id, c]));
+  groups.forEach(({ g, kind }, i) => {
+    const cl = clauseOf(report, g.clause);
+    const checks = g.checks.map((id) => byId.get(id)!);
     lines.push(
-      `### ${i + 1}. ${kind} ${mdCode(c.id)} (${c.level}) — ${mdText(c.title)}`,
+      `### ${i + 1}. ${kind} ${mdCode(g.clause)} (${g.level}) — ${g.checks.length} check${g.checks.length > 1 ? 's' : ''}`,
       '',
-      `- **Clause:** ${mdCode(c.clause)} — ${mdText(c.source)}`,
-      `- **Documentation:** “${mdText(c.quote)}”`,
-      `- **Expected:** ${mdText(c.expected)}`,
-      `- **Observed:** ${mdCode(observed(c))}`,
-      ...(c.exchange ? [`- **Request:** ${mdCode(`${c.exchange.request.method} ${c.exchange.request.url}`)} (${mdText(c.exchange.request.transport)})`] : []),
+      `- **Clause:** ${mdCode(g.clause)} — ${mdText(cl.source)}`,
+      `- **Documentation:** “${mdText(cl.quote)}”`,
+      `- **Expected:** ${g.expected.map(mdText).join(' **or** ')}`,
+      `- **Observed:** ${g.observed.map(mdCode).join(' or ')}`,
+      `- **Checks:** ${g.checks.map(mdCode).join(', ')}`,
       '',
-      ...(c.message ? [mdBlock(c.message), ''] : []),
+      '<details><summary>Each check</summary>',
+      '',
+      ...table(['check', 'level', 'title', 'observed', 'request'], checks.map((c) => [mdCode(c.id), c.level, mdText(c.title), mdCode(observed(c)), c.exchange ? mdCode(`${c.exchange.request.method} ${c.exchange.request.url}`) : ''])),
+      '',
+      ...checks.filter((c) => c.message?.includes('\n')).flatMap((c) => [`${mdCode(c.id)}:`, '', mdBlock(c.message!), '']),
+      '</details>',
+      '',
     );
   });
 
-  lines.push(`## All checks (${report.checks.length})`, '');
-  lines.push(...table(['check', 'level', 'verdict', 'clause', 'source', 'expected', 'observed'], report.checks.map((c) => allRow(c))), '');
+  lines.push(`## All checks (${report.checks.length})`, '', '<details><summary>The table of every check</summary>', '');
+  lines.push(...table(['check', 'level', 'verdict', 'clause', 'source', 'expected', 'observed'], report.checks.map((c) => allRow(c))), '', '</details>', '');
   return lines.join('\n');
 }
 

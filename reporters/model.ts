@@ -27,6 +27,12 @@ export interface CheckResult {
   expected: string;
   /** A short comparable label of what the target did: the status and the error text of its body. */
   outcome?: string;
+  /**
+   * The clause that documents the expected answer, when it is not the check's own: a key in the
+   * query string is answered as a missing header (auth.missing-header). A failure that this clause's
+   * own checks share is one broken clause, not two (see groupFindings).
+   */
+  answerClause?: string;
   /** Why it failed (its findings, one per line) or errored. */
   message?: string;
   /** What the target did wrong, each in the contract's words (expected, then observed). */
@@ -189,3 +195,49 @@ export function summarize(checks: CheckResult[], options: { strict: boolean; req
   const conformant = !interrupted && !failed && !errored && !cut;
   return { total: checks.length, verdicts, levels, coverage, gaps: [...gaps.values()], verdict, conformant, exitCode };
 }
+
+/** One broken clause: its failing (or erroring) checks, and the distinct answers they expected and got. */
+export interface ClauseFinding {
+  kind: 'FAIL' | 'ERROR';
+  clause: string;
+  /** The highest level among its checks. */
+  level: Level;
+  /** The ids of its checks, in id order. */
+  checks: string[];
+  /** The distinct expected answers, in the contract's words. */
+  expected: string[];
+  /** The distinct observed answers (outcome labels, or the error when there was no answer). */
+  observed: string[];
+}
+
+/** What a check got, as one comparable line. */
+export const answerOf = (c: CheckResult): string => c.outcome ?? c.message?.split('\n')[0] ?? '(no answer)';
+
+/**
+ * The failed and errored checks grouped by the clause they break. A check whose expected answer is
+ * documented by another clause (answerClause) joins that clause when the clause's own checks fail
+ * with the same answer: one broken answer, one finding. Most important first: MUST before SHOULD,
+ * failures before errors, larger groups first.
+ */
+export function groupFindings(checks: readonly CheckResult[]): ClauseFinding[] {
+  const bad = checks.filter((c) => c.verdict === 'fail' || c.verdict === 'error');
+  const kindOf = (c: CheckResult): ClauseFinding['kind'] => (c.verdict === 'fail' ? 'FAIL' : 'ERROR');
+  const own = new Set(bad.map((c) => `${kindOf(c)}\n${c.clause}\n${answerOf(c)}`));
+  const groups = new Map<string, ClauseFinding>();
+  for (const c of [...bad].sort((a, b) => a.id.localeCompare(b.id))) {
+    const kind = kindOf(c);
+    const clause = c.answerClause && own.has(`${kind}\n${c.answerClause}\n${answerOf(c)}`) ? c.answerClause : c.clause;
+    const key = `${kind}\n${clause}`;
+    const g = groups.get(key) ?? { kind, clause, level: c.level, checks: [], expected: [], observed: [] };
+    g.checks.push(c.id);
+    if (LEVEL_RANK[c.level] < LEVEL_RANK[g.level]) g.level = c.level;
+    if (!g.expected.includes(c.expected)) g.expected.push(c.expected);
+    if (!g.observed.includes(answerOf(c))) g.observed.push(answerOf(c));
+    groups.set(key, g);
+  }
+  return [...groups.values()].sort(
+    (a, b) => LEVEL_RANK[a.level] - LEVEL_RANK[b.level] || Number(a.kind === 'ERROR') - Number(b.kind === 'ERROR') || b.checks.length - a.checks.length || a.clause.localeCompare(b.clause),
+  );
+}
+
+const LEVEL_RANK: Record<Level, number> = { MUST: 0, SHOULD: 1, OBSERVE: 2 };

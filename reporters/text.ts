@@ -1,7 +1,7 @@
 // The wording every view shares (console, Markdown, HTML, JUnit): the verdict line, the
 // compatibility figure per level, and the findings in the order a reader needs them.
 import { LEVELS, type Level } from '../src/spec.js';
-import type { CheckResult, DriftKind, Report } from './model.js';
+import { groupFindings, type CheckResult, type ClauseFinding, type DriftKind, type Report } from './model.js';
 
 /** "quota (4), writes (2)": the declared gaps of a run, by category. */
 const gapList = (report: Report): string => report.summary.gaps.map((g) => `${g.category} (${g.checks.length})`).join(', ');
@@ -55,20 +55,32 @@ export function levelFigure(report: Report, level: Level): string {
 /** "MUST 51 pass of 51, SHOULD 9 pass of 10, OBSERVE 7 recorded" */
 export const compatibility = (report: Report): string => LEVELS.map((l) => `${l} ${levelFigure(report, l)}`).join(', ');
 
-export interface Finding {
-  /** REGRESSION (pass → fail against the baseline), FAIL or ERROR. */
-  kind: 'REGRESSION' | 'FAIL' | 'ERROR';
-  check: CheckResult;
+/** Up to `max` items, then how many more: "a or b or c (and 2 more)". */
+const some = (items: string[], sep: string, max = 3): string => items.slice(0, max).join(sep) + (items.length > max ? ` (and ${items.length - max} more)` : '');
+
+/** One grouped finding in a line, expected then observed: "auth.missing-header (MUST) — 10 checks: expected 400 {...}, got 401 Invalid API key". */
+export function findingLine(g: ClauseFinding): string {
+  const n = `${g.checks.length} check${g.checks.length > 1 ? 's' : ''}`;
+  if (g.kind === 'ERROR') return `${g.clause} (${g.level}) — ${n} errored: ${some(g.observed, '; ')}`;
+  return `${g.clause} (${g.level}) — ${n}: expected ${some(g.expected, ' or ')}, got ${some(g.observed, ' or ')}`;
 }
 
-/** Every failed or errored check: regressions first, then failures (MUST before SHOULD), then errors. */
-export function findings(report: Report): Finding[] {
+/**
+ * The findings grouped by broken clause, each failure once: the regressions against the baseline
+ * (pass → fail) lead, grouped the same way; the other failures and errors follow.
+ */
+export function groupedFindings(report: Report): { regressions: ClauseFinding[]; others: ClauseFinding[] } {
   const regressed = new Set(driftOf(report, 'regression'));
-  const rank = (c: CheckResult) => (regressed.has(c.id) ? 0 : c.verdict === 'fail' ? 1 + LEVELS.indexOf(c.level) : 9);
-  return report.checks
-    .filter((c) => c.verdict === 'fail' || c.verdict === 'error')
-    .sort((a, b) => rank(a) - rank(b) || a.id.localeCompare(b.id))
-    .map((check) => ({ kind: regressed.has(check.id) ? 'REGRESSION' : check.verdict === 'fail' ? 'FAIL' : 'ERROR', check }));
+  return {
+    regressions: groupFindings(report.checks.filter((c) => regressed.has(c.id))),
+    others: groupFindings(report.checks.filter((c) => !regressed.has(c.id))),
+  };
+}
+
+/** A clause's documentation, from any of its checks. */
+export function clauseOf(report: Report, clause: string): { quote: string; source: string } {
+  const c = report.checks.find((x) => x.clause === clause);
+  return { quote: c?.quote ?? '', source: c?.source ?? '' };
 }
 
 /** The ids of the checks of one drift kind. */

@@ -4,10 +4,10 @@
 import type { Target } from '../src/config.js';
 import { HarnessError, Transport, type HttpOptions, type HttpRequest, type ThrottleStats } from '../src/http.js';
 import { redactDeep } from '../src/secrets.js';
-import { schemaValidators, type Contract } from '../src/spec.js';
+import { responseFor, schemaValidators, type Contract } from '../src/spec.js';
 import type { CheckResult } from '../reporters/model.js';
 import { checkInapplicable, directoryProbe, probesOf, probeUnavailable, type Check, type Credential, type Probe, type Scope, type Unverifiable } from './catalog.js';
-import { JUDGES, clip, outcomeOf, type Answer, type Exchange, type JudgeContext, type Judgement } from './judges.js';
+import { JUDGES, clip, operationOf, outcomeOf, type Answer, type Exchange, type JudgeContext, type Judgement } from './judges.js';
 import { fill, keyParts, NO_KEY, type KeyParts } from './keyforms.js';
 
 /** What the vitest workers receive through `provide`/`inject`: plain JSON, no key values. */
@@ -51,7 +51,17 @@ export function describeCheck(check: Check, contract: Contract): Omit<CheckOutco
     source: check.clause.source,
     judge: check.judge,
     expected: JUDGES[check.judge].expected(check, contract),
+    ...answerClauseOf(check, contract),
   };
+}
+
+/** The one clause that documents a documented check's expected answer, when it is another clause. */
+function answerClauseOf(check: Check, contract: Contract): { answerClause?: string } {
+  if (check.judge !== 'documented' || !check.answers?.length) return {};
+  const op = operationOf(contract, check);
+  const clauses = new Set(check.answers.map((role) => responseFor(op, role)?.clause));
+  const [only] = clauses;
+  return clauses.size === 1 && only && only !== check.clause.id ? { answerClause: only } : {};
 }
 
 /** What a report keeps of an exchange: redacted, with the body cut to an excerpt. */

@@ -118,7 +118,7 @@ const answerLabel = ({ probe, exchange }: Answer): string =>
 const pass = (shown?: Exchange, outcome?: string): Judgement => ({ verdict: 'pass', findings: [], ...(shown && { shown }), ...(outcome !== undefined && { outcome }) });
 const failed = (findings: Finding[], shown?: Exchange, outcome?: string): Judgement => ({ verdict: findings.length ? 'fail' : 'pass', findings, ...(shown && { shown }), ...(outcome !== undefined && { outcome }) });
 
-function operationOf(contract: Contract, check: Check): Operation {
+export function operationOf(contract: Contract, check: Check): Operation {
   const op = contract.operations.find((o) => o.operationId === check.operationId);
   if (!op) throw new Error(`check ${check.id} names operation ${String(check.operationId)}, which the spec does not define`);
   return op;

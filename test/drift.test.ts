@@ -36,15 +36,19 @@ describe('--baseline', () => {
     expect(report.drift!.baseline.path).toBe(join(clean.dir, 'report.json'));
 
     const summary = now.stdout.slice(now.stdout.lastIndexOf('\n\n', now.stdout.indexOf('REGRESSIONS')));
-    expect(summary.trim().split('\n').slice(0, 2)).toEqual([
-      `REGRESSIONS against the baseline (${join(clean.dir, 'report.json')}):`,
-      expect.stringMatching(/^ {4}✗ security\.no-credential-echo \[SHOULD\] was pass, now fail/),
+    expect(summary.trim().split('\n').slice(0, 3)).toEqual([
+      `REGRESSIONS against the baseline (${join(clean.dir, 'report.json')}), was pass, now fail:`,
+      expect.stringMatching(/^ {4}✗ security\.no-credential-echo \(SHOULD\) — 1 check: expected no answer /),
+      '        security.no-credential-echo',
     ]);
+    // Each failure once: the summary names the regression under REGRESSIONS only.
+    expect(summary.split('security.no-credential-echo').length - 1).toBe(2);
+    expect(summary).not.toMatch(/^ {2}FINDINGS/m);
     expect(now.stdout).toMatch(/^REGRESSED \(1 regression against the baseline; no MUST failure\)/m);
 
     const md = readFileSync(join(now.dir, 'report.md'), 'utf8');
     expect(md).toMatch(/^\*\*REGRESSED \(1 regression against the baseline; no MUST failure\)\*\*/m);
-    expect(md.match(/^### .*$/m)?.[0]).toBe('### 1. REGRESSION ` security.no-credential-echo ` (SHOULD) — no answer contains the credential that was sent');
+    expect(md.match(/^### .*$/m)?.[0]).toBe('### 1. REGRESSION ` security.no-credential-echo ` (SHOULD) — 1 check');
   });
 
   test('against its own baseline a clean target has no drift and exits 0', async () => {

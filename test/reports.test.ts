@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { LEVELS } from '../src/spec.js';
 import { VERDICTS, type Report } from '../reporters/model.js';
 import { startMock, type RunningMock } from '../src/mock/server.js';
+import { groupedFindings } from '../reporters/text.js';
 import { cleanEnv, MOCK_ENV, runCli } from './helpers.js';
 
 const count = (text: string, re: RegExp) => text.match(re)?.length ?? 0;
@@ -28,8 +29,13 @@ function assertViewsAgree(dir: string, report: Report): void {
   for (const level of LEVELS) expect(md).toContain(`| **${level}** | ${VERDICTS.map((v) => s.levels[level][v]).join(' | ')} |`);
   expect(md).toContain(`| all | ${VERDICTS.map((v) => s.verdicts[v]).join(' | ')} | ${s.total} checks |`);
   expect(md).toContain(`${figure('MUST')}, ${figure('SHOULD')}, OBSERVE ${s.levels.OBSERVE.observed} recorded`);
-  expect(md).toContain(`## Findings (${s.verdicts.fail + s.verdicts.error})`);
-  expect(count(md, /^### \d+\. (REGRESSION|FAIL|ERROR) /gm)).toBe(s.verdicts.fail + s.verdicts.error);
+  // One finding per broken clause, naming each failed or errored check once.
+  const groups = groupedFindings(report);
+  const nGroups = groups.regressions.length + groups.others.length;
+  expect(md).toContain(`## Findings (${nGroups} clause${nGroups === 1 ? '' : 's'}, ${s.verdicts.fail + s.verdicts.error} check`);
+  expect(count(md, /^### \d+\. (REGRESSION|FAIL|ERROR) /gm)).toBe(nGroups);
+  const named = md.split('## All checks')[0]!.match(/^- \*\*Checks:\*\* .*$/gm)?.join(' ') ?? '';
+  for (const c of report.checks) expect(named.includes(`\` ${c.id} \``), c.id).toBe(c.verdict === 'fail' || c.verdict === 'error');
   const rows = md.split('## All checks')[1]!.split('\n').filter((l) => l.startsWith('| ` '));
   expect(rows).toHaveLength(report.checks.length);
   report.checks.forEach((c, i) => expect(rows[i]).toMatch(new RegExp(`^\\| \` ${c.id.replace(/\./g, '\\.')} \` \\| ${c.level} \\| (\\*\\*)?${c.verdict}`)));
@@ -74,8 +80,8 @@ describe('a run with failures, not-verified and observed checks', () => {
     // The Markdown finding carries the clause, the quoted sentence, expected and observed.
     const md = readFileSync(join(run.dir, 'report.md'), 'utf8');
     const bearer = report.checks.find((c) => c.id === 'hdr.prefix.bearer')!;
-    const finding = md.split('### 1. FAIL ` hdr.prefix.bearer `')[1]!.split('###')[0]!;
-    for (const text of ['**Clause:** ` auth.prefix `', bearer.source, '“- Format: Must start with “Basic ” (note the space)”', `**Expected:** ${bearer.expected}`, '**Observed:** ` 200 `'])
+    const finding = md.split('### 1. FAIL ` auth.prefix ` (MUST) — 1 check')[1]!.split('###')[0]!;
+    for (const text of ['**Clause:** ` auth.prefix `', '**Checks:** ` hdr.prefix.bearer `', bearer.source, '“- Format: Must start with “Basic ” (note the space)”', `**Expected:** ${bearer.expected}`, '**Observed:** ` 200 `'])
       expect(finding).toContain(text);
     // The skip reason reaches JUnit.
     expect(readFileSync(join(run.dir, 'junit.xml'), 'utf8')).toContain('not verified: FFMPEG_API_REVOKED_KEY is not set');
