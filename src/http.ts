@@ -79,7 +79,9 @@ export function classify(e: unknown, url: URL): HarnessError {
   if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === 'EPIPE')
     return new HarnessError('reset', `connection to ${where} was reset${code === 'UND_ERR_SOCKET' ? ` (${err.message})` : ''}`);
   if (/HPE_|HTTPParserError|UND_ERR_INFO|UND_ERR_RES/i.test(code)) return new HarnessError('protocol', `${where} did not answer valid HTTP (${code})`);
-  return new HarnessError('other', `${code || 'error'}: ${err.message ?? String(e)}`);
+  // undici asserts a status of at least 100: "HTTP/1.1 000" ends there
+  if (code === 'ERR_ASSERTION') return new HarnessError('protocol', `${where} did not answer valid HTTP (an invalid status line)`);
+  return new HarnessError('other', `${code || 'error'}: ${String(err.message ?? e).trim().split('\n')[0]}`);
 }
 
 const agents = new Map<boolean, Agent>();
@@ -258,6 +260,10 @@ async function sendUndici(req: HttpRequest, opts: HttpOptions): Promise<Omit<Htt
     bodyTimeout: opts.timeoutMs,
     signal,
   });
+  if (res.statusCode > 599) {
+    res.body.destroy();
+    throw new HarnessError('protocol', `${req.url.host} did not answer valid HTTP (status ${res.statusCode}: three digits from 100 to 599)`);
+  }
   const chunks: Buffer[] = [];
   let size = 0;
   let truncated = false;
@@ -313,8 +319,10 @@ function sendRaw(req: HttpRequest, opts: HttpOptions): Promise<Omit<HttpResponse
       chunks.push(chunk);
       size += chunk.length;
       try {
-        const parsed = parseResponse(Buffer.concat(chunks), opts.maxBodyBytes, false);
+        const capped = size > rawCap(opts.maxBodyBytes);
+        const parsed = parseResponse(Buffer.concat(chunks), opts.maxBodyBytes, capped ? 'capped' : 'more');
         if (parsed) finish(() => resolve(parsed));
+        else if (capped) finish(() => reject(protocol(`the answer sent ${size} bytes without completing its header section`)));
       } catch (e) {
         finish(() => reject(e)); // not HTTP, or a broken chunked body
       }
@@ -323,7 +331,7 @@ function sendRaw(req: HttpRequest, opts: HttpOptions): Promise<Omit<HttpResponse
     const ended = () => {
       try {
         if (size === 0) return finish(() => reject(new HarnessError('reset', `${req.url.host} closed the connection without answering`)));
-        const parsed = parseResponse(Buffer.concat(chunks), opts.maxBodyBytes, true);
+        const parsed = parseResponse(Buffer.concat(chunks), opts.maxBodyBytes, 'ended');
         finish(() => (parsed ? resolve(parsed) : reject(new HarnessError('protocol', `${req.url.host} closed the connection without an HTTP answer`))));
       } catch (e) {
         finish(() => reject(e));
@@ -340,30 +348,57 @@ function sendRaw(req: HttpRequest, opts: HttpOptions): Promise<Omit<HttpResponse
 
 function safeParse(buf: Buffer, max: number) {
   try {
-    return parseResponse(buf, max, true);
+    return parseResponse(buf, max, 'ended');
   } catch {
     return undefined;
   }
 }
 
-/**
- * Parses an HTTP/1.x response. Returns undefined while more bytes are needed; with `ended`, a
- * body without a length runs to the end of the stream.
- */
+/** The most bytes of one header section (and of all interim 1xx sections together). */
 const MAX_HEADER_BYTES = 64 * 1024;
+/** The longest chunk-size line (size, extensions) accepted in a chunked body. */
+const MAX_CHUNK_LINE = 1024;
+/** The most raw bytes read of one answer, chunk framing included: past it, what was decoded is kept as truncated. */
+export const rawCap = (maxBody: number) => 2 * maxBody + 2 * MAX_HEADER_BYTES;
 
-export function parseResponse(buf: Buffer, maxBody: number, ended: boolean): Omit<HttpResponse, 'ms'> | undefined {
-  if (buf.length >= 5 && !buf.subarray(0, 5).toString('latin1').startsWith('HTTP/'))
-    throw new HarnessError('protocol', 'the target did not answer HTTP');
-  const end = buf.indexOf('\r\n\r\n');
-  if (end < 0 && buf.length > MAX_HEADER_BYTES) throw new HarnessError('protocol', `the answer's header section exceeds ${MAX_HEADER_BYTES / 1024} KiB`);
-  if (end < 0) {
-    if (ended) throw new HarnessError('protocol', 'the answer ended inside its header section');
-    return undefined;
+const protocol = (message: string, status?: number) => Object.assign(new HarnessError('protocol', message), status === undefined ? {} : { status });
+const shown = (bytes: Buffer) => JSON.stringify(bytes.subarray(0, 40).toString('latin1'));
+
+/**
+ * Parses an HTTP/1.x response, strictly: a status line of three digits from 100 to 599, interim
+ * 1xx answers (100 Continue, 103 Early Hints) skipped, a bounded header section, a digits-only
+ * Content-Length, hex-digits-only chunk sizes each followed by their CRLF. Returns undefined while
+ * more bytes are needed. `ended`: a body without a length runs to the end of the stream; `capped`:
+ * the reader stopped at rawCap, what was decoded so far is the (truncated) body. Every loop moves
+ * forward through the buffer, so a hostile answer costs at most its length.
+ */
+export function parseResponse(buf: Buffer, maxBody: number, state: 'more' | 'ended' | 'capped'): Omit<HttpResponse, 'ms'> | undefined {
+  const ended = state !== 'more';
+  let pos = 0;
+  for (;;) {
+    const rest = buf.subarray(pos);
+    if (rest.length >= 5 && !rest.subarray(0, 5).toString('latin1').startsWith('HTTP/')) throw protocol(pos ? `the target sent ${shown(rest)} after an interim answer, not HTTP` : 'the target did not answer HTTP');
+    const end = rest.indexOf('\r\n\r\n');
+    if ((end < 0 ? rest.length : end) + pos > MAX_HEADER_BYTES) throw protocol(`the answer's header section exceeds ${MAX_HEADER_BYTES / 1024} KiB`);
+    if (end < 0) {
+      if (ended) throw protocol('the answer ended inside its header section');
+      return undefined;
+    }
+    const [statusLine = '', ...lines] = rest.subarray(0, end).toString('latin1').split('\r\n');
+    const m = /^HTTP\/1\.[01] ([1-5]\d\d)(?: [^\r\n]*)?$/.exec(statusLine);
+    if (!m) throw protocol(`not a valid HTTP status line (three digits from 100 to 599): ${JSON.stringify(statusLine.slice(0, 60))}`);
+    const status = Number(m[1]);
+    const bodyAt = pos + end + 4;
+    // An interim answer (103 Early Hints, 100 Continue): the final one follows it.
+    if (status < 200 && status !== 101) {
+      pos = bodyAt;
+      continue;
+    }
+    return finalAnswer(status, headersOf(lines), buf.subarray(bodyAt), maxBody, state);
   }
-  const [statusLine, ...lines] = buf.subarray(0, end).toString('latin1').split('\r\n');
-  const m = /^HTTP\/1\.[01] (\d{3})/.exec(statusLine ?? '');
-  if (!m) throw new HarnessError('protocol', `not an HTTP status line: ${JSON.stringify(statusLine?.slice(0, 40))}`);
+}
+
+function headersOf(lines: string[]): Record<string, string> {
   const headers: Record<string, string> = {};
   for (const line of lines) {
     const i = line.indexOf(':');
@@ -372,45 +407,61 @@ export function parseResponse(buf: Buffer, maxBody: number, ended: boolean): Omi
     const v = line.slice(i + 1).trim();
     headers[k] = headers[k] === undefined ? v : `${headers[k]}, ${v}`;
   }
-  let body = buf.subarray(end + 4);
-  let complete = ended; // a body delimited by the end of the stream
+  return headers;
+}
+
+function finalAnswer(status: number, headers: Record<string, string>, raw: Buffer, maxBody: number, state: 'more' | 'ended' | 'capped'): Omit<HttpResponse, 'ms'> | undefined {
+  let body = raw;
+  let complete = state === 'ended'; // a body delimited by the end of the stream
   let expected = '';
-  const status = Number(m[1]);
   if (/chunked/i.test(headers['transfer-encoding'] ?? '')) {
-    const decoded = dechunk(body);
+    const decoded = dechunk(raw, status);
     complete = decoded.done;
     expected = 'its last chunk';
     body = decoded.body;
   } else if (headers['content-length'] !== undefined) {
-    const n = Number(headers['content-length']);
+    const lengths = new Set(headers['content-length'].split(',').map((v) => v.trim()));
+    const [length] = lengths;
+    if (lengths.size !== 1 || !/^\d{1,15}$/.test(length!)) throw protocol(`the answer's Content-Length is not one whole number: ${JSON.stringify(headers['content-length'].slice(0, 40))}`, status);
+    const n = Number(length);
     complete = body.length >= n;
     expected = `the ${n} bytes of its Content-Length`;
     if (complete) body = body.subarray(0, n);
-  } else if (status === 204 || status === 304 || (status >= 100 && status < 200)) {
+  } else if (status === 204 || status === 304 || status === 101) {
     complete = true;
+    body = Buffer.alloc(0);
   }
-  const truncated = body.length > maxBody;
+  const truncated = body.length > maxBody || (state === 'capped' && !complete);
   if (!complete && !truncated) {
-    if (ended) throw Object.assign(new HarnessError('protocol', `the answer ended after ${body.length} body bytes, before ${expected}`), { status });
+    if (state === 'ended') throw protocol(`the answer ended after ${body.length} body bytes, before ${expected}`, status);
     return undefined;
   }
   return { status, headers, body: body.subarray(0, maxBody).toString('utf8'), truncated };
 }
 
-function dechunk(buf: Buffer): { body: Buffer; done: boolean } {
+/** Decodes a chunked body as far as it has arrived. */
+function dechunk(buf: Buffer, status: number): { body: Buffer; done: boolean } {
   const parts: Buffer[] = [];
   let pos = 0;
   for (;;) {
     const eol = buf.indexOf('\r\n', pos);
-    if (eol < 0) return { body: Buffer.concat(parts), done: false };
-    const size = parseInt(buf.subarray(pos, eol).toString('latin1'), 16);
-    if (Number.isNaN(size)) throw new HarnessError('protocol', 'malformed chunked body');
-    if (size === 0) return { body: Buffer.concat(parts), done: true };
-    if (buf.length < eol + 2 + size) {
-      parts.push(buf.subarray(eol + 2));
+    if (eol < 0 || eol - pos > MAX_CHUNK_LINE) {
+      if (buf.length - pos > MAX_CHUNK_LINE) throw protocol(`a chunk-size line of the answer is longer than ${MAX_CHUNK_LINE} bytes`, status);
       return { body: Buffer.concat(parts), done: false };
     }
-    parts.push(buf.subarray(eol + 2, eol + 2 + size));
-    pos = eol + 2 + size + 2;
+    const line = buf.subarray(pos, eol).toString('latin1');
+    const m = /^([0-9A-Fa-f]{1,8})[ \t]*(?:;[^\r\n]*)?$/.exec(line);
+    if (!m) throw protocol(`malformed chunked body: the chunk size ${JSON.stringify(line.slice(0, 40))} is not hexadecimal digits`, status);
+    const size = parseInt(m[1]!, 16);
+    if (size === 0) return { body: Buffer.concat(parts), done: true };
+    const data = eol + 2;
+    if (buf.length < data + size) {
+      parts.push(buf.subarray(data));
+      return { body: Buffer.concat(parts), done: false };
+    }
+    parts.push(buf.subarray(data, data + size));
+    if (buf.length < data + size + 2) return { body: Buffer.concat(parts), done: false };
+    if (buf[data + size] !== 0x0d || buf[data + size + 1] !== 0x0a) throw protocol('malformed chunked body: a chunk is not followed by CRLF', status);
+    pos = data + size + 2;
   }
 }
