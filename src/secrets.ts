@@ -5,26 +5,40 @@ import { dirname } from 'node:path';
 
 interface Secret {
   name: string;
-  forms: string[]; // the value, the token after the scheme, and its base64-decoded form; longest first
+  forms: string[]; // the value, the token, the decoded form (and more, see addSecret); longest first
   token: string; // in lower case: random-looking, so any fragment of it is a leak (unlike words of the decoded form)
   short: string[]; // forms shorter than WINDOW, in lower case
-  anyCase: Set<string>; // every WINDOW-character slice of the value and the token, in lower case: a re-cased key is still the key
-  exactCase: Set<string>; // every WINDOW-character slice of the decoded form, as is: "QUOTA_EXCEEDED_KEY" is not "quota_exceeded_key_…"
+  anyCase: Set<string>; // every WINDOW-character slice of the random-looking forms, in lower case: a re-cased key is still the key
+  exactCase: Set<string>; // every WINDOW-character slice of the decoded form and its password, as is: "QUOTA_EXCEEDED_KEY" is not "quota_exceeded_key_…"
 }
 
 const secrets: Secret[] = [];
 const WINDOW = 12; // a run sharing this many consecutive characters with a secret is redacted
 const MARK = '[REDACTED:';
 
-/** Registers a credential (a whole `Basic <token>` header value) under its variable name. */
+/**
+ * Registers a credential (a whole `Basic <token>` header value) under its variable name. Besides
+ * the value, the token and the decoded `user:password` (and its password), the forms a key
+ * travels in are known too: the base64 of the whole header value, the hex of the value and of the
+ * decoded form, the token reversed. Percent-encoded, JSON-escaped and HTML-escaped copies are
+ * decoded where they are found (see decodeEscapes), so they need no forms of their own.
+ */
 export function addSecret(name: string, value: string | undefined): void {
   if (!value) return;
   const token = value.replace(/^\s*\S+\s+/, '').trim();
-  const forms = new Set([value.trim(), token]);
+  const whole = value.trim();
+  const random = new Set([whole, token, Buffer.from(whole).toString('base64'), Buffer.from(whole).toString('hex'), [...token].reverse().join('')]);
   const decoded = Buffer.from(token, 'base64').toString('utf8');
-  if (/^[\x20-\x7e]{8,}$/.test(decoded)) forms.add(decoded);
+  const readable = new Set<string>();
+  if (/^[\x20-\x7e]{8,}$/.test(decoded)) {
+    readable.add(decoded);
+    random.add(Buffer.from(decoded).toString('hex'));
+    const password = decoded.slice(decoded.indexOf(':') + 1);
+    if (decoded.includes(':') && password.length >= 8) readable.add(password);
+  }
   // A form under 6 characters would redact ordinary words: such keys are refused before any use (src/config.ts keyProblem).
-  const list = [...forms].filter((f) => f.length >= 6).sort((a, b) => b.length - a.length);
+  const long = (set: Set<string>) => [...set].filter((f) => f.length >= 6);
+  const list = [...new Set([...long(random), ...long(readable)])].sort((a, b) => b.length - a.length);
   if (!list.length) return;
   if (secrets.some((s) => s.name === name && s.forms.join('\n') === list.join('\n'))) return; // already registered
   const slices = (fs: string[]) => new Set(fs.flatMap((f) => Array.from({ length: Math.max(0, f.length - WINDOW + 1) }, (_, i) => f.slice(i, i + WINDOW))));
@@ -33,9 +47,32 @@ export function addSecret(name: string, value: string | undefined): void {
     forms: list,
     token: token.toLowerCase(),
     short: list.filter((f) => f.length < WINDOW).map((f) => f.toLowerCase()),
-    anyCase: slices(list.filter((f) => f !== decoded).map((f) => f.toLowerCase())),
-    exactCase: slices(list.filter((f) => f === decoded)),
+    anyCase: slices(long(random).map((f) => f.toLowerCase())),
+    exactCase: slices(long(readable)),
   });
+}
+
+const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", plus: '+', sol: '/', equals: '=', colon: ':', percnt: '%', bsol: '\\', lowbar: '_', period: '.', hyphen: '-', dash: '-' };
+const ESCAPE = /%([0-9A-Fa-f]{2})|\\u([0-9A-Fa-f]{4})|\\([/\\"])|&#(\d{1,7});|&#[xX]([0-9A-Fa-f]{1,6});|&([A-Za-z]{2,8});/g;
+
+/**
+ * The text with its escapes undone: percent-encoding (either case of hex), JSON escapes (`\u002b`,
+ * `\/`) and HTML character references, repeated while it changes (at most 3 times: `%252B`).
+ */
+export function decodeEscapes(text: string): string {
+  let out = text;
+  for (let i = 0; i < 3; i++) {
+    const next = out.replace(ESCAPE, (all, pct?: string, u?: string, esc?: string, dec?: string, hex?: string, named?: string) => {
+      const code = pct ?? u ?? hex;
+      if (code !== undefined) return String.fromCodePoint(parseInt(code, 16));
+      if (esc !== undefined) return esc;
+      if (dec !== undefined) return Number(dec) <= 0x10ffff ? String.fromCodePoint(Number(dec)) : all;
+      return ENTITIES[named!.toLowerCase()] ?? all;
+    });
+    if (next === out) break;
+    out = next;
+  }
+  return out;
 }
 
 /** Forgets every registered secret (tests only). */
@@ -53,12 +90,15 @@ function carries(run: string, lower: string, s: Secret): boolean {
   return false;
 }
 
+/** A run of token-like characters, escapes included (`%2B`, `\u002b`, `\/`, `&#43;`, `&plus;`). */
+const RUN = /\[REDACTED:[A-Z0-9_]*\]|(?:[A-Za-z0-9+/=_%.~-]|\\u[0-9A-Fa-f]{4}|\\[/\\]|&#?[A-Za-z0-9]{1,8};)+/g;
+
 /**
  * Replaces every registered secret in `text`. Whole values are replaced exactly; then every run
  * of 6 or more token-like characters that is a fragment of a token, or shares 12 consecutive
  * characters with the value or token (in any letter case) or with the decoded form (as is), is
- * replaced whole: truncated, split, extended, re-cased or percent-encoded copies of a key are
- * caught as well as the key itself.
+ * replaced whole: truncated, split, extended, re-cased, percent-encoded, JSON- or HTML-escaped
+ * copies of a key are caught as well as the key itself (a run is matched with its escapes undone).
  */
 export function redact(text: string): string {
   let out = text;
@@ -67,11 +107,13 @@ export function redact(text: string): string {
       if (form.length >= 4) out = out.split(form).join(MARK + s.name + ']');
     }
   }
-  return out.replace(/\[REDACTED:[A-Z0-9_]*\]|[A-Za-z0-9+/=_%.~-]{6,}/g, (run) => {
-    if (run.startsWith(MARK)) return run; // already redacted: redaction is idempotent
+  return out.replace(RUN, (found) => {
+    if (found.startsWith(MARK)) return found; // already redacted: redaction is idempotent
+    const run = /[%\\&]/.test(found) ? decodeEscapes(found) : found;
+    if (run.length < 6) return found;
     const lower = run.toLowerCase();
     const hit = secrets.find((s) => carries(run, lower, s));
-    return hit ? MARK + hit.name + ']' : run;
+    return hit ? MARK + hit.name + ']' : found;
   });
 }
 
