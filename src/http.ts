@@ -9,6 +9,7 @@
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import tls from 'node:tls';
+import zlib from 'node:zlib';
 import { Agent, request as undiciRequest } from 'undici';
 import { containsSecret } from './secrets.js';
 
@@ -26,8 +27,13 @@ export interface HttpResponse {
   headers: Record<string, string>;
   body: string;
   truncated: boolean;
+  /** Why the body could not be read (a Content-Encoding not decoded): it is shown as received, and proves nothing. */
+  undecoded?: string;
   ms: number;
 }
+
+/** An answer as received: the body still its bytes (at most the cap), before its Content-Encoding is undone. */
+type Received = Omit<HttpResponse, 'ms'> & { bytes: Buffer };
 
 export interface HttpOptions {
   timeoutMs: number;
@@ -238,7 +244,8 @@ export class Transport {
     try {
       const o = { ...this.opts, timeoutMs };
       const res = req.raw ? await sendRaw(req, o) : await sendUndici(req, o);
-      return { ...res, ms: Math.round(performance.now() - started) };
+      const ms = Math.round(performance.now() - started);
+      return { ...(await decodeBody(res, this.opts.maxBodyBytes)), ms };
     } catch (e) {
       const h = classify(e, req.url);
       throw h.kind === 'timeout' && timeoutMs < this.opts.timeoutMs ? deadlineError() : h;
@@ -249,7 +256,7 @@ export class Transport {
 /** One request on a transport of its own (the preflight, tests). */
 export const send = (req: HttpRequest, opts: HttpOptions): Promise<HttpResponse> => new Transport(opts).send(req);
 
-async function sendUndici(req: HttpRequest, opts: HttpOptions): Promise<Omit<HttpResponse, 'ms'>> {
+async function sendUndici(req: HttpRequest, opts: HttpOptions): Promise<Received> {
   const signal = AbortSignal.timeout(opts.timeoutMs);
   const res = await undiciRequest(req.url, {
     method: req.method as 'GET',
@@ -282,7 +289,8 @@ async function sendUndici(req: HttpRequest, opts: HttpOptions): Promise<Omit<Htt
   }
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(res.headers)) headers[k] = Array.isArray(v) ? v.join(', ') : (v ?? '');
-  return { status: res.statusCode, headers, body: Buffer.concat(chunks).subarray(0, opts.maxBodyBytes).toString('utf8'), truncated };
+  const bytes = Buffer.concat(chunks).subarray(0, opts.maxBodyBytes);
+  return { status: res.statusCode, headers, body: bytes.toString('utf8'), bytes, truncated };
 }
 
 /** Serialises a request exactly as given; only Host, Connection and Content-Length are added. */
@@ -295,7 +303,7 @@ export function rawRequestBytes(req: HttpRequest): Buffer {
   return Buffer.concat([Buffer.from(lines.join('\r\n') + '\r\n\r\n', 'latin1'), Buffer.from(req.body ?? '')]);
 }
 
-function sendRaw(req: HttpRequest, opts: HttpOptions): Promise<Omit<HttpResponse, 'ms'>> {
+function sendRaw(req: HttpRequest, opts: HttpOptions): Promise<Received> {
   return new Promise((resolve, reject) => {
     const port = Number(req.url.port) || (req.url.protocol === 'https:' ? 443 : 80);
     const host = req.url.hostname.replace(/^\[|\]$/g, '');
@@ -372,7 +380,7 @@ const shown = (bytes: Buffer) => JSON.stringify(bytes.subarray(0, 40).toString('
  * the reader stopped at rawCap, what was decoded so far is the (truncated) body. Every loop moves
  * forward through the buffer, so a hostile answer costs at most its length.
  */
-export function parseResponse(buf: Buffer, maxBody: number, state: 'more' | 'ended' | 'capped'): Omit<HttpResponse, 'ms'> | undefined {
+export function parseResponse(buf: Buffer, maxBody: number, state: 'more' | 'ended' | 'capped'): Received | undefined {
   const ended = state !== 'more';
   let pos = 0;
   for (;;) {
@@ -410,7 +418,7 @@ function headersOf(lines: string[]): Record<string, string> {
   return headers;
 }
 
-function finalAnswer(status: number, headers: Record<string, string>, raw: Buffer, maxBody: number, state: 'more' | 'ended' | 'capped'): Omit<HttpResponse, 'ms'> | undefined {
+function finalAnswer(status: number, headers: Record<string, string>, raw: Buffer, maxBody: number, state: 'more' | 'ended' | 'capped'): Received | undefined {
   let body = raw;
   let complete = state === 'ended'; // a body delimited by the end of the stream
   let expected = '';
@@ -436,7 +444,59 @@ function finalAnswer(status: number, headers: Record<string, string>, raw: Buffe
     if (state === 'ended') throw protocol(`the answer ended after ${body.length} body bytes, before ${expected}`, status);
     return undefined;
   }
-  return { status, headers, body: body.subarray(0, maxBody).toString('utf8'), truncated };
+  const bytes = body.subarray(0, maxBody);
+  return { status, headers, body: bytes.toString('utf8'), bytes, truncated };
+}
+
+const DECODERS: Record<string, () => zlib.Gunzip | zlib.Inflate | zlib.BrotliDecompress> = {
+  gzip: () => zlib.createGunzip(),
+  'x-gzip': () => zlib.createGunzip(),
+  deflate: () => zlib.createInflate(),
+  br: () => zlib.createBrotliDecompress(),
+};
+
+/** Inflates at most `max` bytes (and a little over, to know there was more): a bomb costs the cap. */
+function inflate(stream: zlib.Gunzip | zlib.Inflate | zlib.BrotliDecompress, input: Buffer, max: number): Promise<{ data: Buffer; capped: boolean; error?: Error }> {
+  return new Promise((resolve) => {
+    const parts: Buffer[] = [];
+    let size = 0;
+    let done = false;
+    const end = (v: { capped: boolean; error?: Error }) => {
+      if (done) return;
+      done = true;
+      stream.destroy();
+      resolve({ data: Buffer.concat(parts), ...v });
+    };
+    stream.on('data', (c: Buffer) => {
+      parts.push(c);
+      size += c.length;
+      if (size > max) end({ capped: true });
+    });
+    stream.on('end', () => end({ capped: false })).on('error', (error) => end({ capped: false, error }));
+    stream.end(input);
+  });
+}
+
+/**
+ * The body as text with its Content-Encoding (gzip, deflate, br; in the order applied) undone
+ * within the read cap. A body cut at the cap decodes as far as it goes and stays truncated; one
+ * that cannot be decoded is shown as received with the reason (`undecoded`).
+ */
+async function decodeBody(r: Received, maxBody: number): Promise<Omit<HttpResponse, 'ms'>> {
+  const { bytes, ...answer } = r;
+  const codings = (r.headers['content-encoding'] ?? '').split(',').map((c) => c.trim().toLowerCase()).filter((c) => c && c !== 'identity');
+  if (!codings.length || !bytes.length) return answer;
+  let data = bytes;
+  let truncated = r.truncated;
+  for (const coding of codings.reverse()) {
+    const make = DECODERS[coding];
+    if (!make) return { ...answer, undecoded: `its Content-Encoding ${coding} is not one the suite decodes (gzip, deflate, br)` };
+    const out = await inflate(make(), data, maxBody);
+    if (out.error && !truncated) return { ...answer, undecoded: `its ${coding} Content-Encoding could not be decoded (${out.error.message.split('\n')[0]})` };
+    data = out.data;
+    truncated ||= out.capped;
+  }
+  return { ...answer, body: data.subarray(0, maxBody).toString('utf8'), truncated };
 }
 
 /** Decodes a chunked body as far as it has arrived. */

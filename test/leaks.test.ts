@@ -1,10 +1,17 @@
 // Issue 13: nothing a run writes carries the key in any encoding, and what a target sends is made
 // safe where it is shown. Real runs of the CLI against the bundled mock and loopback targets.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { describe, expect, test } from 'vitest';
-import { decodeEscapes } from '../src/secrets.js';
-import { cleanEnv, runCli } from './helpers.js';
+import zlib from 'node:zlib';
+import { afterAll, afterEach, describe, expect, test } from 'vitest';
+import { send } from '../src/http.js';
+import { addSecret, clearSecrets, decodeEscapes } from '../src/secrets.js';
+import type { Check } from '../suites/catalog.js';
+import { JUDGES, type Answer, type JudgeContext } from '../suites/judges.js';
+import { keyParts } from '../suites/keyforms.js';
+import { cleanEnv, MOCK_ENV, runCli } from './helpers.js';
 
 /** Every file under a directory, with its content. */
 function filesUnder(dir: string): Array<[string, string]> {
@@ -37,4 +44,61 @@ describe('the key leaves no trace in any file of the report directory', () => {
     // the placement probes did send it percent-encoded: redaction, not absence, keeps it out
     expect(readFileSync(join(run.dir, 'report.json'), 'utf8')).toContain('[REDACTED:FFMPEG_API_KEY]');
   });
+});
+
+/** A target that answers every request with the Authorization it got, in `encode`d form, inside its body. */
+async function echoing(encode: (auth: string) => string, head: Record<string, string> = {}, pack: (body: string) => Uint8Array | string = (b) => b) {
+  const server = http.createServer((req, res) => {
+    const auth = req.headers.authorization ?? '';
+    const ok = auth === MOCK_ENV.FFMPEG_API_KEY;
+    const body = `{"ok":${ok},${ok ? '"directories":[]' : '"error":"Invalid API key"'},"seen":"${encode(auth)}"}`;
+    res.writeHead(ok ? 200 : 401, { 'content-type': 'application/json', ...head }).end(pack(body));
+  });
+  servers.push(server);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+const servers: http.Server[] = [];
+afterAll(() => servers.forEach((s) => (s.closeAllConnections(), s.close())));
+
+const each = (s: string, f: (c: string) => string) => [...s].map(f).join('');
+const hex = (c: string) => c.charCodeAt(0).toString(16).padStart(2, '0');
+
+const ENCODED_ECHOES = [
+  { name: 'JSON \\u escapes of every character', target: () => echoing((a) => each(a, (c) => `\\u00${hex(c)}`)), says: /found it in the body/ },
+  { name: 'HTML character references', target: () => echoing((a) => each(a, (c) => `&#${c.charCodeAt(0)};`)), says: /found it in the body/ },
+  { name: 'percent-encoding of every character', target: () => echoing((a) => each(a, (c) => `%${hex(c)}`)), says: /found it in the body/ },
+  { name: 'base64 of the whole header value', target: () => echoing((a) => Buffer.from(a).toString('base64')), says: /found it in the body/ },
+  { name: 'a gzip body', target: () => echoing((a) => a, { 'content-encoding': 'gzip' }, (b) => zlib.gzipSync(b)), says: /found it in the body/ },
+  { name: 'a deflate body', target: () => echoing((a) => a, { 'content-encoding': 'deflate' }, (b) => zlib.deflateSync(b)), says: /found it in the body/ },
+  { name: 'a br body', target: () => echoing((a) => a, { 'content-encoding': 'br' }, (b) => zlib.brotliCompressSync(b)), says: /found it in the body/ },
+  { name: 'past the read cap', target: () => echoing((a) => `${' '.repeat(300 * 1024)}${a}`), says: /cannot be shown free of the credential/ },
+  { name: 'a Content-Encoding the suite does not decode', target: () => echoing((a) => a, { 'content-encoding': 'zstd' }, (b) => Buffer.from(b).map((x) => x ^ 0x5a)), says: /zstd is not one the suite decodes/ },
+];
+
+describe('an echo in any encoding fails the echo judge (issue 13, cases 3 and 4)', () => {
+  afterEach(() => clearSecrets());
+  test.for(ENCODED_ECHOES)('$name', async ({ target, says }) => {
+    addSecret('FFMPEG_API_KEY', MOCK_ENV.FFMPEG_API_KEY);
+    const url = new URL(`${await target()}/directory`);
+    const response = await send({ method: 'GET', url, headers: [['Authorization', MOCK_ENV.FFMPEG_API_KEY]] }, { timeoutMs: 5_000, maxBodyBytes: 256 * 1024, insecure: false });
+    const answer = { probe: { key: 'auth.valid' }, exchange: { request: { method: 'GET', url, headers: [] }, response, sent: keyParts(MOCK_ENV.FFMPEG_API_KEY) } } as unknown as Answer;
+    const judged = JUDGES['no-echo'].judge({} as Check, [answer], {} as JudgeContext);
+    expect(judged.verdict).toBe('fail');
+    expect(judged.findings[0]?.message).toMatch(says);
+  });
+});
+
+test('a JSON-escaped echo fails security.no-credential-echo in a run and is not stored (issue 13, case 3)', async () => {
+  const target = await ENCODED_ECHOES[0]!.target();
+  const run = await runCli(['--target', target, '--timeout', '10'], cleanEnv(MOCK_ENV), { timeoutMs: 45_000 });
+  expect(run.stderr, `${run.code} ${run.stdout} ${run.stderr}`).not.toMatch(/internal error|\n\s+at /);
+  expect(run.code, `${run.stdout} ${run.stderr}`).toBe(1);
+  const check = run.report().checks.find((c) => c.id === 'security.no-credential-echo');
+  expect(check?.verdict, JSON.stringify(check)).toBe('fail');
+  const traces = Object.values(MOCK_ENV).flatMap((k) => windows(k.slice('Basic '.length)));
+  for (const [path, content] of filesUnder(run.dir)) {
+    const plain = decodeEscapes(decodeEscapes(content)).toLowerCase();
+    expect(traces.filter((t) => plain.includes(t)), path).toEqual([]);
+  }
 });
