@@ -129,13 +129,23 @@ export function redactDeep<T>(value: T): T {
   return value;
 }
 
-export const out = (line: string): void => void process.stdout.write(redact(line) + '\n');
-export const err = (line: string): void => void process.stderr.write(redact(line) + '\n');
+/** Control characters (C0 but tab and line feed, DEL, C1) and bidirectional overrides: what a target sent must not drive a terminal or reorder a page. */
+const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
 
-/** Writes a file whose content has been redacted: whole or not at all (a temporary file, renamed). */
+/**
+ * The text with every control character written as a `\uXXXX` escape: shown on a console or in
+ * Markdown and HTML as visible text, and in JSON the same escape JSON itself reads back (a raw
+ * control character in a JSON file can only sit inside a string).
+ */
+export const printable = (text: string): string => text.replace(CONTROL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+
+export const out = (line: string): void => void process.stdout.write(printable(redact(line)) + '\n');
+export const err = (line: string): void => void process.stderr.write(printable(redact(line)) + '\n');
+
+/** Writes a file whose content has been redacted and made printable: whole or not at all (a temporary file, renamed). */
 export function writeRedacted(path: string, content: string): void {
   mkdirSync(dirname(path), { recursive: true });
   const partial = `${path}.${process.pid}.partial`;
-  writeFileSync(partial, redact(content));
+  writeFileSync(partial, printable(redact(content)));
   renameSync(partial, path);
 }

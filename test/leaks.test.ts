@@ -102,3 +102,29 @@ test('a JSON-escaped echo fails security.no-credential-echo in a run and is not 
     expect(traces.filter((t) => plain.includes(t)), path).toEqual([]);
   }
 });
+
+describe('what a target sends is made safe where it is shown (issue 13, cases 6 and 7)', () => {
+  // Terminal escapes (set the window title, clear the screen) after a 250 KB error text, on every answer.
+  const HOSTILE_TEXT = `\u001b]0;PWNED\u0007\u001b[2J\u202e${'E'.repeat(250_000)}`;
+
+  test('250 KB error texts with terminal escapes: report.md under 1 MiB, every file and the console free of control characters', async () => {
+    const server = http.createServer((req, res) => {
+      const ok = req.headers.authorization === MOCK_ENV.FFMPEG_API_KEY;
+      // a different text per request, so that no two outcomes are alike
+      const body = ok ? { ok: true, directories: [{ id: HOSTILE_TEXT }], error: HOSTILE_TEXT } : { ok: false, error: `${HOSTILE_TEXT}${req.url}` };
+      res.writeHead(ok ? 200 : 401, { 'content-type': 'application/json', 'x-hostile': 'H'.repeat(4000) }).end(JSON.stringify(body));
+    });
+    servers.push(server);
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const run = await runCli(['--target', `http://127.0.0.1:${(server.address() as AddressInfo).port}`, '--timeout', '10'], cleanEnv(MOCK_ENV), { timeoutMs: 45_000 });
+    expect(run.code, `${run.stdout} ${run.stderr}`).toBe(1);
+    const files = filesUnder(run.dir);
+    const sizes = Object.fromEntries(files.map(([p, c]) => [p.slice(run.dir.length + 1), Buffer.byteLength(c)]));
+    expect(sizes['report.md']).toBeLessThan(1024 * 1024);
+    expect(sizes['report.json']).toBeLessThan(8 * 1024 * 1024);
+    const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
+    for (const [path, content] of [...files, ['stdout', run.stdout], ['stderr', run.stderr]] as Array<[string, string]>) expect(CONTROL.exec(content)?.[0], path).toBeUndefined();
+    // escaped, not dropped: the report still shows what was sent
+    expect(readFileSync(join(run.dir, 'report.md'), 'utf8')).toContain('\\u001b]0;PWNED');
+  });
+});
