@@ -1,7 +1,9 @@
 // The one place where secrets are redacted. Every output of the tool — console lines, error
 // messages, the exchanges stored in a check's meta and every report file — passes through here.
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { UsageError } from './errors.js';
 
 interface Secret {
   name: string;
@@ -142,10 +144,40 @@ export const printable = (text: string): string => text.replace(CONTROL, (c) => 
 export const out = (line: string): void => void process.stdout.write(printable(redact(line)) + '\n');
 export const err = (line: string): void => void process.stderr.write(printable(redact(line)) + '\n');
 
-/** Writes a file whose content has been redacted and made printable: whole or not at all (a temporary file, renamed). */
+/**
+ * Redacts every string (keys included) inside a value in place, following each object once:
+ * vitest's task tree (parents, files, meta, errors) before its blob reporter writes it.
+ */
+export function redactInPlace(value: unknown, seen = new WeakSet<object>()): void {
+  if (!value || typeof value !== 'object' || seen.has(value)) return;
+  seen.add(value);
+  const record = value as Record<string, unknown>;
+  for (const key of Object.keys(record)) {
+    const v = record[key];
+    if (typeof v === 'string') record[key] = redact(v);
+    else redactInPlace(v, seen);
+    const clean = redact(key);
+    if (clean !== key && !Array.isArray(value)) {
+      record[clean] = record[key];
+      delete record[key];
+    }
+  }
+}
+
+/**
+ * Writes a file whose content has been redacted and made printable: whole or not at all. The
+ * temporary file is created exclusively under an unpredictable name (no link planted there is
+ * followed), then renamed over the path (a link at the path is replaced, not followed).
+ */
 export function writeRedacted(path: string, content: string): void {
-  mkdirSync(dirname(path), { recursive: true });
-  const partial = `${path}.${process.pid}.partial`;
-  writeFileSync(partial, printable(redact(content)));
-  renameSync(partial, path);
+  const partial = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.partial`;
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(partial, printable(redact(content)), { flag: 'wx', mode: 0o644 });
+    renameSync(partial, path);
+  } catch (e) {
+    rmSync(partial, { force: true });
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new UsageError(`cannot write ${path} (${code ?? 'error'}${code === 'EISDIR' ? ': a directory is in the way' : ''})`);
+  }
 }
