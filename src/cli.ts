@@ -12,7 +12,7 @@ import { closeAgents } from './http.js';
 import { DEFAULT_KEYS, startMock, type RunningMock } from './mock/server.js';
 import { planLines } from './plan.js';
 import { preflight } from './preflight.js';
-import { blobFile, mergeBlobs, partialReport, redactBlob, reportHead, runSuites, TOOL } from './run.js';
+import { mergeBlobs, partialReport, reportHead, runSuites, TOOL } from './run.js';
 import { addSecret, err, out } from './secrets.js';
 import { loadContract, type Contract } from './spec.js';
 import { buildCatalog, type Check } from '../suites/catalog.js';
@@ -84,19 +84,33 @@ function writeUnreachable(config: Config, contract: Contract, catalog: Check[], 
   writeReports({ ...report, summary: { ...report.summary, verdict: 'could-not-run', conformant: false, exitCode: EXIT.couldNotRun } }, config.reportDir);
 }
 
-/** While the suites run: writes a report of the checks that ran so far, marked interrupted. */
-let writePartial: (() => string[]) | undefined;
+/**
+ * Where the run is, for a signal or a crash: before any check (nothing to report), while the
+ * suites run (`partial` writes a report of the checks that ran so far, ending as the process will
+ * end), or after the reports were written (the process ends with their exit code).
+ */
+let phase: { kind: 'setup' } | { kind: 'running'; partial: (exitCode: number) => string[] } | { kind: 'reported'; exitCode: number } = { kind: 'setup' };
+
+/** A report of the checks that ran, ending as the process ends: interrupted (130) or could not run (2). */
+function endedAs(report: Report, exitCode: number): Report {
+  const verdict = exitCode === EXIT.interrupted ? 'interrupted' : 'could-not-run';
+  return { ...report, interrupted: exitCode === EXIT.interrupted, summary: { ...report.summary, verdict, conformant: false, exitCode } };
+}
 
 /**
  * Ctrl-C / SIGTERM. The first stops the run: checks not finished are left out, the mock and the
  * workers are closed, the report is written. A second writes the checks that ran and exits now.
+ * Once the reports are written, a signal ends the process with their exit code.
  */
 function onSignals(abort: AbortController): void {
   const handler = () => {
-    if (abort.signal.aborted || !writePartial) {
-      // A second signal, or one before any check started (the preflight): nothing to wait for.
-      if (!writePartial) err('interrupted before any check ran: no report');
-      writePartial?.();
+    if (phase.kind === 'reported') process.exit(phase.exitCode);
+    if (phase.kind === 'setup') {
+      err('interrupted before any check ran: no report');
+      process.exit(EXIT.interrupted);
+    }
+    if (abort.signal.aborted) {
+      phase.partial(EXIT.interrupted);
       process.exit(EXIT.interrupted);
     }
     err('interrupted: stopping, then writing the report of the checks that finished (again to stop at once)');
@@ -164,9 +178,9 @@ async function main(argv: string[]): Promise<number> {
     out(`${TOOL.name} ${TOOL.version} — checking ${config.target.url}${mock ? ' (bundled reference mock)' : ''} against spec ${contract.version}`);
     const ran: CheckResult[] = [];
     const startedAt = new Date();
-    writePartial = () => {
-      if (config.shard) redactBlob(blobFile(config.reportDir, config.shard)); // vitest may have written it already
-      return ran.length ? writeReports(partialReport(reportHead(config, contract, startedAt), ran, startedAt, true), config.reportDir) : [];
+    phase = {
+      kind: 'running',
+      partial: (exitCode) => (ran.length ? writeReports(endedAs(partialReport(reportHead(config, contract, startedAt), ran, startedAt, exitCode === EXIT.interrupted), exitCode), config.reportDir) : []),
     };
     // A slow target: say every few seconds how far the run is (a quick run never prints it).
     const heartbeat = setInterval(() => {
@@ -185,25 +199,33 @@ async function main(argv: string[]): Promise<number> {
       preflightThrottle: throttle,
       preflightRequests: requests,
     }).finally(() => clearInterval(heartbeat));
-    writePartial = undefined;
-    return finish(report, config.reportDir, baseline);
+    const exitCode = finish(report, config.reportDir, baseline);
+    phase = { kind: 'reported', exitCode };
+    return exitCode;
   } finally {
     await mock?.close();
     await closeAgents();
   }
 }
 
-/** An unexpected exception: one line, and the checks that ran so far are not lost. */
-function crash(e: unknown): never {
-  let saved = '';
+/** The checks that ran, in a report that ends as the process will (exit 2), when the suites were running. */
+function savePartial(): string {
   try {
-    const files = writePartial?.() ?? [];
-    if (files.length) saved = ` (the checks that ran are in ${files[0]})`;
+    const files = phase.kind === 'running' ? phase.partial(EXIT.couldNotRun) : [];
+    return files.length ? ` (the checks that ran are in ${files[0]})` : '';
   } catch {
-    // the report cannot be written either; the error line below is all there is
+    return ''; // the report cannot be written either; the error line is all there is
   }
+}
+
+/**
+ * An unexpected exception: one line, and the checks that ran so far are not lost. After the
+ * reports were written (closing the mock), the process ends with their exit code.
+ */
+function crash(e: unknown): never {
+  const saved = savePartial();
   err(`internal error: ${String((e as Error)?.message ?? e).split('\n')[0]}${saved}`);
-  process.exit(EXIT.couldNotRun);
+  process.exit(phase.kind === 'reported' ? phase.exitCode : EXIT.couldNotRun);
 }
 process.on('uncaughtException', crash).on('unhandledRejection', crash);
 // Output piped into a reader that stopped (`| head`): end quietly, as any command-line tool does.
@@ -218,7 +240,7 @@ main(process.argv.slice(2)).then(
   },
   (e: unknown) => {
     if (!(e instanceof UsageError)) crash(e);
-    err(`error: ${e.message}`);
+    err(`error: ${e.message}${savePartial()}`);
     process.exitCode = e.code;
   },
 );

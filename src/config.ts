@@ -124,7 +124,12 @@ export function loadEnvFile(path: string, explicit: boolean): void {
     if (explicit) throw new UsageError(`cannot read env file ${path}`);
     return;
   }
-  const text = readFileSync(path, 'utf8');
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new UsageError(`cannot read env file ${path} (${(e as NodeJS.ErrnoException).code ?? 'unreadable'}${(e as NodeJS.ErrnoException).code === 'EISDIR' ? ': a directory, not a file' : ''})`);
+  }
   text.split(/\r?\n/).forEach((line, i) => {
     if (line.trim() === '' || line.trimStart().startsWith('#')) return;
     if (!/^\s*(export\s+)?[A-Za-z_][A-Za-z0-9_.-]*\s*=/.test(line))
@@ -151,7 +156,8 @@ export function keyProblem(value: string): string | undefined {
 
 /** A flag's number, scaled to the unit the tool uses (ms, or 1 for counts), at least 1 and whole. */
 function positiveNumber(flag: string, raw: string, max: number, scale = 1): number {
-  const n = Number(raw);
+  // Decimal digits only: Number() would also read "0x10", "1e3", " 8" and "".
+  const n = /^\d+(\.\d+)?$/.test(raw) ? Number(raw) : NaN;
   const scaled = Math.round(n * scale);
   if (!Number.isFinite(n) || scaled < 1 || n > max || (scale === 1 && !Number.isInteger(n)))
     throw new UsageError(`--${flag} must be ${scale === 1 ? 'a whole number' : 'a number of seconds'} from ${1 / scale} to ${max}, got "${raw}"`);

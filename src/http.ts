@@ -9,6 +9,7 @@
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import tls from 'node:tls';
+import zlib from 'node:zlib';
 import { Agent, request as undiciRequest } from 'undici';
 import { containsSecret } from './secrets.js';
 
@@ -26,8 +27,13 @@ export interface HttpResponse {
   headers: Record<string, string>;
   body: string;
   truncated: boolean;
+  /** Why the body could not be read (a Content-Encoding not decoded): it is shown as received, and proves nothing. */
+  undecoded?: string;
   ms: number;
 }
+
+/** An answer as received: the body still its bytes (at most the cap), before its Content-Encoding is undone. */
+type Received = Omit<HttpResponse, 'ms'> & { bytes: Buffer };
 
 export interface HttpOptions {
   timeoutMs: number;
@@ -79,7 +85,9 @@ export function classify(e: unknown, url: URL): HarnessError {
   if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === 'EPIPE')
     return new HarnessError('reset', `connection to ${where} was reset${code === 'UND_ERR_SOCKET' ? ` (${err.message})` : ''}`);
   if (/HPE_|HTTPParserError|UND_ERR_INFO|UND_ERR_RES/i.test(code)) return new HarnessError('protocol', `${where} did not answer valid HTTP (${code})`);
-  return new HarnessError('other', `${code || 'error'}: ${err.message ?? String(e)}`);
+  // undici asserts a status of at least 100: "HTTP/1.1 000" ends there
+  if (code === 'ERR_ASSERTION') return new HarnessError('protocol', `${where} did not answer valid HTTP (an invalid status line)`);
+  return new HarnessError('other', `${code || 'error'}: ${String(err.message ?? e).trim().split('\n')[0]}`);
 }
 
 const agents = new Map<boolean, Agent>();
@@ -236,7 +244,8 @@ export class Transport {
     try {
       const o = { ...this.opts, timeoutMs };
       const res = req.raw ? await sendRaw(req, o) : await sendUndici(req, o);
-      return { ...res, ms: Math.round(performance.now() - started) };
+      const ms = Math.round(performance.now() - started);
+      return { ...(await decodeBody(res, this.opts.maxBodyBytes)), ms };
     } catch (e) {
       const h = classify(e, req.url);
       throw h.kind === 'timeout' && timeoutMs < this.opts.timeoutMs ? deadlineError() : h;
@@ -247,7 +256,7 @@ export class Transport {
 /** One request on a transport of its own (the preflight, tests). */
 export const send = (req: HttpRequest, opts: HttpOptions): Promise<HttpResponse> => new Transport(opts).send(req);
 
-async function sendUndici(req: HttpRequest, opts: HttpOptions): Promise<Omit<HttpResponse, 'ms'>> {
+async function sendUndici(req: HttpRequest, opts: HttpOptions): Promise<Received> {
   const signal = AbortSignal.timeout(opts.timeoutMs);
   const res = await undiciRequest(req.url, {
     method: req.method as 'GET',
@@ -258,6 +267,10 @@ async function sendUndici(req: HttpRequest, opts: HttpOptions): Promise<Omit<Htt
     bodyTimeout: opts.timeoutMs,
     signal,
   });
+  if (res.statusCode > 599) {
+    res.body.destroy();
+    throw new HarnessError('protocol', `${req.url.host} did not answer valid HTTP (status ${res.statusCode}: three digits from 100 to 599)`);
+  }
   const chunks: Buffer[] = [];
   let size = 0;
   let truncated = false;
@@ -276,7 +289,8 @@ async function sendUndici(req: HttpRequest, opts: HttpOptions): Promise<Omit<Htt
   }
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(res.headers)) headers[k] = Array.isArray(v) ? v.join(', ') : (v ?? '');
-  return { status: res.statusCode, headers, body: Buffer.concat(chunks).subarray(0, opts.maxBodyBytes).toString('utf8'), truncated };
+  const bytes = Buffer.concat(chunks).subarray(0, opts.maxBodyBytes);
+  return { status: res.statusCode, headers, body: bytes.toString('utf8'), bytes, truncated };
 }
 
 /** Serialises a request exactly as given; only Host, Connection and Content-Length are added. */
@@ -289,7 +303,7 @@ export function rawRequestBytes(req: HttpRequest): Buffer {
   return Buffer.concat([Buffer.from(lines.join('\r\n') + '\r\n\r\n', 'latin1'), Buffer.from(req.body ?? '')]);
 }
 
-function sendRaw(req: HttpRequest, opts: HttpOptions): Promise<Omit<HttpResponse, 'ms'>> {
+function sendRaw(req: HttpRequest, opts: HttpOptions): Promise<Received> {
   return new Promise((resolve, reject) => {
     const port = Number(req.url.port) || (req.url.protocol === 'https:' ? 443 : 80);
     const host = req.url.hostname.replace(/^\[|\]$/g, '');
@@ -313,8 +327,10 @@ function sendRaw(req: HttpRequest, opts: HttpOptions): Promise<Omit<HttpResponse
       chunks.push(chunk);
       size += chunk.length;
       try {
-        const parsed = parseResponse(Buffer.concat(chunks), opts.maxBodyBytes, false);
+        const capped = size > rawCap(opts.maxBodyBytes);
+        const parsed = parseResponse(Buffer.concat(chunks), opts.maxBodyBytes, capped ? 'capped' : 'more');
         if (parsed) finish(() => resolve(parsed));
+        else if (capped) finish(() => reject(protocol(`the answer sent ${size} bytes without completing its header section`)));
       } catch (e) {
         finish(() => reject(e)); // not HTTP, or a broken chunked body
       }
@@ -323,7 +339,7 @@ function sendRaw(req: HttpRequest, opts: HttpOptions): Promise<Omit<HttpResponse
     const ended = () => {
       try {
         if (size === 0) return finish(() => reject(new HarnessError('reset', `${req.url.host} closed the connection without answering`)));
-        const parsed = parseResponse(Buffer.concat(chunks), opts.maxBodyBytes, true);
+        const parsed = parseResponse(Buffer.concat(chunks), opts.maxBodyBytes, 'ended');
         finish(() => (parsed ? resolve(parsed) : reject(new HarnessError('protocol', `${req.url.host} closed the connection without an HTTP answer`))));
       } catch (e) {
         finish(() => reject(e));
@@ -340,30 +356,57 @@ function sendRaw(req: HttpRequest, opts: HttpOptions): Promise<Omit<HttpResponse
 
 function safeParse(buf: Buffer, max: number) {
   try {
-    return parseResponse(buf, max, true);
+    return parseResponse(buf, max, 'ended');
   } catch {
     return undefined;
   }
 }
 
-/**
- * Parses an HTTP/1.x response. Returns undefined while more bytes are needed; with `ended`, a
- * body without a length runs to the end of the stream.
- */
+/** The most bytes of one header section (and of all interim 1xx sections together). */
 const MAX_HEADER_BYTES = 64 * 1024;
+/** The longest chunk-size line (size, extensions) accepted in a chunked body. */
+const MAX_CHUNK_LINE = 1024;
+/** The most raw bytes read of one answer, chunk framing included: past it, what was decoded is kept as truncated. */
+export const rawCap = (maxBody: number) => 2 * maxBody + 2 * MAX_HEADER_BYTES;
 
-export function parseResponse(buf: Buffer, maxBody: number, ended: boolean): Omit<HttpResponse, 'ms'> | undefined {
-  if (buf.length >= 5 && !buf.subarray(0, 5).toString('latin1').startsWith('HTTP/'))
-    throw new HarnessError('protocol', 'the target did not answer HTTP');
-  const end = buf.indexOf('\r\n\r\n');
-  if (end < 0 && buf.length > MAX_HEADER_BYTES) throw new HarnessError('protocol', `the answer's header section exceeds ${MAX_HEADER_BYTES / 1024} KiB`);
-  if (end < 0) {
-    if (ended) throw new HarnessError('protocol', 'the answer ended inside its header section');
-    return undefined;
+const protocol = (message: string, status?: number) => Object.assign(new HarnessError('protocol', message), status === undefined ? {} : { status });
+const shown = (bytes: Buffer) => JSON.stringify(bytes.subarray(0, 40).toString('latin1'));
+
+/**
+ * Parses an HTTP/1.x response, strictly: a status line of three digits from 100 to 599, interim
+ * 1xx answers (100 Continue, 103 Early Hints) skipped, a bounded header section, a digits-only
+ * Content-Length, hex-digits-only chunk sizes each followed by their CRLF. Returns undefined while
+ * more bytes are needed. `ended`: a body without a length runs to the end of the stream; `capped`:
+ * the reader stopped at rawCap, what was decoded so far is the (truncated) body. Every loop moves
+ * forward through the buffer, so a hostile answer costs at most its length.
+ */
+export function parseResponse(buf: Buffer, maxBody: number, state: 'more' | 'ended' | 'capped'): Received | undefined {
+  const ended = state !== 'more';
+  let pos = 0;
+  for (;;) {
+    const rest = buf.subarray(pos);
+    if (rest.length >= 5 && !rest.subarray(0, 5).toString('latin1').startsWith('HTTP/')) throw protocol(pos ? `the target sent ${shown(rest)} after an interim answer, not HTTP` : 'the target did not answer HTTP');
+    const end = rest.indexOf('\r\n\r\n');
+    if ((end < 0 ? rest.length : end) + pos > MAX_HEADER_BYTES) throw protocol(`the answer's header section exceeds ${MAX_HEADER_BYTES / 1024} KiB`);
+    if (end < 0) {
+      if (ended) throw protocol('the answer ended inside its header section');
+      return undefined;
+    }
+    const [statusLine = '', ...lines] = rest.subarray(0, end).toString('latin1').split('\r\n');
+    const m = /^HTTP\/1\.[01] ([1-5]\d\d)(?: [^\r\n]*)?$/.exec(statusLine);
+    if (!m) throw protocol(`not a valid HTTP status line (three digits from 100 to 599): ${JSON.stringify(statusLine.slice(0, 60))}`);
+    const status = Number(m[1]);
+    const bodyAt = pos + end + 4;
+    // An interim answer (103 Early Hints, 100 Continue): the final one follows it.
+    if (status < 200 && status !== 101) {
+      pos = bodyAt;
+      continue;
+    }
+    return finalAnswer(status, headersOf(lines), buf.subarray(bodyAt), maxBody, state);
   }
-  const [statusLine, ...lines] = buf.subarray(0, end).toString('latin1').split('\r\n');
-  const m = /^HTTP\/1\.[01] (\d{3})/.exec(statusLine ?? '');
-  if (!m) throw new HarnessError('protocol', `not an HTTP status line: ${JSON.stringify(statusLine?.slice(0, 40))}`);
+}
+
+function headersOf(lines: string[]): Record<string, string> {
   const headers: Record<string, string> = {};
   for (const line of lines) {
     const i = line.indexOf(':');
@@ -372,45 +415,113 @@ export function parseResponse(buf: Buffer, maxBody: number, ended: boolean): Omi
     const v = line.slice(i + 1).trim();
     headers[k] = headers[k] === undefined ? v : `${headers[k]}, ${v}`;
   }
-  let body = buf.subarray(end + 4);
-  let complete = ended; // a body delimited by the end of the stream
+  return headers;
+}
+
+function finalAnswer(status: number, headers: Record<string, string>, raw: Buffer, maxBody: number, state: 'more' | 'ended' | 'capped'): Received | undefined {
+  let body = raw;
+  let complete = state === 'ended'; // a body delimited by the end of the stream
   let expected = '';
-  const status = Number(m[1]);
   if (/chunked/i.test(headers['transfer-encoding'] ?? '')) {
-    const decoded = dechunk(body);
+    const decoded = dechunk(raw, status);
     complete = decoded.done;
     expected = 'its last chunk';
     body = decoded.body;
   } else if (headers['content-length'] !== undefined) {
-    const n = Number(headers['content-length']);
+    const lengths = new Set(headers['content-length'].split(',').map((v) => v.trim()));
+    const [length] = lengths;
+    if (lengths.size !== 1 || !/^\d{1,15}$/.test(length!)) throw protocol(`the answer's Content-Length is not one whole number: ${JSON.stringify(headers['content-length'].slice(0, 40))}`, status);
+    const n = Number(length);
     complete = body.length >= n;
     expected = `the ${n} bytes of its Content-Length`;
     if (complete) body = body.subarray(0, n);
-  } else if (status === 204 || status === 304 || (status >= 100 && status < 200)) {
+  } else if (status === 204 || status === 304 || status === 101) {
     complete = true;
+    body = Buffer.alloc(0);
   }
-  const truncated = body.length > maxBody;
+  const truncated = body.length > maxBody || (state === 'capped' && !complete);
   if (!complete && !truncated) {
-    if (ended) throw Object.assign(new HarnessError('protocol', `the answer ended after ${body.length} body bytes, before ${expected}`), { status });
+    if (state === 'ended') throw protocol(`the answer ended after ${body.length} body bytes, before ${expected}`, status);
     return undefined;
   }
-  return { status, headers, body: body.subarray(0, maxBody).toString('utf8'), truncated };
+  const bytes = body.subarray(0, maxBody);
+  return { status, headers, body: bytes.toString('utf8'), bytes, truncated };
 }
 
-function dechunk(buf: Buffer): { body: Buffer; done: boolean } {
+const DECODERS: Record<string, () => zlib.Gunzip | zlib.Inflate | zlib.BrotliDecompress> = {
+  gzip: () => zlib.createGunzip(),
+  'x-gzip': () => zlib.createGunzip(),
+  deflate: () => zlib.createInflate(),
+  br: () => zlib.createBrotliDecompress(),
+};
+
+/** Inflates at most `max` bytes (and a little over, to know there was more): a bomb costs the cap. */
+function inflate(stream: zlib.Gunzip | zlib.Inflate | zlib.BrotliDecompress, input: Buffer, max: number): Promise<{ data: Buffer; capped: boolean; error?: Error }> {
+  return new Promise((resolve) => {
+    const parts: Buffer[] = [];
+    let size = 0;
+    let done = false;
+    const end = (v: { capped: boolean; error?: Error }) => {
+      if (done) return;
+      done = true;
+      stream.destroy();
+      resolve({ data: Buffer.concat(parts), ...v });
+    };
+    stream.on('data', (c: Buffer) => {
+      parts.push(c);
+      size += c.length;
+      if (size > max) end({ capped: true });
+    });
+    stream.on('end', () => end({ capped: false })).on('error', (error) => end({ capped: false, error }));
+    stream.end(input);
+  });
+}
+
+/**
+ * The body as text with its Content-Encoding (gzip, deflate, br; in the order applied) undone
+ * within the read cap. A body cut at the cap decodes as far as it goes and stays truncated; one
+ * that cannot be decoded is shown as received with the reason (`undecoded`).
+ */
+async function decodeBody(r: Received, maxBody: number): Promise<Omit<HttpResponse, 'ms'>> {
+  const { bytes, ...answer } = r;
+  const codings = (r.headers['content-encoding'] ?? '').split(',').map((c) => c.trim().toLowerCase()).filter((c) => c && c !== 'identity');
+  if (!codings.length || !bytes.length) return answer;
+  let data = bytes;
+  let truncated = r.truncated;
+  for (const coding of codings.reverse()) {
+    const make = DECODERS[coding];
+    if (!make) return { ...answer, undecoded: `its Content-Encoding ${coding} is not one the suite decodes (gzip, deflate, br)` };
+    const out = await inflate(make(), data, maxBody);
+    if (out.error && !truncated) return { ...answer, undecoded: `its ${coding} Content-Encoding could not be decoded (${out.error.message.split('\n')[0]})` };
+    data = out.data;
+    truncated ||= out.capped;
+  }
+  return { ...answer, body: data.subarray(0, maxBody).toString('utf8'), truncated };
+}
+
+/** Decodes a chunked body as far as it has arrived. */
+function dechunk(buf: Buffer, status: number): { body: Buffer; done: boolean } {
   const parts: Buffer[] = [];
   let pos = 0;
   for (;;) {
     const eol = buf.indexOf('\r\n', pos);
-    if (eol < 0) return { body: Buffer.concat(parts), done: false };
-    const size = parseInt(buf.subarray(pos, eol).toString('latin1'), 16);
-    if (Number.isNaN(size)) throw new HarnessError('protocol', 'malformed chunked body');
-    if (size === 0) return { body: Buffer.concat(parts), done: true };
-    if (buf.length < eol + 2 + size) {
-      parts.push(buf.subarray(eol + 2));
+    if (eol < 0 || eol - pos > MAX_CHUNK_LINE) {
+      if (buf.length - pos > MAX_CHUNK_LINE) throw protocol(`a chunk-size line of the answer is longer than ${MAX_CHUNK_LINE} bytes`, status);
       return { body: Buffer.concat(parts), done: false };
     }
-    parts.push(buf.subarray(eol + 2, eol + 2 + size));
-    pos = eol + 2 + size + 2;
+    const line = buf.subarray(pos, eol).toString('latin1');
+    const m = /^([0-9A-Fa-f]{1,8})[ \t]*(?:;[^\r\n]*)?$/.exec(line);
+    if (!m) throw protocol(`malformed chunked body: the chunk size ${JSON.stringify(line.slice(0, 40))} is not hexadecimal digits`, status);
+    const size = parseInt(m[1]!, 16);
+    if (size === 0) return { body: Buffer.concat(parts), done: true };
+    const data = eol + 2;
+    if (buf.length < data + size) {
+      parts.push(buf.subarray(data));
+      return { body: Buffer.concat(parts), done: false };
+    }
+    parts.push(buf.subarray(data, data + size));
+    if (buf.length < data + size + 2) return { body: Buffer.concat(parts), done: false };
+    if (buf[data + size] !== 0x0d || buf[data + size + 1] !== 0x0a) throw protocol('malformed chunked body: a chunk is not followed by CRLF', status);
+    pos = data + size + 2;
   }
 }

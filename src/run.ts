@@ -1,5 +1,5 @@
 // Runs the vitest suites against one target and returns the report model.
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createVitest, type CliOptions, type Reporter } from 'vitest/node';
@@ -11,7 +11,7 @@ import type { Config } from './config.js';
 import type { ThrottleStats } from './http.js';
 import { UsageError } from './errors.js';
 import { buildPlan, runEnv, scheduleOf } from './plan.js';
-import { redactDeep, writeRedacted } from './secrets.js';
+import { redactDeep, redactInPlace } from './secrets.js';
 import type { Contract } from './spec.js';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -116,7 +116,8 @@ export async function runSuites(config: Config, contract: Contract, catalog: Che
     {
       ...SUITES,
       include: files.length ? files.map((f) => `suites/${f}`) : SUITES.include,
-      reporters: blob ? [collector, gate, ['blob', { outputFile: blob }]] : [collector, gate],
+      // The redactor runs first (vitest calls reporters in order): the blob is redacted before it touches the disk.
+      reporters: blob ? [collector, gate, blobRedactor, ['blob', { outputFile: blob }]] : [collector, gate],
       ...(shard && { shard: `${shard.index}/${shard.count}` }),
       ...POOL,
       ...pool,
@@ -134,7 +135,6 @@ export async function runSuites(config: Config, contract: Contract, catalog: Che
     await vitest.close();
   }
   process.exitCode = undefined; // vitest sets it; the verdict decides ours
-  if (blob) redactBlob(blob);
   const interrupted = collector.interrupted || Boolean(hooks.signal?.aborted);
   // A suite file that did not load, or a run without a single check, proves nothing: never a verdict.
   if (collector.problems.length) throw new UsageError(`the suites could not run: ${collector.problems[0]!.split('\n')[0]}`);
@@ -179,10 +179,14 @@ export function reportHead(config: Config, contract: Contract, startedAt: Date):
   } as const);
 }
 
-/** The blob is vitest's own file (task meta, errors with their actual values): redact it in place. */
-export function redactBlob(path: string): void {
-  if (existsSync(path)) writeRedacted(path, JSON.stringify(redactDeep(JSON.parse(readFileSync(path, 'utf8')) as unknown)));
-}
+/** Redacts vitest's task tree and errors in place as the run ends, before the blob reporter serialises them. */
+const blobRedactor: Reporter = {
+  onTestRunEnd: (modules, errors) => {
+    const seen = new WeakSet<object>();
+    for (const m of modules) redactInPlace((m as unknown as { task: object }).task, seen); // what the blob reporter serialises (internal in the types)
+    redactInPlace(errors, seen);
+  },
+};
 
 /**
  * Rebuilds one report from the blobs of sharded runs (`--shard i/n` on each machine, the

@@ -1,30 +1,46 @@
 // The one place where secrets are redacted. Every output of the tool — console lines, error
 // messages, the exchanges stored in a check's meta and every report file — passes through here.
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { UsageError } from './errors.js';
 
 interface Secret {
   name: string;
-  forms: string[]; // the value, the token after the scheme, and its base64-decoded form; longest first
+  forms: string[]; // the value, the token, the decoded form (and more, see addSecret); longest first
   token: string; // in lower case: random-looking, so any fragment of it is a leak (unlike words of the decoded form)
   short: string[]; // forms shorter than WINDOW, in lower case
-  anyCase: Set<string>; // every WINDOW-character slice of the value and the token, in lower case: a re-cased key is still the key
-  exactCase: Set<string>; // every WINDOW-character slice of the decoded form, as is: "QUOTA_EXCEEDED_KEY" is not "quota_exceeded_key_…"
+  anyCase: Set<string>; // every WINDOW-character slice of the random-looking forms, in lower case: a re-cased key is still the key
+  exactCase: Set<string>; // every WINDOW-character slice of the decoded form and its password, as is: "QUOTA_EXCEEDED_KEY" is not "quota_exceeded_key_…"
 }
 
 const secrets: Secret[] = [];
 const WINDOW = 12; // a run sharing this many consecutive characters with a secret is redacted
 const MARK = '[REDACTED:';
 
-/** Registers a credential (a whole `Basic <token>` header value) under its variable name. */
+/**
+ * Registers a credential (a whole `Basic <token>` header value) under its variable name. Besides
+ * the value, the token and the decoded `user:password` (and its password), the forms a key
+ * travels in are known too: the base64 of the whole header value, the hex of the value and of the
+ * decoded form, the token reversed. Percent-encoded, JSON-escaped and HTML-escaped copies are
+ * decoded where they are found (see decodeEscapes), so they need no forms of their own.
+ */
 export function addSecret(name: string, value: string | undefined): void {
   if (!value) return;
   const token = value.replace(/^\s*\S+\s+/, '').trim();
-  const forms = new Set([value.trim(), token]);
+  const whole = value.trim();
+  const random = new Set([whole, token, Buffer.from(whole).toString('base64'), Buffer.from(whole).toString('hex'), [...token].reverse().join('')]);
   const decoded = Buffer.from(token, 'base64').toString('utf8');
-  if (/^[\x20-\x7e]{8,}$/.test(decoded)) forms.add(decoded);
+  const readable = new Set<string>();
+  if (/^[\x20-\x7e]{8,}$/.test(decoded)) {
+    readable.add(decoded);
+    random.add(Buffer.from(decoded).toString('hex'));
+    const password = decoded.slice(decoded.indexOf(':') + 1);
+    if (decoded.includes(':') && password.length >= 8) readable.add(password);
+  }
   // A form under 6 characters would redact ordinary words: such keys are refused before any use (src/config.ts keyProblem).
-  const list = [...forms].filter((f) => f.length >= 6).sort((a, b) => b.length - a.length);
+  const long = (set: Set<string>) => [...set].filter((f) => f.length >= 6);
+  const list = [...new Set([...long(random), ...long(readable)])].sort((a, b) => b.length - a.length);
   if (!list.length) return;
   if (secrets.some((s) => s.name === name && s.forms.join('\n') === list.join('\n'))) return; // already registered
   const slices = (fs: string[]) => new Set(fs.flatMap((f) => Array.from({ length: Math.max(0, f.length - WINDOW + 1) }, (_, i) => f.slice(i, i + WINDOW))));
@@ -33,9 +49,32 @@ export function addSecret(name: string, value: string | undefined): void {
     forms: list,
     token: token.toLowerCase(),
     short: list.filter((f) => f.length < WINDOW).map((f) => f.toLowerCase()),
-    anyCase: slices(list.filter((f) => f !== decoded).map((f) => f.toLowerCase())),
-    exactCase: slices(list.filter((f) => f === decoded)),
+    anyCase: slices(long(random).map((f) => f.toLowerCase())),
+    exactCase: slices(long(readable)),
   });
+}
+
+const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", plus: '+', sol: '/', equals: '=', colon: ':', percnt: '%', bsol: '\\', lowbar: '_', period: '.', hyphen: '-', dash: '-' };
+const ESCAPE = /%([0-9A-Fa-f]{2})|\\u([0-9A-Fa-f]{4})|\\([/\\"])|&#(\d{1,7});|&#[xX]([0-9A-Fa-f]{1,6});|&([A-Za-z]{2,8});/g;
+
+/**
+ * The text with its escapes undone: percent-encoding (either case of hex), JSON escapes (`\u002b`,
+ * `\/`) and HTML character references, repeated while it changes (at most 3 times: `%252B`).
+ */
+export function decodeEscapes(text: string): string {
+  let out = text;
+  for (let i = 0; i < 3; i++) {
+    const next = out.replace(ESCAPE, (all, pct?: string, u?: string, esc?: string, dec?: string, hex?: string, named?: string) => {
+      const code = pct ?? u ?? hex;
+      if (code !== undefined) return String.fromCodePoint(parseInt(code, 16));
+      if (esc !== undefined) return esc;
+      if (dec !== undefined) return Number(dec) <= 0x10ffff ? String.fromCodePoint(Number(dec)) : all;
+      return ENTITIES[named!.toLowerCase()] ?? all;
+    });
+    if (next === out) break;
+    out = next;
+  }
+  return out;
 }
 
 /** Forgets every registered secret (tests only). */
@@ -53,12 +92,15 @@ function carries(run: string, lower: string, s: Secret): boolean {
   return false;
 }
 
+/** A run of token-like characters, escapes included (`%2B`, `\u002b`, `\/`, `&#43;`, `&plus;`). */
+const RUN = /\[REDACTED:[A-Z0-9_]*\]|(?:[A-Za-z0-9+/=_%.~-]|\\u[0-9A-Fa-f]{4}|\\[/\\]|&#?[A-Za-z0-9]{1,8};)+/g;
+
 /**
  * Replaces every registered secret in `text`. Whole values are replaced exactly; then every run
  * of 6 or more token-like characters that is a fragment of a token, or shares 12 consecutive
  * characters with the value or token (in any letter case) or with the decoded form (as is), is
- * replaced whole: truncated, split, extended, re-cased or percent-encoded copies of a key are
- * caught as well as the key itself.
+ * replaced whole: truncated, split, extended, re-cased, percent-encoded, JSON- or HTML-escaped
+ * copies of a key are caught as well as the key itself (a run is matched with its escapes undone).
  */
 export function redact(text: string): string {
   let out = text;
@@ -67,11 +109,13 @@ export function redact(text: string): string {
       if (form.length >= 4) out = out.split(form).join(MARK + s.name + ']');
     }
   }
-  return out.replace(/\[REDACTED:[A-Z0-9_]*\]|[A-Za-z0-9+/=_%.~-]{6,}/g, (run) => {
-    if (run.startsWith(MARK)) return run; // already redacted: redaction is idempotent
+  return out.replace(RUN, (found) => {
+    if (found.startsWith(MARK)) return found; // already redacted: redaction is idempotent
+    const run = /[%\\&]/.test(found) ? decodeEscapes(found) : found;
+    if (run.length < 6) return found;
     const lower = run.toLowerCase();
     const hit = secrets.find((s) => carries(run, lower, s));
-    return hit ? MARK + hit.name + ']' : run;
+    return hit ? MARK + hit.name + ']' : found;
   });
 }
 
@@ -87,13 +131,53 @@ export function redactDeep<T>(value: T): T {
   return value;
 }
 
-export const out = (line: string): void => void process.stdout.write(redact(line) + '\n');
-export const err = (line: string): void => void process.stderr.write(redact(line) + '\n');
+/** Control characters (C0 but tab and line feed, DEL, C1) and bidirectional overrides: what a target sent must not drive a terminal or reorder a page. */
+const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
 
-/** Writes a file whose content has been redacted: whole or not at all (a temporary file, renamed). */
+/**
+ * The text with every control character written as a `\uXXXX` escape: shown on a console or in
+ * Markdown and HTML as visible text, and in JSON the same escape JSON itself reads back (a raw
+ * control character in a JSON file can only sit inside a string).
+ */
+export const printable = (text: string): string => text.replace(CONTROL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+
+export const out = (line: string): void => void process.stdout.write(printable(redact(line)) + '\n');
+export const err = (line: string): void => void process.stderr.write(printable(redact(line)) + '\n');
+
+/**
+ * Redacts every string (keys included) inside a value in place, following each object once:
+ * vitest's task tree (parents, files, meta, errors) before its blob reporter writes it.
+ */
+export function redactInPlace(value: unknown, seen = new WeakSet<object>()): void {
+  if (!value || typeof value !== 'object' || seen.has(value)) return;
+  seen.add(value);
+  const record = value as Record<string, unknown>;
+  for (const key of Object.keys(record)) {
+    const v = record[key];
+    if (typeof v === 'string') record[key] = redact(v);
+    else redactInPlace(v, seen);
+    const clean = redact(key);
+    if (clean !== key && !Array.isArray(value)) {
+      record[clean] = record[key];
+      delete record[key];
+    }
+  }
+}
+
+/**
+ * Writes a file whose content has been redacted and made printable: whole or not at all. The
+ * temporary file is created exclusively under an unpredictable name (no link planted there is
+ * followed), then renamed over the path (a link at the path is replaced, not followed).
+ */
 export function writeRedacted(path: string, content: string): void {
-  mkdirSync(dirname(path), { recursive: true });
-  const partial = `${path}.${process.pid}.partial`;
-  writeFileSync(partial, redact(content));
-  renameSync(partial, path);
+  const partial = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.partial`;
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(partial, printable(redact(content)), { flag: 'wx', mode: 0o644 });
+    renameSync(partial, path);
+  } catch (e) {
+    rmSync(partial, { force: true });
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new UsageError(`cannot write ${path} (${code ?? 'error'}${code === 'EISDIR' ? ': a directory is in the way' : ''})`);
+  }
 }

@@ -3,7 +3,7 @@
 // observed. Judges send nothing and throw nothing; suites/engine.ts gathers their evidence.
 import type { ValidateFunction } from 'ajv/dist/2020.js';
 import type { HarnessError, HttpRequest, HttpResponse } from '../src/http.js';
-import { containsSecret } from '../src/secrets.js';
+import { containsSecret, decodeEscapes } from '../src/secrets.js';
 import { responseFor, type Contract, type Operation } from '../src/spec.js';
 import type { Check, JudgeId, Probe, Unverifiable } from './catalog.js';
 import type { KeyParts } from './keyforms.js';
@@ -168,6 +168,7 @@ const documented: Judge = {
     if (!doc) return failed([{ kind: 'status', status: r.status, message: `expected ${expected}, got ${answerText(r)}` }], shown);
     if (!isJson(r)) return failed([{ kind: 'content-type', status: r.status, message: `expected ${doc.status} with Content-Type application/json, got Content-Type ${r.headers['content-type'] ?? '(none)'}` }], shown);
     if (r.truncated) return { verdict: 'error', findings: [], reason: `the body is longer than ${ctx.maxBodyBytes} bytes, the most the suite reads, so it is not judged`, shown };
+    if (r.undecoded) return { verdict: 'error', findings: [], reason: `the body is not judged: ${r.undecoded}`, shown };
     const body = parseJson(r.body);
     if (body === undefined) return failed([{ kind: 'not-json', status: r.status, message: `expected ${doc.status} with a JSON body, got ${clip(JSON.stringify(r.body), 120)}, which is not JSON` }], shown);
     const validate = ctx.validator(op.operationId, doc.status);
@@ -219,13 +220,19 @@ const jsonEverywhere: Judge = {
 };
 
 /**
- * Where an answer carries a credential: its body, a header value or a header name, in any form
- * redaction would remove (whole, token, decoded, fragments, re-cased), or the token that was sent.
+ * Where an answer carries a credential: its body (its Content-Encoding undone by the transport), a
+ * header value or a header name, in any form redaction would remove (whole, token, decoded,
+ * fragments, re-cased, percent-encoded, JSON- or HTML-escaped, base64 of the header value), or
+ * the token that was sent, read with its escapes undone.
  */
 export function echoesIn(r: HttpResponse, k: KeyParts): string[] {
   const places: Array<[string, string]> = [['the body', r.body], ...Object.entries(r.headers).flatMap(([name, v]): Array<[string, string]> => [[`header name ${name}`, name], [`header ${name}`, v]])];
-  return places.filter(([, text]) => containsSecret(text) || (k.token.length >= 8 && text.includes(k.token))).map(([where]) => where);
+  return places.filter(([, text]) => containsSecret(text) || (k.token.length >= 8 && decodeEscapes(text).includes(k.token))).map(([where]) => where);
 }
+
+/** Why an answer's body cannot be shown free of a credential: the suite did not read it whole. */
+const unread = (r: HttpResponse): string | undefined =>
+  r.undecoded ? `the body cannot be shown free of the credential: ${r.undecoded}` : r.truncated ? `the body is longer than the ${r.body.length} bytes the suite reads, so it cannot be shown free of the credential` : undefined;
 
 const noEcho: Judge = {
   aggregate: true,
@@ -234,7 +241,7 @@ const noEcho: Judge = {
     if (!sent) return undefined;
     const where = echoesIn(r, sent);
     if (where.length) return `expected no trace of the credential it was sent, found it in ${where.join(', ')}`;
-    return r.truncated ? `the body is longer than the ${r.body.length} bytes the suite reads, so it cannot be shown free of the credential` : undefined;
+    return unread(r);
   }),
 };
 
@@ -323,7 +330,7 @@ const noKeyLeak: Judge = {
   expected: () => 'no answer contains the key the proxy injects',
   judge: eachAnswer('key-leak', ({ exchange: { response: r } }, ctx) => {
     const where = ctx.injectedKey ? echoesIn(r, ctx.injectedKey) : [];
-    return where.length ? `expected no trace of the injected key, found it in ${where.join(', ')}` : undefined;
+    return where.length ? `expected no trace of the injected key, found it in ${where.join(', ')}` : unread(r);
   }),
 };
 

@@ -57,6 +57,29 @@ const tcp = (onSocket: (s: net.Socket) => void) => listen(net.createServer(onSoc
 
 /** Answers every request with `answer`, even those an HTTP server's parser would refuse. */
 const raw = (answer: (s: net.Socket) => void) => tcp((s) => s.once('data', () => answer(s)));
+/**
+ * Both transports at once: requests on the raw socket (rawRequestBytes ends its header section
+ * with `Connection: close`, undici never writes that) get `answer`; every other request is passed
+ * to a bundled mock, whose answers `prefix` may precede on each connection.
+ */
+async function split(answer: ((s: net.Socket) => void) | undefined, prefix = ''): Promise<Hostile> {
+  const mock = await listen(createMockServer(), 'http');
+  const { port } = new URL(mock.url);
+  return tcp((s) =>
+    s.once('data', (first: Buffer) => {
+      if (answer && first.includes('\r\nConnection: close\r\n')) return answer(s);
+      const upstream = net.connect(Number(port), '127.0.0.1', () => upstream.write(first));
+      let prefixed = false;
+      upstream.on('data', (d) => {
+        if (!prefixed) s.write(prefix);
+        prefixed = true;
+        s.write(d);
+      });
+      upstream.on('end', () => s.end()).on('error', () => s.destroy());
+      s.on('data', (d) => upstream.write(d)).on('close', () => upstream.destroy());
+    }),
+  );
+}
 const HEAD = (status: string, length: number) => `HTTP/1.1 ${status}\r\nContent-Type: application/json\r\nContent-Length: ${length}\r\n\r\n`;
 
 const JSON_HEAD = { 'content-type': 'application/json' };
@@ -191,6 +214,34 @@ const ROWS: Row[] = [
     sample: verdicts('error', 'error', 'error'),
     says: /reset|ended after/, // an RST may also reach a raw socket as the end of the stream
     never: NO_ANSWER,
+  },
+  {
+    name: 'sends a negative chunk size on the raw socket (issue 13, case 1)',
+    start: () => split((s) => s.end(`HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n-6\r\n{"ok":false}\r\n0\r\n\r\n`)),
+    args: ['--deadline', '30'],
+    exit: 3,
+    sample: { 'hdr.whitespace.trailing-space': 'error' },
+    says: /chunk size "-6" is not hexadecimal digits/,
+  },
+  {
+    name: 'answers 103 Early Hints before each correct answer (issue 13, case 5)',
+    start: () => split(undefined, 'HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n'),
+    exit: 0,
+    sample: verdicts('pass', 'pass', 'pass'),
+    never: ['fail', 'error'],
+  },
+  {
+    name: 'answers status 000 on the raw socket',
+    start: () => split((s) => s.end(`${HEAD('000 OK', 2)}{}`)),
+    exit: 3,
+    sample: { 'hdr.whitespace.trailing-space': 'error' },
+    says: /not a valid HTTP status line .*"HTTP\/1.1 000 OK"/,
+  },
+  {
+    name: 'answers status 000 (issue 13, case 9)',
+    start: () => raw((s) => s.end(`${HEAD('000 OK', 2)}{}`)),
+    exit: 2,
+    stderr: /cannot reach target .*did not answer valid HTTP \(an invalid status line\)/,
   },
   {
     name: 'answers something that is not HTTP',

@@ -4,7 +4,7 @@
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import { afterEach, describe, expect, test } from 'vitest';
-import { closeAgents, HarnessError, isLoopback, retryAfterMs, send, THROTTLE_TRIES, Transport, type HttpOptions, type HttpResponse } from '../src/http.js';
+import { closeAgents, HarnessError, isLoopback, parseResponse, retryAfterMs, send, THROTTLE_TRIES, Transport, type HttpOptions, type HttpResponse } from '../src/http.js';
 import { addSecret, clearSecrets } from '../src/secrets.js';
 
 const OPTS: HttpOptions = { timeoutMs: 5_000, maxBodyBytes: 65_536, insecure: false, concurrency: 8 };
@@ -186,5 +186,43 @@ describe('the key and plain http', () => {
     addSecret('FFMPEG_API_KEY', KEY);
     const { port } = await server((_n, _req, res) => ok(res));
     expect((await get(port, { headers: [['Authorization', 'Basic Y29uZm9ybWFuY2Vfd3Jvbmdfa2V5']] }, '0.0.0.0')).status).toBe(200);
+  });
+});
+
+describe('parseResponse: strict, and every loop moves forward', () => {
+  const parse = (text: string, state: 'more' | 'ended' | 'capped' = 'ended') => parseResponse(Buffer.from(text, 'latin1'), 1024, state);
+  const chunked = (sizes: string) => `HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n${sizes}`;
+
+  test.for(['-6', '+6', '0x6', ' 6', '6 6', '', '123456789'])('refuses the chunk size %j', (size) => {
+    expect(() => parse(chunked(`${size}\r\nabcdef\r\n0\r\n\r\n`))).toThrow(/chunk size .* is not hexadecimal digits/);
+  });
+
+  test('reads hex chunk sizes, with extensions, and refuses a chunk not followed by CRLF', () => {
+    expect(parse(chunked('6;name=x\r\nabcdef\r\nA\r\n0123456789\r\n0\r\n\r\n'))?.body).toBe('abcdef0123456789');
+    expect(() => parse(chunked('2\r\nabcdef\r\n0\r\n\r\n'))).toThrow(/not followed by CRLF/);
+    expect(() => parse(chunked(`${'1'.repeat(2000)}`), 'more')).toThrow(/chunk-size line .* longer than/);
+  });
+
+  test('skips interim 1xx answers and takes the final one', () => {
+    const r = parse('HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a>; rel=preload\r\n\r\nHTTP/1.1 401 Unauthorized\r\nContent-Length: 2\r\n\r\n{}');
+    expect(r).toMatchObject({ status: 401, body: '{}' });
+    expect(r?.headers.link).toBeUndefined();
+    expect(parse('HTTP/1.1 103 Early Hints\r\n\r\n', 'more')).toBeUndefined();
+  });
+
+  test.for(['HTTP/1.1 000 OK', 'HTTP/1.1 600 Nope', 'HTTP/1.1 20 OK', 'HTTP/1.1 2000 OK', 'HTTP/1.1 099'])('refuses the status line %j in one line', (line) => {
+    expect(() => parse(`${line}\r\nContent-Length: 0\r\n\r\n`)).toThrow(/^not a valid HTTP status line [^\n]*$/);
+  });
+
+  test('bounds the header section, interim answers included, and Content-Length is one whole number', () => {
+    const interim = 'HTTP/1.1 103 Early Hints\r\n\r\n'.repeat(3000);
+    expect(() => parse(interim, 'more')).toThrow(/header section exceeds/);
+    expect(() => parse(`HTTP/1.1 200 OK\r\nX: ${'a'.repeat(70_000)}`, 'more')).toThrow(/header section exceeds/);
+    expect(() => parse('HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n')).toThrow(/Content-Length/);
+    expect(() => parse('HTTP/1.1 200 OK\r\nContent-Length: 2, 3\r\n\r\nab')).toThrow(/Content-Length/);
+  });
+
+  test('a reader that stopped at its cap keeps what was decoded, as truncated', () => {
+    expect(parse(chunked('3\r\nabc\r\n'), 'capped')).toMatchObject({ body: 'abc', truncated: true });
   });
 });

@@ -69,8 +69,10 @@ describe('a run stopped mid-way', () => {
     const run = await runCli(args(), cleanEnv({ ...MOCK_ENV, NODE_OPTIONS: `--import=${CRASH}` }));
     expect(run.code, run.stdout + run.stderr).toBe(2);
     expect(withoutProgress(run.stderr).trim().split('\n')).toEqual([expect.stringMatching(/^internal error: injected crash after the first result \(the checks that ran are in .*report\.json\)$/)]);
+    // the report says what the process does (issue 13, case 8): exit 2, not an interruption
     const report = run.report();
-    expect(report.interrupted).toBe(true);
+    expect(report.interrupted).toBe(false);
+    expect(report.summary).toMatchObject({ exitCode: 2, verdict: 'could-not-run' });
     expect(report.checks.length).toBeGreaterThanOrEqual(1);
   });
 });

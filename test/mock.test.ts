@@ -20,7 +20,7 @@ function ask(requestLine: string, headers = [`Authorization: ${DEFAULT_KEYS.vali
     const socket = net.connect(Number(port), hostname, () => socket.end([requestLine, 'Host: mock', 'Connection: close', ...headers, '', ''].join('\r\n')));
     const chunks: Buffer[] = [];
     socket.on('data', (c: Buffer) => chunks.push(c)).on('error', reject);
-    socket.on('end', () => resolve(parseResponse(Buffer.concat(chunks), 1 << 20, true)!));
+    socket.on('end', () => resolve(parseResponse(Buffer.concat(chunks), 1 << 20, 'ended')!));
   });
 }
 

@@ -100,12 +100,26 @@ const decodeId = (segment: string): string => {
 
 const today = () => new Date().toISOString().slice(0, 10);
 
+/**
+ * The store is bounded, so a long-running standalone mock neither grows without end nor makes
+ * GET /directory too long to read: past these counts the oldest entries are dropped, and a
+ * file_name longer than MAX_NAME characters is refused (400).
+ */
+export const STORE_LIMITS = { directories: 200, filesPerDirectory: 200, nameLength: 1024 } as const;
+
 export function createMockServer(options: MockOptions = {}): http.Server | https.Server {
   const keys: MockKeys = { ...DEFAULT_KEYS };
   for (const [role, value] of Object.entries(options.keys ?? {})) if (value) keys[role as keyof MockKeys] = value;
   const faults = new Set(options.faults ?? []);
   const dirs = new Map<string, Dir>();
   const replayable = new Map<string, unknown>(); // fault replays-cached: request target → 200 body
+  /** A new directory; the oldest goes when there are too many. */
+  const newDir = (): Dir => {
+    const dir: Dir = { id: `dir_${randomBytes(6).toString('hex')}`, ttl: 86400, added_on: today(), files: [] };
+    dirs.set(dir.id, dir);
+    if (dirs.size > STORE_LIMITS.directories) dirs.delete(dirs.keys().next().value!);
+    return dir;
+  };
 
   const send = (res: http.ServerResponse, status: number, body: unknown) => {
     const error = status >= 400 && faults.has('html-errors');
@@ -206,7 +220,7 @@ export function createMockServer(options: MockOptions = {}): http.Server | https
 
   /** A GET success; remembered for anyone, whatever their credentials, under fault replays-cached. */
   const succeed = (req: http.IncomingMessage, res: http.ServerResponse, body: unknown) => {
-    if (faults.has('replays-cached') && req.method === 'GET') replayable.set(req.url ?? '/', body);
+    if (faults.has('replays-cached') && req.method === 'GET' && replayable.size < STORE_LIMITS.directories) replayable.set(req.url ?? '/', body);
     send(res, 200, body);
   };
 
@@ -241,8 +255,7 @@ export function createMockServer(options: MockOptions = {}): http.Server | https
 
   async function createDirectory(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
     if (!(await readJson(req))) return fail(res, 400, 'Body must be a JSON object');
-    const dir: Dir = { id: `dir_${randomBytes(6).toString('hex')}`, ttl: 86400, added_on: today(), files: [] };
-    dirs.set(dir.id, dir);
+    const dir = newDir();
     return send(res, 200, { ok: true, directory: { id: dir.id, ttl: dir.ttl } });
   }
 
@@ -250,10 +263,10 @@ export function createMockServer(options: MockOptions = {}): http.Server | https
     const body = await readJson(req);
     const name = body?.file_name;
     if (typeof name !== 'string' || name.length === 0) return fail(res, 400, 'file_name is required');
+    if (name.length > STORE_LIMITS.nameLength) return fail(res, 400, `file_name is longer than ${STORE_LIMITS.nameLength} characters`);
     let dir: Dir | undefined;
     if (body?.dir_id === undefined) {
-      dir = { id: `dir_${randomBytes(6).toString('hex')}`, ttl: 86400, added_on: today(), files: [] };
-      dirs.set(dir.id, dir);
+      dir = newDir();
     } else {
       dir = dirs.get(String(body.dir_id));
       if (!dir) return fail(res, 404, 'Directory not found');
@@ -261,6 +274,7 @@ export function createMockServer(options: MockOptions = {}): http.Server | https
     if (dir.files.some((f) => f.file_name === name)) return fail(res, 409, 'File already exists');
     const file = { file_name: name, added_on: today() };
     dir.files.push(file);
+    if (dir.files.length > STORE_LIMITS.filesPerDirectory) dir.files.shift();
     const host = req.headers.host ?? '127.0.0.1';
     return send(res, 200, {
       ok: true,
