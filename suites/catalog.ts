@@ -4,7 +4,7 @@
 // templates over the key (suites/keyforms.ts), so nothing here is code that a worker must rebuild.
 import { randomBytes } from 'node:crypto';
 import type { KeyRole, Target } from '../src/config.js';
-import { responseFor, type Clause, type Contract, type CredentialRole, type Level, type Operation } from '../src/spec.js';
+import { responseFor, type Clause, type Contract, type CredentialRole, type Level, type Operation, type ParameterSource } from '../src/spec.js';
 import { PROFILES, type Profile } from '../src/targets.js';
 import type { GapCause } from '../reporters/model.js';
 
@@ -26,8 +26,8 @@ export interface Probe {
   body?: string;
   /** Over a raw socket: undici refuses to send it. */
   raw?: boolean;
-  /** Needs an existing directory id for {dirId} (listFiles success). */
-  needsDirectory?: boolean;
+  /** Takes its path parameters from another operation's answer (the spec's links), not from their examples. */
+  linked?: boolean;
   /** Sent to the target's plain-http URL instead of its own (HTTPS checks). */
   plainHttp?: boolean;
 }
@@ -205,7 +205,7 @@ function operationChecks(op: Operation, add: (c: Omit<Check, 'clause' | 'level'>
   for (const row of MATRIX) {
     const documented = responseFor(op, row.answers);
     if (!documented) continue;
-    const probe: Probe = { key: `${op.operationId}.${row.name}`, operationId: op.operationId, credential: row.credential, needsDirectory: row.name === 'valid' && op.path.includes('{dirId}') };
+    const probe: Probe = { key: `${op.operationId}.${row.name}`, operationId: op.operationId, credential: row.credential, ...(row.name === 'valid' && op.sources && { linked: true }) };
     probes.push(probe);
     add({
       id: `auth.${row.name}.${op.operationId}`,
@@ -309,9 +309,14 @@ export function probeUnavailable(p: Probe, { target, contract, env, keyRejected 
   return undefined;
 }
 
-/** The probe whose answer gives listFiles a directory id: creating one when writes are allowed. */
-export function directoryProbe(target: Target): Probe {
-  return target.capabilities.writes
-    ? { key: 'createDirectory.valid', operationId: 'createDirectory', credential: 'valid' }
-    : { key: 'listDirectories.valid', operationId: 'listDirectories', credential: 'valid' };
+/**
+ * Where a valid probe of an operation with linked path parameters gets real values: the 200 answer
+ * of an operation whose spec links to it (OpenAPI `links`), a writing one (what it creates surely
+ * exists) when the target allows writes, else a reading one.
+ */
+export function parameterSource(p: Probe, { target, contract }: Pick<Scope, 'target' | 'contract'>): { probe: Probe; source: ParameterSource } | undefined {
+  const writes = (s: ParameterSource) => contract.operations.find((o) => o.operationId === s.operationId)?.writes === true;
+  const candidates = (contract.operations.find((o) => o.operationId === p.operationId)?.sources ?? []).filter((s) => target.capabilities.writes || !writes(s));
+  const source = candidates.find(writes) ?? candidates[0];
+  return source && { probe: { key: `${source.operationId}.valid`, operationId: source.operationId, credential: 'valid' }, source };
 }
