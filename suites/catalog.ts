@@ -28,6 +28,8 @@ export interface Probe {
   raw?: boolean;
   /** Takes its path parameters from another operation's answer (the spec's links), not from their examples. */
   linked?: boolean;
+  /** Asks for what does not exist: every path parameter gets a value of our own, not the spec's example. */
+  unknownParams?: boolean;
   /** Sent to the target's plain-http URL instead of its own (HTTPS checks). */
   plainHttp?: boolean;
 }
@@ -241,6 +243,7 @@ function deploymentChecks(opProbes: Probe[]): Array<Omit<Check, 'clause' | 'leve
     (credential): Probe => ({ key: `cache.replay.${credential}`, operationId: 'listDirectories', credential, query: { conformance_run: nonce } }),
   );
   const keyless = probe('listDirectories.missing');
+  const unknown: Probe = { key: 'listFiles.unknown', operationId: 'listFiles', credential: 'none', unknownParams: true };
   const deployment = { suite: 'deployment' } as const;
   return [
     { ...deployment, id: 'transport.https-only', clause: 'transport.https-only', group: 'transport', title: 'GET /directory on plain http (a throwaway key) is refused or redirected to https', judge: 'plain-http-refused', probe: plain, operationId: 'listDirectories', profiles: PROFILES, https: true },
@@ -248,9 +251,9 @@ function deploymentChecks(opProbes: Probe[]): Array<Omit<Check, 'clause' | 'leve
     { ...deployment, id: 'cache.replay', clause: 'cache.no-replay', group: 'cache', title: 'GET /directory with the valid key, then without a key, then with a wrong key: no cached replay', judge: 'no-replay', sequence: replay, operationId: 'listDirectories' },
     { ...deployment, id: 'cache.private', clause: 'cache.private', group: 'cache', title: 'what authenticated success answers tell caches (Cache-Control, Vary)', judge: 'cache-headers', over: [probe('listDirectories.valid'), keyless], profiles: PROFILES },
     { ...deployment, id: 'proxy.keyless', clause: 'proxy.keyless', group: 'proxy', title: 'GET /directory without a key succeeds: the backend adds it', judge: 'documented', answers: VALID, probe: keyless, operationId: 'listDirectories', profiles: KIP },
-    { ...deployment, id: 'proxy.errors-pass-through', clause: 'proxy.errors-pass-through', group: 'proxy', title: "the upstream's error for an unknown directory arrives unchanged (JSON error body)", judge: 'error-shape', probe: probe('listFiles.missing'), operationId: 'listFiles', profiles: KIP },
+    { ...deployment, id: 'proxy.errors-pass-through', clause: 'proxy.errors-pass-through', group: 'proxy', title: "the upstream's error for an unknown directory arrives unchanged (JSON error body)", judge: 'error-shape', probe: unknown, operationId: 'listFiles', profiles: KIP },
     { ...deployment, id: 'proxy.client-authorization', clause: 'proxy.client-authorization', group: 'proxy', title: "a client's own Authorization header (a wrong key) is stripped or replaced, not forwarded", judge: 'documented', answers: VALID, probe: probe('listDirectories.invalid'), operationId: 'listDirectories', profiles: KIP },
-    { ...deployment, id: 'proxy.key-not-exposed', clause: 'proxy.key-not-exposed', group: 'proxy', title: 'no answer carries the key the proxy injects', judge: 'no-key-leak', over: [keyless, probe('listFiles.missing'), probe('listDirectories.invalid')], profiles: KIP },
+    { ...deployment, id: 'proxy.key-not-exposed', clause: 'proxy.key-not-exposed', group: 'proxy', title: 'no answer carries the key the proxy injects', judge: 'no-key-leak', over: [keyless, unknown, probe('listDirectories.invalid')], profiles: KIP },
   ];
 }
 
