@@ -53,7 +53,7 @@ export function buildPlan(checks: Check[], scope: Scope): Plan {
   const describe = (p: Probe, sequence?: string): PlannedRequest => {
     const op = contract.operations.find((o) => o.operationId === p.operationId)!;
     const query = Object.keys(p.query ?? {});
-    const path = `${p.plainHttp ? (target.plainHttpUrl ?? 'http://…') : ''}${op.path}${query.length ? `?${query.map((q) => `${q}=…`).join('&')}` : ''}`;
+    const path = `${p.plainHttp ? (target.plainHttpUrl ?? 'http://…') : ''}${p.path ?? op.path}${query.length ? `?${query.map((q) => `${q}=…`).join('&')}` : ''}`;
     const role = p.credential === 'none' ? '(none)' : p.credential === 'wrong' ? '(a throwaway invalid key)' : target.credentials[p.credential];
     const credential = p.headers && p.credential !== 'none' && p.credential !== 'wrong' ? `${role}, reshaped` : role;
     // (the reshaped header lines themselves: --list shows each check's templates)

@@ -28,6 +28,8 @@ export interface Probe {
   raw?: boolean;
   /** Takes its path parameters from another operation's answer (the spec's links), not from their examples. */
   linked?: boolean;
+  /** A path of its own instead of the operation's (sent with the operation's method): drift checks. */
+  path?: string;
   /** Asks for what does not exist: every path parameter gets a value of our own, not the spec's example. */
   unknownParams?: boolean;
   /** Sent to the target's plain-http URL instead of its own (HTTPS checks). */
@@ -38,7 +40,8 @@ export interface Probe {
 export type JudgeId =
   | 'documented' | 'rejected' | 'observe'
   | 'json-everywhere' | 'no-echo' | 'no-5xx'
-  | 'plain-http-refused' | 'hsts' | 'no-replay' | 'cache-headers' | 'error-shape' | 'no-key-leak';
+  | 'plain-http-refused' | 'hsts' | 'no-replay' | 'cache-headers' | 'error-shape' | 'no-key-leak'
+  | 'openapi-compare';
 
 /** The suite file that runs a check (suites/<suite>.conformance.ts). */
 export type Suite = 'operations' | 'headers' | 'security' | 'deployment';
@@ -243,6 +246,8 @@ function deploymentChecks(opProbes: Probe[]): Array<Omit<Check, 'clause' | 'leve
     (credential): Probe => ({ key: `cache.replay.${credential}`, operationId: 'listDirectories', credential, query: { conformance_run: nonce } }),
   );
   const keyless = probe('listDirectories.missing');
+  const v1: Probe = { key: 'drift.v1-directory', operationId: 'listDirectories', credential: 'valid', path: '/v1/directory' };
+  const openapi: Probe = { key: 'drift.openapi', operationId: 'listDirectories', credential: 'none', path: '/openapi.json' };
   const unknown: Probe = { key: 'listFiles.unknown', operationId: 'listFiles', credential: 'none', unknownParams: true };
   const deployment = { suite: 'deployment' } as const;
   return [
@@ -250,6 +255,8 @@ function deploymentChecks(opProbes: Probe[]): Array<Omit<Check, 'clause' | 'leve
     { ...deployment, id: 'transport.hsts', clause: 'transport.hsts', group: 'transport', title: 'https answers carry Strict-Transport-Security', judge: 'hsts', over: [keyless], profiles: PROFILES, https: true },
     { ...deployment, id: 'cache.replay', clause: 'cache.no-replay', group: 'cache', title: 'GET /directory with the valid key, then without a key, then with a wrong key: no cached replay', judge: 'no-replay', sequence: replay, operationId: 'listDirectories' },
     { ...deployment, id: 'cache.private', clause: 'cache.private', group: 'cache', title: 'what authenticated success answers tell caches (Cache-Control, Vary)', judge: 'cache-headers', over: [probe('listDirectories.valid'), keyless], profiles: PROFILES },
+    { ...deployment, id: 'drift.v1-prefix', clause: 'drift.v1-prefix', group: 'drift', title: 'GET /v1/directory with the valid key: what the newer reference\'s prefix gets', judge: 'observe', probe: v1, operationId: 'listDirectories' },
+    { ...deployment, id: 'drift.openapi-document', clause: 'drift.openapi-document', group: 'drift', title: "GET /openapi.json: the target's own OpenAPI document against the contract", judge: 'openapi-compare', probe: openapi, operationId: 'listDirectories', profiles: PROFILES },
     { ...deployment, id: 'proxy.keyless', clause: 'proxy.keyless', group: 'proxy', title: 'GET /directory without a key succeeds: the backend adds it', judge: 'documented', answers: VALID, probe: keyless, operationId: 'listDirectories', profiles: KIP },
     { ...deployment, id: 'proxy.errors-pass-through', clause: 'proxy.errors-pass-through', group: 'proxy', title: "the upstream's error for an unknown directory arrives unchanged (JSON error body)", judge: 'error-shape', probe: unknown, operationId: 'listFiles', profiles: KIP },
     { ...deployment, id: 'proxy.client-authorization', clause: 'proxy.client-authorization', group: 'proxy', title: "a client's own Authorization header (a wrong key) is stripped or replaced, not forwarded", judge: 'documented', answers: VALID, probe: probe('listDirectories.invalid'), operationId: 'listDirectories', profiles: KIP },

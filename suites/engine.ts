@@ -159,7 +159,7 @@ export class Run {
     const k = value ? keyParts(value) : NO_KEY;
     const base = p.plainHttp ? this.ctx.target.plainHttpUrl! : this.ctx.target.url;
     // Path parameters: from the answer the spec links them to, else the spec's example.
-    const path = op.path.replace(/\{([^}]+)\}/g, (_, name: string) => {
+    const path = (p.path ?? op.path).replace(/\{([^}]+)\}/g, (_, name: string) => {
       const v = p.unknownParams ? 'conformance_unknown' : (params[name] ?? op.parameters.find((x) => x.name === name)?.example);
       if (v === undefined) throw new Error(`the spec gives no example for path parameter ${name} of ${op.operationId}`);
       return encodeURIComponent(v);

@@ -72,6 +72,14 @@ const contractOf = (spec = DEFAULT_SPEC): Promise<Contract> => {
   return c;
 };
 
+/** The spec as one JSON document (its own $refs kept), for GET /openapi.json; once per spec file. */
+const documents = new Map<string, Promise<unknown>>();
+const documentOf = (spec: string): Promise<unknown> => {
+  let d = documents.get(spec);
+  if (!d) documents.set(spec, (d = import('@apidevtools/swagger-parser').then(({ default: parser }) => parser.bundle(spec))));
+  return d;
+};
+
 /** A route per operation: its path template as a pattern, by method. */
 interface Route {
   pattern: RegExp;
@@ -108,9 +116,11 @@ export function createMockServer(options: MockOptions = {}): http.Server | https
   const spec = options.contract ? Promise.resolve(options.contract) : contractOf(options.spec);
   let routes: Route[] = [];
   let all: Operation[] = [];
+  let specPath = DEFAULT_SPEC;
   const ready = spec.then((c) => {
     routes = routesOf(c);
     all = c.operations;
+    specPath = c.path;
   });
   ready.catch(() => {}); // a broken spec: every request is answered 500 (handler)
   const replayable = new Map<string, unknown>(); // fault replays-cached: request target → 200 body
@@ -182,6 +192,11 @@ export function createMockServer(options: MockOptions = {}): http.Server | https
     const replayed = replayable.size && req.method === 'GET' ? replayable.get(req.url ?? '/') : undefined;
     if (replayed) return send(res, 200, replayed);
     const path = target.replace(/\/+$/, '') || '/';
+    // Like the provider (public-api-facts.md:25), it publishes its spec, to anyone.
+    if (path === '/openapi.json' && req.method === 'GET') {
+      req.resume();
+      return void documentOf(specPath).then((doc) => send(res, 200, doc), () => badRequest(res));
+    }
     const found = routes.find((r) => r.pattern.test(path));
     const op = found?.byMethod.get(req.method ?? 'GET');
     req.resume(); // the body is never read: a documented request is answered by its credential alone
