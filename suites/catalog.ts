@@ -315,7 +315,7 @@ export function probeUnavailable(p: Probe, { target, contract, env, keyRejected 
   const op = contract.operations.find((o) => o.operationId === p.operationId);
   const authenticated = p.credential === 'valid' || target.profile === 'key-injecting-proxy';
   if (op?.writes && authenticated && !target.capabilities.writes)
-    return { reason: `${op.method} ${op.path} creates resources; pass --allow-writes to send it with the valid key`, cause: 'scope', category: 'writes', remedy: '--allow-writes' };
+    return { reason: `${op.method} ${op.path} creates resources; pass --allow-writes to send it with the valid key (never to a target that declares writes: false)`, cause: 'scope', category: 'writes', remedy: '--allow-writes' };
   return undefined;
 }
 
