@@ -28,8 +28,8 @@ function prepareReportDir(dir: string): void {
   }
 }
 
-/** The bundled mock accepts the configured keys, or its documented defaults for those unset. */
-async function startBundledMock(config: Config): Promise<RunningMock> {
+/** The bundled mock serves the run's spec (--spec) and accepts the configured keys, or its documented defaults for those unset. */
+async function startBundledMock(config: Config, contract: Contract): Promise<RunningMock> {
   for (const role of Object.keys(KEY_VARS) as KeyRole[]) {
     const name = KEY_VARS[role];
     if (!process.env[name]) {
@@ -37,7 +37,7 @@ async function startBundledMock(config: Config): Promise<RunningMock> {
       addSecret(name, DEFAULT_KEYS[role]);
     }
   }
-  const mock = await startMock({ keys: { valid: process.env[KEY_VARS.valid], quota: process.env[KEY_VARS.quota], revoked: process.env[KEY_VARS.revoked] } });
+  const mock = await startMock({ contract, keys: { valid: process.env[KEY_VARS.valid], quota: process.env[KEY_VARS.quota], revoked: process.env[KEY_VARS.revoked] } });
   config.target.url = mock.url;
   return mock;
 }
@@ -168,7 +168,7 @@ async function main(argv: string[]): Promise<number> {
   }
   // --- end safety
   prepareReportDir(config.reportDir);
-  const mock = config.target.bundledMock ? await startBundledMock(config) : undefined;
+  const mock = config.target.bundledMock ? await startBundledMock(config, contract) : undefined;
   try {
     const { keyRejected, throttle, requests } = await preflight(config, contract).catch((e: unknown) => {
       if (e instanceof UsageError) writeUnreachable(config, contract, catalog, e.message);

@@ -25,7 +25,7 @@ export const OPTIONS = {
   'env-file': { type: 'string', description: 'the .env file to read', default: '.env' },
   timeout: { type: 'string', description: 'per-request timeout in seconds', default: '10' },
   concurrency: { type: 'string', description: 'requests in flight at once', default: '8' },
-  'allow-writes': { type: 'boolean', description: 'send creating requests (POST) with the valid key to a non-loopback target', default: false },
+  'allow-writes': { type: 'boolean', description: 'send creating or consuming requests (unsafe methods) with the valid key to a non-loopback target; a target declaring writes: false never gets one', default: false },
   'allow-insecure-http': { type: 'boolean', description: 'allow sending keys over plain http to a non-loopback host', default: false },
   insecure: { type: 'boolean', description: 'do not verify TLS certificates', default: false },
   // [reports] drift, shards, multi-target matrix
@@ -192,7 +192,8 @@ export function resolveConfig(values: ReturnType<typeof parseCli>, env: NodeJS.P
     profile: entry?.profile ?? 'direct',
     credentials: { ...KEY_VARS, ...entry?.keys },
     capabilities: {
-      writes: bundledMock || isLoopback(new URL(url).hostname) || values['allow-writes'] === true || entry?.capabilities?.writes === true,
+      // A declared `writes: false` is final, loopback or not (a port-forward to production is loopback).
+      writes: entry?.capabilities?.writes ?? (bundledMock || isLoopback(new URL(url).hostname) || values['allow-writes'] === true),
       quotaKey: entry?.capabilities?.quotaKey ?? true,
     },
     ...(!bundledMock && { plainHttpUrl: plainHttpUrlOf(new URL(url), entry?.plainHttpUrl) }),

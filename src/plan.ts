@@ -1,7 +1,7 @@
 // `--plan`: every request a run would send, built from the catalog with the same rules the suites
-// apply (catalog.ts: checkInapplicable, probeUnavailable, directoryProbe). Probes with the same key
+// apply (catalog.ts: checkInapplicable, probeUnavailable, parameterSource). Probes with the same key
 // are sent once, so each is listed once with every check it serves. Nothing is sent.
-import { checkInapplicable, directoryProbe, probeUnavailable, type Check, type Probe, type Scope } from '../suites/catalog.js';
+import { checkInapplicable, parameterSource, probeUnavailable, type Check, type Probe, type Scope } from '../suites/catalog.js';
 import type { Config, KeyRole } from './config.js';
 import type { Contract } from './spec.js';
 import { DEFAULT_KEYS } from './mock/server.js';
@@ -53,7 +53,7 @@ export function buildPlan(checks: Check[], scope: Scope): Plan {
   const describe = (p: Probe, sequence?: string): PlannedRequest => {
     const op = contract.operations.find((o) => o.operationId === p.operationId)!;
     const query = Object.keys(p.query ?? {});
-    const path = `${p.plainHttp ? (target.plainHttpUrl ?? 'http://…') : ''}${op.path}${query.length ? `?${query.map((q) => `${q}=…`).join('&')}` : ''}`;
+    const path = `${p.plainHttp ? (target.plainHttpUrl ?? 'http://…') : ''}${p.path ?? op.path}${query.length ? `?${query.map((q) => `${q}=…`).join('&')}` : ''}`;
     const role = p.credential === 'none' ? '(none)' : p.credential === 'wrong' ? '(a throwaway invalid key)' : target.credentials[p.credential];
     const credential = p.headers && p.credential !== 'none' && p.credential !== 'wrong' ? `${role}, reshaped` : role;
     // (the reshaped header lines themselves: --list shows each check's templates)
@@ -62,7 +62,8 @@ export function buildPlan(checks: Check[], scope: Scope): Plan {
   const add = (p: Probe, check: string, sequence?: string): void => {
     const reason = probeUnavailable(p, scope)?.reason;
     const into = reason ? notSent : requests;
-    if (!reason && p.needsDirectory) add(directoryProbe(target), `(directory id for ${p.key})`);
+    const linked = !reason && p.linked ? parameterSource(p, scope) : undefined;
+    if (linked) add(linked.probe, `(${linked.source.parameter} for ${p.key})`);
     const row = into.get(p.key) ?? { ...describe(p, sequence), ...(reason && { reason }) };
     into.set(p.key, row);
     if (!row.checks.includes(check)) row.checks.push(check);

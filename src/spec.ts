@@ -38,11 +38,37 @@ export interface DocumentedResponse {
   example?: unknown;
 }
 
+/** A templated path parameter and the spec's example value for it. */
+export interface PathParameter {
+  name: string;
+  example?: string;
+}
+
+/** The example request body of an operation (its first media type, its first example). */
+export interface RequestExample {
+  mediaType: string;
+  example?: unknown;
+}
+
+/** An OpenAPI link: a parameter of this operation taken from the 200 answer of another (`links`). */
+export interface ParameterSource {
+  operationId: string;
+  parameter: string;
+  /** JSON pointer into the other operation's 200 body. */
+  pointer: string;
+}
+
 export interface Operation {
   operationId: string;
   method: string;
   path: string;
+  /** Creates or consumes: unsafe methods do unless the spec says `x-writes: false`. */
   writes: boolean;
+  deprecated?: boolean;
+  parameters: PathParameter[];
+  requestBody?: RequestExample;
+  /** Where a valid request finds real values for its path parameters (other operations' links). */
+  sources?: ParameterSource[];
   /** status code → the documented response */
   responses: Record<string, DocumentedResponse>;
 }
@@ -56,13 +82,29 @@ export interface Contract {
   operations: Operation[];
 }
 
+type Examples = { example?: unknown; examples?: Record<string, { value?: unknown }> };
+type Param = Examples & { name: string; in: string };
+type Media = Examples & { schema?: object };
+type DocOperation = {
+  operationId?: string;
+  deprecated?: boolean;
+  'x-writes'?: boolean;
+  parameters?: Param[];
+  requestBody?: { content?: Record<string, Media> };
+  responses?: Record<string, { 'x-clause'?: string; 'x-credential'?: string; content?: Record<string, Media>; links?: Record<string, { operationId?: string; parameters?: Record<string, unknown> }> }>;
+};
 type Doc = {
   info: { version: string };
   'x-clauses'?: unknown;
-  paths: Record<string, Record<string, { operationId?: string; 'x-writes'?: boolean; responses?: Record<string, { 'x-clause'?: string; 'x-credential'?: string; content?: Record<string, { schema?: object; examples?: Record<string, { value?: unknown }> }> }> }>>;
+  paths: Record<string, Record<string, DocOperation> & { parameters?: Param[] }>;
 };
 
 const METHODS = ['get', 'post', 'put', 'patch', 'delete'];
+/** Methods that change nothing (RFC 9110 §9.2.1); every other one writes unless the spec says otherwise. */
+const SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/** The first example of a parameter or media type: `example`, else the first of `examples`. */
+export const firstExample = (x: Examples | undefined): unknown => (x?.example !== undefined ? x.example : Object.values(x?.examples ?? {})[0]?.value);
 
 export async function loadContract(path = DEFAULT_SPEC): Promise<Contract> {
   let bytes: Buffer;
@@ -83,9 +125,10 @@ export async function loadContract(path = DEFAULT_SPEC): Promise<Contract> {
   const clauses = parseClauses(doc['x-clauses'], path);
   const ids = new Set(clauses.map((c) => c.id));
   const operations: Operation[] = [];
+  const sources: Record<string, ParameterSource[]> = {};
   for (const [p, item] of Object.entries(doc.paths ?? {})) {
     for (const method of METHODS) {
-      const op = item[method];
+      const op = item[method] as DocOperation | undefined;
       if (!op) continue;
       const responses: Operation['responses'] = {};
       for (const [status, r] of Object.entries(op.responses ?? {})) {
@@ -96,12 +139,36 @@ export async function loadContract(path = DEFAULT_SPEC): Promise<Contract> {
         const credential = r['x-credential'] as CredentialRole | undefined;
         if (credential !== undefined && !CREDENTIAL_ROLES.includes(credential))
           throw new UsageError(`invalid spec ${path}: response ${status} of ${op.operationId} has x-credential ${String(credential)} (one of ${CREDENTIAL_ROLES.join(', ')})`);
-        const example = Object.values(json.examples ?? {})[0]?.value;
+        const example = firstExample(json);
         responses[status] = { status, clause, schema: json.schema, ...(credential && { credential }), ...(example !== undefined && { example }) };
+        for (const link of Object.values(r.links ?? {}))
+          for (const [parameter, expr] of Object.entries(link.parameters ?? {})) {
+            const m = /^\$response\.body#(\/.*)$/.exec(String(expr));
+            if (link.operationId && m) (sources[link.operationId] ??= []).push({ operationId: op.operationId ?? `${method} ${p}`, parameter, pointer: m[1]! });
+          }
       }
-      operations.push({ operationId: op.operationId ?? `${method} ${p}`, method: method.toUpperCase(), path: p, writes: op['x-writes'] === true, responses });
+      const parameters = [...(item.parameters ?? []), ...(op.parameters ?? [])]
+        .filter((x) => x.in === 'path')
+        .map((x): PathParameter => {
+          const example = firstExample(x);
+          return { name: x.name, ...(example !== undefined && { example: String(example) }) };
+        });
+      const [mediaType, media] = Object.entries(op.requestBody?.content ?? {})[0] ?? [];
+      const bodyExample = firstExample(media);
+      const upper = method.toUpperCase();
+      operations.push({
+        operationId: op.operationId ?? `${method} ${p}`,
+        method: upper,
+        path: p,
+        writes: op['x-writes'] ?? !SAFE.has(upper),
+        ...(op.deprecated && { deprecated: true }),
+        parameters,
+        ...(mediaType && { requestBody: { mediaType, ...(bodyExample !== undefined && { example: bodyExample }) } }),
+        responses,
+      });
     }
   }
+  for (const op of operations) if (sources[op.operationId]) op.sources = sources[op.operationId];
   return { path, version: doc.info.version, sha256: createHash('sha256').update(bytes).digest('hex'), clauses, operations };
 }
 

@@ -4,7 +4,7 @@
 // templates over the key (suites/keyforms.ts), so nothing here is code that a worker must rebuild.
 import { randomBytes } from 'node:crypto';
 import type { KeyRole, Target } from '../src/config.js';
-import { responseFor, type Clause, type Contract, type CredentialRole, type Level, type Operation } from '../src/spec.js';
+import { responseFor, type Clause, type Contract, type CredentialRole, type Level, type Operation, type ParameterSource } from '../src/spec.js';
 import { PROFILES, type Profile } from '../src/targets.js';
 import { keyParts, keyShapeMissing, type KeyShape } from './keyforms.js';
 import type { GapCause } from '../reporters/model.js';
@@ -27,8 +27,12 @@ export interface Probe {
   body?: string;
   /** Over a raw socket: undici refuses to send it. */
   raw?: boolean;
-  /** Needs an existing directory id for {dirId} (listFiles success). */
-  needsDirectory?: boolean;
+  /** Takes its path parameters from another operation's answer (the spec's links), not from their examples. */
+  linked?: boolean;
+  /** A path of its own instead of the operation's (sent with the operation's method): drift checks. */
+  path?: string;
+  /** Asks for what does not exist: every path parameter gets a value of our own, not the spec's example. */
+  unknownParams?: boolean;
   /** Sent to the target's plain-http URL instead of its own (HTTPS checks). */
   plainHttp?: boolean;
   /** What it needs of the key's base64 (suites/keyforms.ts); a key without it: not sent, not verified. */
@@ -39,7 +43,8 @@ export interface Probe {
 export type JudgeId =
   | 'documented' | 'rejected' | 'observe'
   | 'json-everywhere' | 'no-echo' | 'no-5xx'
-  | 'plain-http-refused' | 'hsts' | 'no-replay' | 'cache-headers' | 'error-shape' | 'no-key-leak';
+  | 'plain-http-refused' | 'hsts' | 'no-replay' | 'cache-headers' | 'error-shape' | 'no-key-leak'
+  | 'openapi-compare';
 
 /** The suite file that runs a check (suites/<suite>.conformance.ts). */
 export type Suite = 'operations' | 'headers' | 'security' | 'deployment';
@@ -222,7 +227,7 @@ function operationChecks(op: Operation, add: (c: Omit<Check, 'clause' | 'level'>
   for (const row of MATRIX) {
     const documented = responseFor(op, row.answers);
     if (!documented) continue;
-    const probe: Probe = { key: `${op.operationId}.${row.name}`, operationId: op.operationId, credential: row.credential, needsDirectory: row.name === 'valid' && op.path.includes('{dirId}') };
+    const probe: Probe = { key: `${op.operationId}.${row.name}`, operationId: op.operationId, credential: row.credential, ...(row.name === 'valid' && op.sources && { linked: true }) };
     probes.push(probe);
     add({
       id: `auth.${row.name}.${op.operationId}`,
@@ -258,16 +263,21 @@ function deploymentChecks(opProbes: Probe[]): Array<Omit<Check, 'clause' | 'leve
     (credential): Probe => ({ key: `cache.replay.${credential}`, operationId: 'listDirectories', credential, query: { conformance_run: nonce } }),
   );
   const keyless = probe('listDirectories.missing');
+  const v1: Probe = { key: 'drift.v1-directory', operationId: 'listDirectories', credential: 'valid', path: '/v1/directory' };
+  const openapi: Probe = { key: 'drift.openapi', operationId: 'listDirectories', credential: 'none', path: '/openapi.json' };
+  const unknown: Probe = { key: 'listFiles.unknown', operationId: 'listFiles', credential: 'none', unknownParams: true };
   const deployment = { suite: 'deployment' } as const;
   return [
     { ...deployment, id: 'transport.https-only', clause: 'transport.https-only', group: 'transport', title: 'GET /directory on plain http (a throwaway key) is refused or redirected to https', judge: 'plain-http-refused', probe: plain, operationId: 'listDirectories', profiles: PROFILES, https: true },
     { ...deployment, id: 'transport.hsts', clause: 'transport.hsts', group: 'transport', title: 'https answers carry Strict-Transport-Security', judge: 'hsts', over: [keyless], profiles: PROFILES, https: true },
     { ...deployment, id: 'cache.replay', clause: 'cache.no-replay', group: 'cache', title: 'GET /directory with the valid key, then without a key, then with a wrong key: no cached replay', judge: 'no-replay', sequence: replay, operationId: 'listDirectories' },
     { ...deployment, id: 'cache.private', clause: 'cache.private', group: 'cache', title: 'what authenticated success answers tell caches (Cache-Control, Vary)', judge: 'cache-headers', over: [probe('listDirectories.valid'), keyless], profiles: PROFILES },
+    { ...deployment, id: 'drift.v1-prefix', clause: 'drift.v1-prefix', group: 'drift', title: 'GET /v1/directory with the valid key: what the newer reference\'s prefix gets', judge: 'observe', probe: v1, operationId: 'listDirectories' },
+    { ...deployment, id: 'drift.openapi-document', clause: 'drift.openapi-document', group: 'drift', title: "GET /openapi.json: the target's own OpenAPI document against the contract", judge: 'openapi-compare', probe: openapi, operationId: 'listDirectories', profiles: PROFILES },
     { ...deployment, id: 'proxy.keyless', clause: 'proxy.keyless', group: 'proxy', title: 'GET /directory without a key succeeds: the backend adds it', judge: 'documented', answers: VALID, probe: keyless, operationId: 'listDirectories', profiles: KIP },
-    { ...deployment, id: 'proxy.errors-pass-through', clause: 'proxy.errors-pass-through', group: 'proxy', title: "the upstream's error for an unknown directory arrives unchanged (JSON error body)", judge: 'error-shape', probe: probe('listFiles.missing'), operationId: 'listFiles', profiles: KIP },
+    { ...deployment, id: 'proxy.errors-pass-through', clause: 'proxy.errors-pass-through', group: 'proxy', title: "the upstream's error for an unknown directory arrives unchanged (JSON error body)", judge: 'error-shape', probe: unknown, operationId: 'listFiles', profiles: KIP },
     { ...deployment, id: 'proxy.client-authorization', clause: 'proxy.client-authorization', group: 'proxy', title: "a client's own Authorization header (a wrong key) is stripped or replaced, not forwarded", judge: 'documented', answers: VALID, probe: probe('listDirectories.invalid'), operationId: 'listDirectories', profiles: KIP },
-    { ...deployment, id: 'proxy.key-not-exposed', clause: 'proxy.key-not-exposed', group: 'proxy', title: 'no answer carries the key the proxy injects', judge: 'no-key-leak', over: [keyless, probe('listFiles.missing'), probe('listDirectories.invalid')], profiles: KIP },
+    { ...deployment, id: 'proxy.key-not-exposed', clause: 'proxy.key-not-exposed', group: 'proxy', title: 'no answer carries the key the proxy injects', judge: 'no-key-leak', over: [keyless, unknown, probe('listDirectories.invalid')], profiles: KIP },
   ];
 }
 
@@ -326,13 +336,18 @@ export function probeUnavailable(p: Probe, { target, contract, env, keyRejected 
   const op = contract.operations.find((o) => o.operationId === p.operationId);
   const authenticated = p.credential === 'valid' || target.profile === 'key-injecting-proxy';
   if (op?.writes && authenticated && !target.capabilities.writes)
-    return { reason: `${op.method} ${op.path} creates resources; pass --allow-writes to send it with the valid key`, cause: 'scope', category: 'writes', remedy: '--allow-writes' };
+    return { reason: `${op.method} ${op.path} creates resources; pass --allow-writes to send it with the valid key (never to a target that declares writes: false)`, cause: 'scope', category: 'writes', remedy: '--allow-writes' };
   return undefined;
 }
 
-/** The probe whose answer gives listFiles a directory id: creating one when writes are allowed. */
-export function directoryProbe(target: Target): Probe {
-  return target.capabilities.writes
-    ? { key: 'createDirectory.valid', operationId: 'createDirectory', credential: 'valid' }
-    : { key: 'listDirectories.valid', operationId: 'listDirectories', credential: 'valid' };
+/**
+ * Where a valid probe of an operation with linked path parameters gets real values: the 200 answer
+ * of an operation whose spec links to it (OpenAPI `links`), a writing one (what it creates surely
+ * exists) when the target allows writes, else a reading one.
+ */
+export function parameterSource(p: Probe, { target, contract }: Pick<Scope, 'target' | 'contract'>): { probe: Probe; source: ParameterSource } | undefined {
+  const writes = (s: ParameterSource) => contract.operations.find((o) => o.operationId === s.operationId)?.writes === true;
+  const candidates = (contract.operations.find((o) => o.operationId === p.operationId)?.sources ?? []).filter((s) => target.capabilities.writes || !writes(s));
+  const source = candidates.find(writes) ?? candidates[0];
+  return source && { probe: { key: `${source.operationId}.valid`, operationId: source.operationId, credential: 'valid' }, source };
 }

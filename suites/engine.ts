@@ -6,7 +6,7 @@ import { HarnessError, Transport, type HttpOptions, type HttpRequest, type Throt
 import { redactDeep } from '../src/secrets.js';
 import { responseFor, schemaValidators, type Contract } from '../src/spec.js';
 import type { CheckResult } from '../reporters/model.js';
-import { checkInapplicable, directoryProbe, probesOf, probeUnavailable, type Check, type Credential, type Probe, type Scope, type Unverifiable } from './catalog.js';
+import { checkInapplicable, parameterSource, probesOf, probeUnavailable, type Check, type Credential, type Probe, type Scope, type Unverifiable } from './catalog.js';
 import { JUDGES, clip, operationOf, outcomeOf, type Answer, type Exchange, type JudgeContext, type Judgement } from './judges.js';
 import { fill, keyParts, NO_KEY, type KeyParts } from './keyforms.js';
 
@@ -87,7 +87,29 @@ export function describeExchange(ex: Exchange): NonNullable<CheckResult['exchang
   });
 }
 
-class NoDirectory extends Error {}
+/** A linked path parameter could not be had from the answer that should give it. */
+class NoSource extends Error {}
+
+/** The value at a JSON pointer (RFC 6901) in a parsed body, or undefined. */
+function atPointer(doc: unknown, pointer: string): unknown {
+  let at = doc;
+  for (const raw of pointer.split('/').slice(1)) {
+    const key = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    at = at !== null && typeof at === 'object' ? (at as Record<string, unknown>)[key] : undefined;
+  }
+  return at;
+}
+
+/** A request body from the spec's example for its media type: JSON as JSON, multipart as form data. */
+async function exampleBody(mediaType: string, example: unknown): Promise<{ body: string; contentType: string }> {
+  if (mediaType === 'multipart/form-data') {
+    const form = new FormData();
+    for (const [name, v] of Object.entries((example ?? {}) as Record<string, unknown>)) form.append(name, typeof v === 'string' ? v : JSON.stringify(v));
+    const encoded = new Request('http://body.invalid', { method: 'POST', body: form });
+    return { body: await encoded.text(), contentType: encoded.headers.get('content-type')! };
+  }
+  return { body: typeof example === 'string' ? example : JSON.stringify(example ?? {}), contentType: mediaType };
+}
 
 export class Run {
   readonly transport: Transport;
@@ -140,32 +162,50 @@ export class Run {
     return this.env[this.ctx.target.credentials[c]];
   }
 
-  private buildRequest(p: Probe, dirId: string): { request: HttpRequest; sent?: KeyParts } {
+  private async buildRequest(p: Probe, params: Record<string, string>): Promise<{ request: HttpRequest; sent?: KeyParts }> {
     const op = this.ctx.contract.operations.find((o) => o.operationId === p.operationId);
     if (!op) throw new Error(`unknown operation ${p.operationId}`);
     const value = this.credentialValue(p.credential);
     const k = value ? keyParts(value) : NO_KEY;
     const base = p.plainHttp ? this.ctx.target.plainHttpUrl! : this.ctx.target.url;
-    const url = new URL(base + op.path.replace('{dirId}', encodeURIComponent(dirId)));
+    // Path parameters: from the answer the spec links them to, else the spec's example.
+    const path = (p.path ?? op.path).replace(/\{([^}]+)\}/g, (_, name: string) => {
+      const v = p.unknownParams ? 'conformance_unknown' : (params[name] ?? op.parameters.find((x) => x.name === name)?.example);
+      if (v === undefined) throw new Error(`the spec gives no example for path parameter ${name} of ${op.operationId}`);
+      return encodeURIComponent(v);
+    });
+    const url = new URL(base + path);
     for (const [name, v] of Object.entries(p.query ?? {})) url.searchParams.set(name, fill(v, k));
     const headers: Array<[string, string]> = p.headers ? p.headers.map(([n, v]) => [n, fill(v, k)]) : value ? [['Authorization', value]] : [];
     let body = p.body === undefined ? undefined : fill(p.body, k);
-    if (body === undefined && op.method === 'POST') {
-      body = JSON.stringify(op.operationId === 'createFile' ? { file_name: `conformance-${Date.now()}-${Math.random().toString(36).slice(2, 8)}.mp4` } : {});
-      headers.push(['Content-Type', 'application/json']);
+    if (body === undefined && op.requestBody) {
+      const example = await exampleBody(op.requestBody.mediaType, op.requestBody.example);
+      body = example.body;
+      headers.push(['Content-Type', example.contentType]);
     }
     return { request: { method: op.method, url, headers, body, raw: p.raw }, sent: value ? k : undefined };
   }
 
-  /** The id of a directory for {dirId}, from the answer of a probe the plan sends anyway. */
-  private async directoryId(): Promise<string> {
-    const create = this.ctx.target.capabilities.writes;
-    const ex = await this.exchange(directoryProbe(this.ctx.target));
+  /** Real values for a probe's linked path parameters, from the answer of a probe the plan sends anyway. */
+  private async linkedParameters(p: Probe): Promise<Record<string, string>> {
+    const linked = parameterSource(p, this.scope);
+    if (!linked) return {};
+    const { probe, source } = linked;
+    const from = this.ctx.contract.operations.find((o) => o.operationId === source.operationId)!;
+    const ex = await this.exchange(probe);
     if (ex.error) throw ex.error;
-    const body = JSON.parse(ex.response!.body || 'null') as { directory?: { id?: string }; directories?: Array<{ id?: string }> } | null;
-    const id = create ? body?.directory?.id : body?.directories?.[0]?.id;
-    if (typeof id !== 'string') throw new NoDirectory(create ? `POST /directory answered ${ex.response!.status} without a directory id` : 'the account has no directory to list; pass --allow-writes to create one');
-    return id;
+    let body: unknown;
+    try {
+      body = JSON.parse(ex.response!.body || 'null');
+    } catch {
+      throw new NoSource(`the answer of ${from.method} ${from.path} is not JSON`);
+    }
+    const v = atPointer(body, source.pointer);
+    if (typeof v !== 'string' && typeof v !== 'number')
+      throw new NoSource(
+        `${from.method} ${from.path} answered ${ex.response!.status} with nothing at ${source.pointer} for ${source.parameter}` + (from.writes ? '' : '; pass --allow-writes to create it'),
+      );
+    return { [source.parameter]: String(v) };
   }
 
   /** Sends a scheduled probe once per run; every check that judges it shares the answer. */
@@ -174,17 +214,16 @@ export class Run {
     if (!pending) {
       if (!this.scheduled.has(p.key)) return Promise.reject(new Error(`probe ${p.key} is not in the run's plan`));
       pending = (async (): Promise<Exchange> => {
-        let dirId = 'dir_conformance_probe';
-        let noDirectory: HarnessError | undefined;
-        if (p.needsDirectory)
-          dirId = await this.directoryId().catch((e: unknown) => {
-            if (e instanceof SyntaxError) throw new NoDirectory('the directory list is not JSON');
+        let params: Record<string, string> = {};
+        let noSource: HarnessError | undefined;
+        if (p.linked)
+          params = await this.linkedParameters(p).catch((e: unknown) => {
             if (!(e instanceof HarnessError)) throw e;
-            noDirectory = new HarnessError(e.kind, `no directory id for ${p.key}: ${e.message}`);
-            return dirId;
+            noSource = new HarnessError(e.kind, `no path parameters for ${p.key}: ${e.message}`);
+            return {};
           });
-        const { request, sent } = this.buildRequest(p, dirId);
-        if (noDirectory) return { request, sent, error: noDirectory };
+        const { request, sent } = await this.buildRequest(p, params);
+        if (noSource) return { request, sent, error: noSource };
         try {
           return { request, sent, response: await this.transport.send(request) };
         } catch (e) {
@@ -225,7 +264,7 @@ export class Run {
   private async judge(check: Check): Promise<Judgement> {
     const notVerified = ({ reason, ...gap }: Unverifiable): Judgement => ({ verdict: 'not-verified', findings: [], reason, gap });
     const budget = (reason: string) => notVerified({ reason, cause: 'budget', category: 'budget', remedy: 'a larger --max-requests' });
-    const noDirectory = (reason: string) => notVerified({ reason, cause: 'scope', category: 'writes', remedy: '--allow-writes (creates a directory to list)' });
+    const noSource = (reason: string) => notVerified({ reason, cause: 'scope', category: 'writes', remedy: '--allow-writes (creates what the request needs)' });
     const inapplicable = checkInapplicable(check, this.scope);
     if (inapplicable) return notVerified(inapplicable);
     const judge = JUDGES[check.judge];
@@ -233,7 +272,7 @@ export class Run {
       try {
         return await this.exchange(p);
       } catch (e) {
-        if (e instanceof NoDirectory) return e.message;
+        if (e instanceof NoSource) return e.message;
         throw e;
       }
     };
@@ -244,7 +283,7 @@ export class Run {
       const answers: Answer[] = [];
       for (const probe of probes) {
         const ex = await send(probe); // in order: a sequence is sent one request after another
-        if (typeof ex === 'string') return noDirectory(ex);
+        if (typeof ex === 'string') return noSource(ex);
         if (ex.error?.kind === 'budget') return budget(ex.error.message);
         if (ex.error) {
           const accepted = judge.noAnswer?.(ex.error);
@@ -267,7 +306,7 @@ export class Run {
     if (unsent.length) {
       const first = unsent[0]!.ex;
       const reason = `${unsent.length} of its ${settled.length} requests were not sent: ${typeof first === 'string' ? first : first.error!.message}`;
-      return typeof first === 'string' ? noDirectory(reason) : budget(reason);
+      return typeof first === 'string' ? noSource(reason) : budget(reason);
     }
     if (!answers.filter(judge.only ?? (() => true)).length) {
       const blocked = (check.over ?? []).map((p) => this.unsent(p)).find(Boolean);

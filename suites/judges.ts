@@ -334,6 +334,40 @@ const noKeyLeak: Judge = {
   }),
 };
 
+type OpenApiDoc = { openapi?: string; security?: unknown[]; paths?: Record<string, Record<string, { parameters?: Array<{ in?: string; name?: string; required?: boolean; $ref?: string }>; security?: unknown[] }>> };
+const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options'];
+
+/** How an operation of a published OpenAPI document declares Authorization. */
+function authDeclaration(doc: OpenApiDoc, op: { parameters?: Array<{ in?: string; name?: string; required?: boolean; $ref?: string }>; security?: unknown[] }): string {
+  const params = (op.parameters ?? []).map((x) => (x.$ref ? (atRef(doc, x.$ref) as typeof x | undefined) ?? x : x));
+  const header = params.find((x) => x.in === 'header' && x.name?.toLowerCase() === 'authorization');
+  if (header) return header.required ? 'required header parameter' : 'optional header parameter';
+  return (op.security ?? doc.security ?? []).length ? 'security scheme' : 'not declared';
+}
+const atRef = (doc: unknown, ref: string): unknown =>
+  ref.startsWith('#/') ? ref.slice(2).split('/').reduce<unknown>((at, k) => (at && typeof at === 'object' ? (at as Record<string, unknown>)[k.replace(/~1/g, '/').replace(/~0/g, '~')] : undefined), doc) : undefined;
+const listed = (items: string[]) => (items.length ? `${items.slice(0, 5).join(', ')}${items.length > 5 ? ` and ${items.length - 5} more` : ''}` : 'none');
+
+/** OBSERVE: the target's own OpenAPI document (if it serves one) against the contract's operations and auth. */
+const openapiCompare: Judge = {
+  observes: true,
+  expected: () => 'recorded, not judged: whether the target serves an OpenAPI document, the operations missing on either side, how its operations declare Authorization',
+  judge: (_check, [a], ctx) => {
+    const r = a!.exchange.response;
+    const doc = parseJson(r.body) as OpenApiDoc | undefined;
+    if (r.status !== 200 || !doc || typeof doc.paths !== 'object') return { verdict: 'observed', findings: [], shown: a!.exchange, outcome: `${r.status} (no OpenAPI document)` };
+    const theirs = new Map<string, string>();
+    for (const [path, item] of Object.entries(doc.paths ?? {}))
+      for (const m of HTTP_METHODS) if (item?.[m]) theirs.set(`${m.toUpperCase()} ${path}`, authDeclaration(doc, item[m]!));
+    const ours = ctx.contract.operations.map((o) => `${o.method} ${o.path}`);
+    const auth = [...new Set(theirs.values())].map((d) => `${d} (${[...theirs.values()].filter((x) => x === d).length})`);
+    const outcome =
+      `200 OpenAPI ${doc.openapi ?? '(no version)'}; missing there: ${listed(ours.filter((o) => !theirs.has(o)))}; ` +
+      `not in the contract: ${listed([...theirs.keys()].filter((o) => !ours.includes(o)))}; Authorization: ${auth.join(', ') || 'no operations'}`;
+    return { verdict: 'observed', findings: [], shown: a!.exchange, outcome };
+  },
+};
+
 export const JUDGES: Record<JudgeId, Judge> = {
   documented,
   rejected,
@@ -347,4 +381,5 @@ export const JUDGES: Record<JudgeId, Judge> = {
   'cache-headers': cacheHeaders,
   'error-shape': errorShape,
   'no-key-leak': noKeyLeak,
+  'openapi-compare': openapiCompare,
 };

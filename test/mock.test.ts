@@ -31,7 +31,7 @@ test.for([
   ['http://api.example/directory', 200], // absolute form (RFC 9112 §3.2.2)
   ['/file/../directory', 200], // dot segments, resolved as URL resolves them
   ['//directory', 404], // URL reads "directory" as a host here
-  ['/directory/dir_unknown', 404],
+  ['/directory/dir_unknown', 404], // the spec's documented 404: the mock knows only the example id
   ['/nothing', 404],
 ] as const)('GET %s → %i with the valid key', async ([target, status]) => {
   expect((await ask(`GET ${target} HTTP/1.1`)).status).toBe(status);

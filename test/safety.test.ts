@@ -171,6 +171,37 @@ describe('budget and writes', () => {
   });
 });
 
+describe('safe by default: unsafe methods write', () => {
+  /** The plan's request rows for a path: [sent?, credential]. */
+  const rowsFor = (stdout: string, path: string) =>
+    stdout.split('\n').flatMap((l) => {
+      const m = /^\s*(\d+|-)\s+POST\s+(\S+)\s+(.+?)\s{2,}undici/.exec(l);
+      return m && m[2] === path ? [`${m[1] === '-' ? 'not sent' : 'sent'} ${m[3]}`] : [];
+    });
+
+  test.for([
+    ['without --allow-writes', [], ['sent (none)', 'sent (a throwaway invalid key)']],
+    ['with --allow-writes', ['--allow-writes'], ['sent (none)', 'sent (a throwaway invalid key)', 'sent FFMPEG_API_KEY']],
+  ] as const)('--plan against the live API %s: POST /ffmpeg/process and /ffmpeg/run', async ([, flags, sent]) => {
+    const run = await runCli(['--target', 'https://api.ffmpeg-api.com', '--plan', ...flags], cleanEnv({ FFMPEG_API_KEY: DEFAULT_KEYS.valid }));
+    expect(run.code, run.stderr).toBe(0);
+    for (const path of ['/ffmpeg/process', '/ffmpeg/run']) expect(rowsFor(run.stdout, path).filter((r) => r.startsWith('sent')).sort(), path).toEqual([...sent].sort());
+  });
+
+  test('a loopback target that declares writes: false gets no valid-key request to a writing operation, even with --allow-writes', async () => {
+    const mock = await recording();
+    try {
+      const run = await runCli([...namedTarget({ url: mock.url, capabilities: { writes: false } }), '--allow-writes'], cleanEnv(MOCK_ENV));
+      expect([0, 3], run.stdout + run.stderr).toContain(run.code); // conformant, or partial: the writes were not verified
+      expect(mock.seen.filter((s) => s.method !== 'GET' && s.authorization === DEFAULT_KEYS.valid)).toEqual([]);
+      expect(mock.seen.filter((s) => s.method === 'POST' && s.authorization === undefined).length).toBe(4); // each writing operation's missing-header check always runs
+      expect(run.report().checks.find((c) => c.id === 'auth.valid.processTask')).toMatchObject({ verdict: 'not-verified', category: 'writes' });
+    } finally {
+      await mock.close();
+    }
+  });
+});
+
 describe('the key over the network', () => {
   test('plain http to a non-loopback host: refused (exit 2) unless --allow-insecure-http, and nothing is sent', async () => {
     const mock = await recording();

@@ -55,8 +55,8 @@ describe('coverage is part of the verdict', () => {
     const env = Object.fromEntries(Object.entries(MOCK_ENV).filter(([k]) => k !== 'FFMPEG_API_QUOTA_EXCEEDED_KEY'));
     const run = await runCli(['--target', mock.url], cleanEnv(env));
     expect(run.code, run.stdout).toBe(0);
-    expect(run.stdout).toMatch(/^CONFORMANT \(partial\): no MUST failure, but not every MUST check was verified — not verified: quota \(4\)/m);
-    expect(run.stdout).toMatch(/not verified: quota, 4 checks — to verify: FFMPEG_API_QUOTA_EXCEEDED_KEY/);
+    expect(run.stdout).toMatch(/^CONFORMANT \(partial\): no MUST failure, but not every MUST check was verified — not verified: quota \(6\)/m);
+    expect(run.stdout).toMatch(/not verified: quota, 6 checks — to verify: FFMPEG_API_QUOTA_EXCEEDED_KEY/);
     const report = run.report();
     expect(report.summary).toMatchObject({ verdict: 'partial', gaps: [{ category: 'quota', remedy: 'FFMPEG_API_QUOTA_EXCEEDED_KEY' }] });
     const strictComplete = await runCli(['--target', mock.url, '--require-complete'], cleanEnv(env));

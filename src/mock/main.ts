@@ -5,15 +5,17 @@ import { KEY_VARS, loadEnvFile } from '../config.js';
 import { EXIT, UsageError } from '../errors.js';
 import { err, out } from '../secrets.js';
 import { DEFAULT_KEYS, FAULTS, startMock, type Fault } from './server.js';
+import { loadContract } from '../spec.js';
 
 const HELP = `Usage: npm run mock -- [--port N] [--host ADDR] [--fault NAME ...] [--latency MS]
-                        [--tls-cert PEM --tls-key PEM] [--inject-key]
+                        [--tls-cert PEM --tls-key PEM] [--inject-key] [--spec FILE]
 
 Serves the FFmpeg API authentication contract on a local port.
 Keys: ${KEY_VARS.valid}, ${KEY_VARS.quota}, ${KEY_VARS.revoked} from the environment or .env;
 unset ones default to the guide's example key (valid) and two documented test keys:
 With --tls-cert/--tls-key it serves https, and a plain-http port that redirects to it.
 With --inject-key it behaves as the API behind a key-injecting backend (the client sends no key).
+With --spec it serves that spec (default spec/openapi.yaml): its operations, examples and error answers.
   valid   ${DEFAULT_KEYS.valid}
   quota   ${DEFAULT_KEYS.quota}
   revoked ${DEFAULT_KEYS.revoked}
@@ -33,6 +35,7 @@ async function main(): Promise<void> {
         'tls-cert': { type: 'string' },
         'tls-key': { type: 'string' },
         'inject-key': { type: 'boolean', default: false },
+        spec: { type: 'string' },
         help: { type: 'boolean', short: 'h', default: false },
       },
       strict: true,
@@ -54,7 +57,9 @@ async function main(): Promise<void> {
     throw new UsageError(`cannot read the TLS certificate or key: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
   loadEnvFile('.env', false);
+  const contract = await loadContract(values.spec);
   const mock = await startMock({
+    contract,
     port,
     host: values.host,
     latencyMs,

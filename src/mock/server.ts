@@ -1,11 +1,16 @@
-// The reference mock: implements the authentication contract of spec/openapi.yaml exactly, and
-// can be started with seeded faults (each a mistake real servers make) to prove that the suite
-// notices: the exact checks each fault fails are in test/fixtures/fault-expectations.json. In-process on an ephemeral loopback port for a run, or standalone via src/mock/main.ts.
-import { randomBytes } from 'node:crypto';
+// The reference mock, derived from the spec (spec/openapi.yaml or a copy): its routes are the
+// spec's operations, its success answers the spec's examples, its error answers the spec's
+// documented responses for each credential (x-credential). Nothing here restates the contract.
+// It can be started with seeded faults (each a mistake real servers make; the exact checks each
+// fails are in test/fixtures/fault-expectations.json) to prove that the suite notices.
+// In-process on an ephemeral loopback port for a run, or standalone via src/mock/main.ts.
+// It keeps no state of its own (every resource is a spec example), so a long-running standalone
+// mock cannot grow; the replays-cached fault remembers at most REPLAY_LIMIT answers.
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { err } from '../secrets.js';
+import { DEFAULT_SPEC, loadContract, responseFor, type Contract, type CredentialRole, type Operation } from '../spec.js';
 
 /** The guide's example header value (authentication-guide.txt:6, :36). */
 export const GUIDE_EXAMPLE_KEY = 'Basic dGVzdF91c2VyX2tleV9hYmNkZWZnaGlqa2xtbm9w';
@@ -25,7 +30,7 @@ export type MockKeys = { valid: string; quota: string; revoked: string };
  */
 export const FAULTS = {
   'missing-header-401': 'a request without Authorization gets 401 instead of 400',
-  'wrong-error-text': 'the 401 body says "Invalid API Key" (capital K)',
+  'wrong-error-text': "the wrong key's error text has its last word capitalised",
   'quota-as-401': 'the quota-exhausted key gets 401 instead of 403',
   'bearer-accepted': 'the key is accepted with the Bearer scheme',
   'prefix-optional': 'the key is accepted without the "Basic " prefix',
@@ -60,6 +65,9 @@ export type Fault = keyof typeof FAULTS;
 
 export interface MockOptions {
   keys?: Partial<MockKeys>;
+  /** The spec it serves (default: spec/openapi.yaml), or its contract already loaded. */
+  spec?: string;
+  contract?: Contract;
   faults?: Fault[];
   /** Added before every answer, to measure the suite's concurrency. */
   latencyMs?: number;
@@ -79,13 +87,6 @@ export interface MockOptions {
   onError?: (error: unknown, req: http.IncomingMessage) => void;
 }
 
-interface Dir {
-  id: string;
-  ttl: number;
-  added_on: string;
-  files: Array<{ file_name: string; added_on: string }>;
-}
-
 const logError = (e: unknown, req: http.IncomingMessage) =>
   err(`mock: internal error answering ${req.method ?? '?'} ${(req.url ?? '/').split('?')[0]}: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
 
@@ -98,28 +99,69 @@ const decodeId = (segment: string): string => {
   }
 };
 
-const today = () => new Date().toISOString().slice(0, 10);
+/** At most this many answers are remembered under the replays-cached fault. */
+export const REPLAY_LIMIT = 200;
 
-/**
- * The store is bounded, so a long-running standalone mock neither grows without end nor makes
- * GET /directory too long to read: past these counts the oldest entries are dropped, and a
- * file_name longer than MAX_NAME characters is refused (400).
- */
-export const STORE_LIMITS = { directories: 200, filesPerDirectory: 200, nameLength: 1024 } as const;
+/** One contract per spec file, loaded once however many mocks serve it. */
+const loaded = new Map<string, Promise<Contract>>();
+const contractOf = (spec = DEFAULT_SPEC): Promise<Contract> => {
+  let c = loaded.get(spec);
+  if (!c) loaded.set(spec, (c = loadContract(spec)));
+  return c;
+};
+
+/** The spec as one JSON document (its own $refs kept), for GET /openapi.json; once per spec file. */
+const documents = new Map<string, Promise<unknown>>();
+const documentOf = (spec: string): Promise<unknown> => {
+  let d = documents.get(spec);
+  if (!d) documents.set(spec, (d = import('@apidevtools/swagger-parser').then(({ default: parser }) => parser.bundle(spec))));
+  return d;
+};
+
+/** A route per operation: its path template as a pattern, by method. */
+interface Route {
+  pattern: RegExp;
+  /** The path parameters, in the order the pattern captures them. */
+  names: string[];
+  byMethod: Map<string, Operation>;
+}
+
+function routesOf(contract: Contract): Route[] {
+  const routes = new Map<string, Route>();
+  for (const op of contract.operations) {
+    const source = `^${op.path.split(/\{[^}]+\}/).map((part) => part.replace(/[.*+?^$()|[\]\\]/g, '\\$&')).join('([^/]+)')}$`;
+    const names = [...op.path.matchAll(/\{([^}]+)\}/g)].map((m) => m[1]!);
+    const route = routes.get(source) ?? { pattern: new RegExp(source), names, byMethod: new Map() };
+    route.byMethod.set(op.method, op);
+    routes.set(source, route);
+  }
+  return [...routes.values()];
+}
+
+/** A documented answer: the status the spec gives a credential, and the spec's example body. */
+function documented(ops: Operation[], role: CredentialRole): [status: number, body: Record<string, unknown>] {
+  for (const op of ops) {
+    const r = responseFor(op, role);
+    if (r) return [Number(r.status), (r.example ?? {}) as Record<string, unknown>];
+  }
+  throw new Error(`the spec documents no response for credential ${role}`);
+}
 
 export function createMockServer(options: MockOptions = {}): http.Server | https.Server {
   const keys: MockKeys = { ...DEFAULT_KEYS };
   for (const [role, value] of Object.entries(options.keys ?? {})) if (value) keys[role as keyof MockKeys] = value;
   const faults = new Set(options.faults ?? []);
-  const dirs = new Map<string, Dir>();
+  const spec = options.contract ? Promise.resolve(options.contract) : contractOf(options.spec);
+  let routes: Route[] = [];
+  let all: Operation[] = [];
+  let specPath = DEFAULT_SPEC;
+  const ready = spec.then((c) => {
+    routes = routesOf(c);
+    all = c.operations;
+    specPath = c.path;
+  });
+  ready.catch(() => {}); // a broken spec: every request is answered 500 (handler)
   const replayable = new Map<string, unknown>(); // fault replays-cached: request target → 200 body
-  /** A new directory; the oldest goes when there are too many. */
-  const newDir = (): Dir => {
-    const dir: Dir = { id: `dir_${randomBytes(6).toString('hex')}`, ttl: 86400, added_on: today(), files: [] };
-    dirs.set(dir.id, dir);
-    if (dirs.size > STORE_LIMITS.directories) dirs.delete(dirs.keys().next().value!);
-    return dir;
-  };
 
   const send = (res: http.ServerResponse, status: number, body: unknown) => {
     const error = status >= 400 && faults.has('html-errors');
@@ -156,9 +198,15 @@ export function createMockServer(options: MockOptions = {}): http.Server | https
     if (faults.has('decoded-prefix') && bytes.subarray(0, validBytes.length).equals(validBytes)) return true;
     return faults.has('any-user-pass') && /^[\x21-\x7e][\x20-\x7e]*:[\x20-\x7e]*$/.test(bytes.toString('latin1'));
   }
+  /** The spec's answer to a credential, for this operation (or any, for a path the spec does not have). */
+  const answer = (res: http.ServerResponse, op: Operation | undefined, role: CredentialRole, extra?: Record<string, unknown>) => {
+    const [status, body] = documented(op ? [op, ...all] : all, role);
+    send(res, status, { ...body, ...extra });
+  };
+  const capitalizeLastWord = (text: unknown) => String(text).replace(/(\w)(\w*)$/, (_, a: string, b: string) => a.toUpperCase() + b);
 
   /** Returns true when the request may proceed; otherwise answers it. */
-  function authorize(req: http.IncomingMessage, res: http.ServerResponse, query: string): boolean {
+  function authorize(req: http.IncomingMessage, res: http.ServerResponse, query: string, op: Operation | undefined): boolean {
     let values = req.headersDistinct.authorization;
     if (faults.has('lowercase-name-rejected')) {
       values = [];
@@ -171,8 +219,7 @@ export function createMockServer(options: MockOptions = {}): http.Server | https
     const token = keys.valid.slice('Basic '.length);
     if (faults.has('query-key-accepted') && [keys.valid, token].includes(new URLSearchParams(query).get('api_key') ?? '')) return true;
     if (!values || values.length === 0) {
-      if (faults.has('missing-header-401')) fail(res, 401, 'Invalid API key');
-      else fail(res, 400, 'Missing Authorization header');
+      answer(res, op, faults.has('missing-header-401') ? 'wrong' : 'none');
       return false;
     }
     const value = values[0]!;
@@ -183,104 +230,49 @@ export function createMockServer(options: MockOptions = {}): http.Server | https
     const accepted =
       values.length === 1 &&
       (value === keys.valid ||
-        stackAccepts(value) ||
         (faults.has('bearer-accepted') && value === `Bearer ${token}`) ||
         (faults.has('prefix-optional') && value === token) ||
         (faults.has('token-case-insensitive') && value.toLowerCase() === keys.valid.toLowerCase()) ||
-        (faults.has('extra-chars-accepted') && value.startsWith(keys.valid)));
+        (faults.has('extra-chars-accepted') && value.startsWith(keys.valid)) ||
+        stackAccepts(value));
     if (accepted) return true;
     if (values.length === 1 && value === keys.quota) {
-      if (faults.has('quota-as-401')) fail(res, 401, 'Invalid API key');
-      else fail(res, 403, 'Quota exceeded');
+      answer(res, op, faults.has('quota-as-401') ? 'wrong' : 'quota');
       return false;
     }
-    if (faults.has('echo-credential')) send(res, 401, { ok: false, error: 'Invalid API key', received: value });
-    else fail(res, 401, faults.has('wrong-error-text') ? 'Invalid API Key' : 'Invalid API key');
+    if (faults.has('echo-credential')) answer(res, op, 'wrong', { received: value });
+    else if (faults.has('wrong-error-text')) answer(res, op, 'wrong', { error: capitalizeLastWord(documented(op ? [op] : all, 'wrong')[1].error) });
+    else answer(res, op, 'wrong');
     return false;
   }
 
-  async function readJson(req: http.IncomingMessage): Promise<Record<string, unknown> | undefined> {
-    let text = '';
-    try {
-      for await (const chunk of req) {
-        text += chunk;
-        if (text.length > 1_000_000) return undefined;
-      }
-    } catch {
-      return undefined; // the client broke off its body: its fault, not the mock's
-    }
-    if (!text) return {};
-    try {
-      const v: unknown = JSON.parse(text);
-      return v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
-    } catch {
-      return undefined;
-    }
-  }
-
-  /** A GET success; remembered for anyone, whatever their credentials, under fault replays-cached. */
-  const succeed = (req: http.IncomingMessage, res: http.ServerResponse, body: unknown) => {
-    if (faults.has('replays-cached') && req.method === 'GET' && replayable.size < STORE_LIMITS.directories) replayable.set(req.url ?? '/', body);
-    send(res, 200, body);
-  };
-
-  /** Answers a request; only those that read a body (POST) return a promise: async costs the GETs 2 µs. */
-  function route(req: http.IncomingMessage, res: http.ServerResponse, target: string, query: string): Promise<void> | void {
+  /** Answers a request: the spec's operation for its path and method, its documented answers. */
+  function route(req: http.IncomingMessage, res: http.ServerResponse, target: string, query: string): void {
     const replayed = replayable.size && req.method === 'GET' ? replayable.get(req.url ?? '/') : undefined;
     if (replayed) return send(res, 200, replayed);
     const path = target.replace(/\/+$/, '') || '/';
-    const dirMatch = /^\/directory\/([^/]+)$/.exec(path);
-    const known = path === '/directory' || path === '/file' || dirMatch;
-    const skipAuth = faults.has('auth-skipped-create-file') && path === '/file';
-    if (!skipAuth && !authorize(req, res, query)) {
+    // Like the provider (public-api-facts.md:25), it publishes its spec, to anyone.
+    if (path === '/openapi.json' && req.method === 'GET') {
       req.resume();
-      return;
+      return void documentOf(specPath).then((doc) => send(res, 200, doc), (e: unknown) => internalError(req, res, e));
     }
-    if (!known) return fail(res, 404, 'Not found');
-
-    if (path === '/directory' && req.method === 'GET') {
-      const directories = [...dirs.values()].map(({ id, ttl, added_on }) => ({ id, ttl, added_on }));
-      return succeed(req, res, { ok: true, directories: faults.has('schema-break') ? {} : directories });
-    }
-    if (dirMatch && req.method === 'GET') {
-      if (faults.has('valid-key-rejected-list-files')) return fail(res, 401, 'Invalid API key');
-      const dir = dirs.get(decodeId(dirMatch[1]!));
-      if (!dir) return fail(res, 404, 'Directory not found');
-      return succeed(req, res, { ok: true, files: dir.files });
-    }
-    if (path === '/directory' && req.method === 'POST') return createDirectory(req, res);
-    if (path === '/file' && req.method === 'POST') return createFile(req, res);
-    return fail(res, 405, 'Method not allowed');
-  }
-
-  async function createDirectory(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    if (!(await readJson(req))) return fail(res, 400, 'Body must be a JSON object');
-    const dir = newDir();
-    return send(res, 200, { ok: true, directory: { id: dir.id, ttl: dir.ttl } });
-  }
-
-  async function createFile(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const body = await readJson(req);
-    const name = body?.file_name;
-    if (typeof name !== 'string' || name.length === 0) return fail(res, 400, 'file_name is required');
-    if (name.length > STORE_LIMITS.nameLength) return fail(res, 400, `file_name is longer than ${STORE_LIMITS.nameLength} characters`);
-    let dir: Dir | undefined;
-    if (body?.dir_id === undefined) {
-      dir = newDir();
-    } else {
-      dir = dirs.get(String(body.dir_id));
-      if (!dir) return fail(res, 404, 'Directory not found');
-    }
-    if (dir.files.some((f) => f.file_name === name)) return fail(res, 409, 'File already exists');
-    const file = { file_name: name, added_on: today() };
-    dir.files.push(file);
-    if (dir.files.length > STORE_LIMITS.filesPerDirectory) dir.files.shift();
-    const host = req.headers.host ?? '127.0.0.1';
-    return send(res, 200, {
-      ok: true,
-      file: { dir_id: dir.id, file_path: `${dir.id}/${name}`, ...file },
-      upload: { url: `http://${host}/upload/${dir.id}/${encodeURIComponent(name)}`, method: 'PUT', headers: {}, expiresInSeconds: 3600 },
-    });
+    const found = routes.find((r) => r.pattern.test(path));
+    const op = found?.byMethod.get(req.method ?? 'GET');
+    req.resume(); // the body is never read: a documented request is answered by its credential alone
+    const skipAuth = faults.has('auth-skipped-create-file') && op?.path === '/file';
+    if (!skipAuth && !authorize(req, res, query, op ?? found?.byMethod.values().next().value)) return;
+    if (!found) return fail(res, 404, 'Not found');
+    if (!op) return fail(res, 405, 'Method not allowed');
+    if (faults.has('valid-key-rejected-list-files') && op.path === '/directory/{dirId}') return answer(res, op, 'wrong');
+    // The mock's resources are the spec's examples: another path parameter value gets the documented 404.
+    const values = found.pattern.exec(path)!.slice(1);
+    const notFound = op.responses['404'];
+    const unknown = found.names.some((name, i) => decodeId(values[i]!) !== op.parameters.find((x) => x.name === name)?.example);
+    if (notFound && unknown) return send(res, 404, notFound.example ?? {});
+    let body = (responseFor(op, 'valid')?.example ?? {}) as Record<string, unknown>;
+    if (faults.has('schema-break') && Array.isArray(body.directories)) body = { ...body, directories: {} };
+    if (faults.has('replays-cached') && req.method === 'GET' && replayable.size < REPLAY_LIMIT) replayable.set(req.url ?? '/', body);
+    send(res, Number(responseFor(op, 'valid')?.status ?? 200), body);
   }
 
   const handler: http.RequestListener = (req, res) => {
@@ -291,12 +283,17 @@ export function createMockServer(options: MockOptions = {}): http.Server | https
       options.onRequest?.(res);
       return fail(res, 400, 'Bad request target');
     }
-    try {
-      options.onRequest?.(res);
-      route(req, res, ...target)?.catch((e: unknown) => internalError(req, res, e));
-    } catch (e) {
-      internalError(req, res, e);
-    }
+    ready.then(
+      () => {
+        try {
+          options.onRequest?.(res);
+          route(req, res, ...target);
+        } catch (e) {
+          internalError(req, res, e);
+        }
+      },
+      (e: unknown) => internalError(req, res, e),
+    );
   };
   const server = options.tls
     ? https.createServer({ ...options.tls, requireHostHeader: false }, handler)
@@ -352,7 +349,8 @@ const closeServer = (server: http.Server | https.Server) =>
 
 export async function startMock(options: MockOptions & { port?: number; host?: string } = {}): Promise<RunningMock> {
   const host = options.host ?? '127.0.0.1';
-  const server = createMockServer(options);
+  // The spec is loaded before the port opens: the first request is answered like every other.
+  const server = createMockServer({ ...options, contract: options.contract ?? (await contractOf(options.spec)) });
   const url = `${options.tls ? 'https' : 'http'}://${await listen(server, options.port ?? 0, host)}`;
   if (!options.tls) return { url, close: () => closeServer(server) };
   const [api] = server.listeners('request') as http.RequestListener[];
