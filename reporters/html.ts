@@ -31,8 +31,6 @@ document.getElementById('expand').addEventListener('click', () => { for (const c
 document.getElementById('collapse').addEventListener('click', () => { for (const c of checks) c.open = false; });
 apply();
 `;
-const SCRIPT_HASH = createHash('sha256').update(SCRIPT).digest('base64');
-const CSP = `default-src 'none'; style-src 'unsafe-inline'; script-src 'sha256-${SCRIPT_HASH}'; img-src data:; form-action 'none'; base-uri 'none'`;
 
 const STYLE = `
 body { font: 14px/1.45 system-ui, sans-serif; margin: 0 auto; max-width: 1100px; padding: 1rem 1.5rem; color: #1b1f24; }
@@ -56,7 +54,7 @@ blockquote { margin: .3rem 0; padding-left: .7rem; border-left: 3px solid #d0d7d
 dl { display: grid; grid-template-columns: max-content 1fr; gap: .15rem .8rem; margin: .4rem 0; } dt { font-weight: 600; } dd { margin: 0; }
 `;
 
-const badge = (cls: string, text: string) => `<span class="badge ${esc(cls)}">${esc(text)}</span>`;
+export const badge = (cls: string, text: string) => `<span class="badge ${esc(cls)}">${esc(text)}</span>`;
 
 function checkHtml(c: CheckResult, drift: DriftKind | undefined): string {
   const ex = c.exchange;
@@ -107,14 +105,9 @@ ${LEVELS.map((l) => `<tr><th>${l}</th>${VERDICTS.map((v) => `<td class="n" data-
   }`;
   const boxes = (kind: string, values: readonly string[]) =>
     `<fieldset><legend>${kind}</legend>${values.map((v) => `<label><input type="checkbox" data-filter="${kind}" value="${esc(v)}" checked> ${esc(v)}</label>`).join(' ')}</fieldset>`;
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="${CSP}">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${esc(`Conformance — ${report.target.name} — ${verdictText(report)}`)}</title>
-<style>${STYLE}</style></head>
-<body>
-<h1>FFmpeg API conformance — ${esc(report.target.name)}</h1>
+  return htmlPage(
+    `Conformance — ${report.target.name} — ${verdictText(report)}`,
+    `<h1>FFmpeg API conformance — ${esc(report.target.name)}</h1>
 <p><span class="verdict exit-${s.exitCode}" id="verdict">${esc(verdictText(report))}</span> <span id="compatibility">${esc(compatibility(report))}</span></p>
 ${report.interrupted ? '<p id="interrupted"><strong>Interrupted:</strong> the run was stopped; this report holds only the checks that ran.</p>' : ''}
 ${report.shard ? `<p><strong>Shard ${report.shard.index}/${report.shard.count}:</strong> this report holds one shard's checks.</p>` : ''}
@@ -127,7 +120,23 @@ ${findingsHtml}
 <div id="checks">
 ${report.checks.map((c) => checkHtml(c, driftOf.get(c.id))).join('\n')}
 </div>
-<script>${SCRIPT}</script>
-</body></html>
+`,
+    SCRIPT,
+  );
+}
+
+/** A self-contained page: our style, and at most our one script, allowed by its hash (no network). */
+export function htmlPage(title: string, body: string, script?: string): string {
+  const scriptSrc = script ? `'sha256-${createHash('sha256').update(script).digest('base64')}'` : "'none'";
+  const csp = `default-src 'none'; style-src 'unsafe-inline'; script-src ${scriptSrc}; img-src data:; form-action 'none'; base-uri 'none'`;
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${esc(title)}</title>
+<style>${STYLE}</style></head>
+<body>
+${body}
+${script ? `<script>${script}</script>\n` : ''}</body></html>
 `;
 }
