@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { validateXML } from 'xmllint-wasm';
 import type { Report } from '../reporters/model.js';
 import { reportErrors } from '../reporters/schema.js';
 import { DEFAULT_KEYS } from '../src/mock/server.js';
@@ -88,4 +89,11 @@ export function namedTarget(entry: TargetEntry, name = 'under-test'): string[] {
   const file = join(tempDir(), 'targets.json');
   writeFileSync(file, JSON.stringify({ targets: { [name]: entry } }));
   return ['--targets', file, '--target', name];
+}
+
+/** The errors of a junit.xml against the JUnit schema (test/fixtures/junit.xsd), by libxml2 compiled to WebAssembly. */
+export async function junitErrors(xml: string): Promise<string[]> {
+  const schema = { fileName: 'junit.xsd', contents: readFileSync(join(ROOT, 'test/fixtures/junit.xsd'), 'utf8') };
+  const result = await validateXML({ xml: [{ fileName: 'junit.xml', contents: xml }], schema: [schema] });
+  return result.valid ? [] : result.errors.map((e) => e.rawMessage);
 }
