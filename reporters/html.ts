@@ -61,6 +61,7 @@ function openCheck(id) {
     apply(false);
   }
   for (let e = el; e; e = e.parentElement && e.parentElement.closest('details')) e.open = true;
+  el.style.scrollMarginTop = document.querySelector('.filters').offsetHeight + 8 + 'px'; // below the sticky filters
   el.scrollIntoView({ block: 'start' });
   el.querySelector('summary').focus({ preventScroll: true });
   return true;
@@ -87,10 +88,12 @@ document.addEventListener('click', (e) => {
 document.getElementById('expand').addEventListener('click', () => { for (const d of [...sections, ...checks]) if (!d.hidden) d.open = true; });
 document.getElementById('collapse').addEventListener('click', () => { for (const c of checks) c.open = false; });
 restore();
+// Once laid out in full, a deep link scrolls to its check again (the layout may have moved it).
+window.addEventListener('load', () => { if (location.hash.startsWith('#check-')) restore(); });
 `;
 
 const STYLE = `
-body { font: 14px/1.45 system-ui, sans-serif; margin: 0 auto; max-width: 1100px; padding: 1rem 1.5rem; color: #1b1f24; }
+body { font: 14px/1.45 system-ui, sans-serif; margin: 0 auto; max-width: 1100px; padding: 1rem 1.5rem; color: #1b1f24; overflow-wrap: anywhere; }
 h1 { font-size: 1.4rem; margin: 0 0 .4rem; } h2 { font-size: 1.1rem; margin: 1.4rem 0 .5rem; }
 .verdict { font-weight: 700; font-size: 1.1rem; padding: .4rem .7rem; border-radius: 6px; display: inline-block; }
 .exit-0 { background: #dafbe1; } .exit-1 { background: #ffebe9; } .exit-3, .exit-130 { background: #fff8c5; }
