@@ -173,7 +173,7 @@ function checksHtml(report: Report, driftOf: Map<string, DriftEntry>): string {
       const byClause = new Map<string, CheckResult[]>();
       for (const c of checks) byClause.set(c.clause, [...(byClause.get(c.clause) ?? []), c]);
       const clauses = [...byClause.entries()].map(([clause, cs]) =>
-        section('clause', clause, cs, cs.map((c) => checkHtml(c, driftOf.get(c.id))).join('\n'), ` <span class="muted">${esc(cs[0]!.level)}</span>`),
+        section('clause', clause, cs, cs.map((c) => checkHtml(c, driftOf.get(c.id))).join('\n'), ` <span class="muted">· ${esc(cs[0]!.level)}</span>`),
       );
       return section('group', group, checks, clauses.join('\n'));
     })
