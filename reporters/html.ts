@@ -1,100 +1,197 @@
 // report.html: one self-contained file to open from a CI artifact. No network, no external
 // assets (a Content-Security-Policy forbids them, and allows only the one script below, by hash).
-// Every string of the report is escaped: target bodies may be hostile.
+// Every string of the report is escaped: target bodies may be hostile. Checks are grouped by group,
+// then clause; filters and search live in the URL hash, and #check-<id> opens that check.
 import { createHash } from 'node:crypto';
 import { LEVELS } from '../src/spec.js';
-import { DRIFT_KINDS, VERDICTS, type CheckResult, type DriftKind, type Report } from './model.js';
+import { DRIFT_KINDS, VERDICTS, type CheckResult, type DriftEntry, type DriftSide, type Report } from './model.js';
 import { compatibility, DRIFT_LABEL, findingLine, groupedFindings, levelFigure, observed, verdictText } from './text.js';
 
 export const esc = (s: string | number): string =>
   String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
-// Filters by level and verdict, and a search over each check's text. Static: no report data in it.
+/** Our own text (the documentation's quotes) without emoji (colour glyphs), which Debian's default fonts lack. */
+const PLAIN: Record<string, string> = { '❌': '×', '✅': '✓', '⚠': '!' };
+export const plain = (s: string): string => s.replace(/\p{Emoji_Presentation}\uFE0F?|\p{Extended_Pictographic}\uFE0F/gu, (m) => PLAIN[m.replace('\uFE0F', '')] ?? '*');
+
+// Filters by level, verdict and drift, a search over each check's text, the state in the URL hash
+// (#level=MUST&verdict=fail&q=...), deep links (#check-<id>) that open a check. No report data in it.
 const SCRIPT = `
 const checks = [...document.querySelectorAll('details.check')];
+const sections = [...document.querySelectorAll('details.section')];
 const boxes = [...document.querySelectorAll('input[data-filter]')];
+const kinds = [...new Set(boxes.map((b) => b.dataset.filter))];
 const search = document.getElementById('search');
-function apply() {
-  const on = (kind) => new Set(boxes.filter((b) => b.dataset.filter === kind && b.checked).map((b) => b.value));
-  const levels = on('level'), verdicts = on('verdict'), q = search.value.trim().toLowerCase();
+function state() {
+  const p = new URLSearchParams();
+  for (const kind of kinds) {
+    const all = boxes.filter((b) => b.dataset.filter === kind);
+    const on = all.filter((b) => b.checked).map((b) => b.value);
+    if (on.length < all.length) p.set(kind, on.join(','));
+  }
+  if (search.value.trim()) p.set('q', search.value.trim());
+  return p;
+}
+function apply(save) {
+  const on = Object.fromEntries(kinds.map((k) => [k, new Set(boxes.filter((b) => b.dataset.filter === k && b.checked).map((b) => b.value))]));
+  const q = search.value.trim().toLowerCase();
   let shown = 0;
   for (const c of checks) {
-    const visible = levels.has(c.dataset.level) && verdicts.has(c.dataset.verdict) && (!q || c.textContent.toLowerCase().includes(q));
+    const visible = kinds.every((k) => on[k].has(c.dataset[k])) && (!q || c.textContent.toLowerCase().includes(q));
     c.hidden = !visible;
     if (visible) shown++;
   }
+  const narrowed = state().toString() !== '';
+  for (const s of sections) {
+    const n = s.querySelectorAll('details.check:not([hidden])').length;
+    s.hidden = n === 0;
+    s.querySelector(':scope > summary .shown').textContent = narrowed ? n + ' shown' : '';
+    if (narrowed && n) s.open = true;
+  }
   document.getElementById('shown').textContent = String(shown);
+  document.getElementById('no-match').hidden = shown > 0;
+  if (save) history.replaceState(null, '', state().toString() ? '#' + state().toString() : location.pathname + location.search);
 }
-for (const b of boxes) b.addEventListener('change', apply);
-search.addEventListener('input', apply);
-document.getElementById('expand').addEventListener('click', () => { for (const c of checks) if (!c.hidden) c.open = true; });
+function openCheck(id) {
+  const el = document.getElementById(id);
+  if (!el || !el.classList.contains('check')) return false;
+  if (el.hidden) {
+    for (const b of boxes) b.checked = true;
+    search.value = '';
+    apply(false);
+  }
+  for (let e = el; e; e = e.parentElement && e.parentElement.closest('details')) e.open = true;
+  el.style.scrollMarginTop = document.querySelector('.filters').offsetHeight + 8 + 'px'; // below the sticky filters
+  el.scrollIntoView({ block: 'start' });
+  el.querySelector('summary').focus({ preventScroll: true });
+  return true;
+}
+function restore() {
+  let h = location.hash.slice(1);
+  try { h = decodeURIComponent(h); } catch (e) { /* keep it as it is */ }
+  if (h.startsWith('check-') && openCheck(h)) return;
+  const p = new URLSearchParams(location.hash.slice(1));
+  for (const b of boxes) {
+    const v = p.get(b.dataset.filter);
+    b.checked = v === null || v.split(',').includes(b.value);
+  }
+  search.value = p.get('q') || '';
+  apply(false);
+}
+for (const b of boxes) b.addEventListener('change', () => apply(true));
+search.addEventListener('input', () => apply(true));
+window.addEventListener('hashchange', restore);
+document.addEventListener('click', (e) => {
+  const a = e.target.closest && e.target.closest('a[href^="#check-"]');
+  if (a) openCheck(decodeURIComponent(a.getAttribute('href').slice(1)));
+});
+document.getElementById('expand').addEventListener('click', () => { for (const d of [...sections, ...checks]) if (!d.hidden) d.open = true; });
 document.getElementById('collapse').addEventListener('click', () => { for (const c of checks) c.open = false; });
-apply();
+restore();
+// Once laid out in full, a deep link scrolls to its check again (the layout may have moved it).
+window.addEventListener('load', () => { if (location.hash.startsWith('#check-')) restore(); });
 `;
-const SCRIPT_HASH = createHash('sha256').update(SCRIPT).digest('base64');
-const CSP = `default-src 'none'; style-src 'unsafe-inline'; script-src 'sha256-${SCRIPT_HASH}'; img-src data:; form-action 'none'; base-uri 'none'`;
 
 const STYLE = `
-body { font: 14px/1.45 system-ui, sans-serif; margin: 0 auto; max-width: 1100px; padding: 1rem 1.5rem; color: #1b1f24; }
+body { font: 14px/1.45 system-ui, sans-serif; margin: 0 auto; max-width: 1100px; padding: 1rem 1.5rem; color: #1b1f24; overflow-wrap: anywhere; }
 h1 { font-size: 1.4rem; margin: 0 0 .4rem; } h2 { font-size: 1.1rem; margin: 1.4rem 0 .5rem; }
 .verdict { font-weight: 700; font-size: 1.1rem; padding: .4rem .7rem; border-radius: 6px; display: inline-block; }
 .exit-0 { background: #dafbe1; } .exit-1 { background: #ffebe9; } .exit-3, .exit-130 { background: #fff8c5; }
 table { border-collapse: collapse; margin: .5rem 0; } th, td { border: 1px solid #d0d7de; padding: .25rem .6rem; text-align: left; vertical-align: top; }
 td.n { text-align: right; font-variant-numeric: tabular-nums; }
-.meta, .muted { color: #59636e; }
-.filters { position: sticky; top: 0; background: #fff; padding: .5rem 0; border-bottom: 1px solid #d0d7de; display: flex; flex-wrap: wrap; gap: .3rem 1.2rem; align-items: center; }
+.meta, .muted, .shown { color: #59636e; }
+.filters { position: sticky; top: 0; z-index: 1; background: #fff; padding: .5rem 0; border-bottom: 1px solid #d0d7de; display: flex; flex-wrap: wrap; gap: .3rem 1.2rem; align-items: center; }
 .filters fieldset { border: 0; padding: 0; margin: 0; } .filters legend { float: left; margin-right: .4rem; font-weight: 600; }
-#search { width: 18rem; padding: .25rem .4rem; }
-details.check { border: 1px solid #d0d7de; border-radius: 6px; margin: .3rem 0; }
-details.check > summary { cursor: pointer; padding: .35rem .6rem; display: flex; gap: .6rem; align-items: baseline; }
+#search { width: 18rem; max-width: 100%; padding: .25rem .4rem; }
+summary { cursor: pointer; list-style: none; } summary::-webkit-details-marker { display: none; }
+summary::before { content: '\\25B8'; display: inline-block; width: 1em; color: #59636e; } details[open] > summary::before { content: '\\25BE'; }
+details.section { margin: .4rem 0; } details.section > summary { padding: .3rem 0; font-weight: 600; }
+details.group > summary { font-size: 1.05rem; border-bottom: 1px solid #d0d7de; }
+details.clause { margin-left: 1rem; } details.clause > div, details.group > div { margin-left: .4rem; }
+details.check { border: 1px solid #d0d7de; border-radius: 6px; margin: .3rem 0 .3rem 1rem; }
+details.check > summary { padding: .35rem .6rem; display: flex; flex-wrap: wrap; gap: .2rem .6rem; align-items: baseline; }
 details.check > div { padding: .2rem .9rem .6rem; border-top: 1px solid #d0d7de; }
-.badge { font: 600 12px/1.6 ui-monospace, monospace; border-radius: 4px; padding: 0 .35rem; white-space: nowrap; }
+details.check:target, details.check:focus-within { outline: 2px solid #0969da; }
+.badge { font: 600 12px/1.6 ui-monospace, monospace; border-radius: 4px; padding: 0 .35rem; white-space: nowrap; background: #eaeef2; }
 .v-pass { background: #dafbe1; } .v-fail { background: #ffcecb; } .v-error { background: #fff1a8; } .v-not-verified { background: #eaeef2; } .v-observed { background: #ddf4ff; }
-.d-regression { background: #ff8182; } .d-fixed { background: #aceebb; }
+.d-regression { background: #ff8182; } .d-fixed { background: #aceebb; } .d-behaviour-changed, .d-verdict-changed { background: #fff1a8; }
 code, pre { font: 12px/1.45 ui-monospace, monospace; } pre { background: #f6f8fa; padding: .5rem; overflow: auto; white-space: pre-wrap; word-break: break-all; max-height: 24rem; }
 blockquote { margin: .3rem 0; padding-left: .7rem; border-left: 3px solid #d0d7de; color: #3d444d; }
-dl { display: grid; grid-template-columns: max-content 1fr; gap: .15rem .8rem; margin: .4rem 0; } dt { font-weight: 600; } dd { margin: 0; }
+dl { display: grid; grid-template-columns: max-content minmax(0, 1fr); gap: .15rem .8rem; margin: .4rem 0; } dt { font-weight: 600; } dd { margin: 0; min-width: 0; }
+#no-match { padding: .6rem; background: #fff8c5; border-radius: 6px; }
+@media (max-width: 640px) { body { padding: .5rem .6rem; } dl { grid-template-columns: 1fr; } details.clause, details.check { margin-left: .3rem; } table { display: block; overflow-x: auto; } }
 `;
 
-const badge = (cls: string, text: string) => `<span class="badge ${esc(cls)}">${esc(text)}</span>`;
+export const badge = (cls: string, text: string) => `<span class="badge ${esc(cls)}">${esc(text)}</span>`;
 
-function checkHtml(c: CheckResult, drift: DriftKind | undefined): string {
+/** "fail `401 Invalid API key`", or a dash for a check one side lacks. */
+const driftSide = (x?: DriftSide) => (x ? `${badge(`v-${x.verdict}`, x.verdict)}${x.outcome !== undefined ? ` <code>${esc(x.outcome)}</code>` : ''}` : '<span class="muted">(absent)</span>');
+const beforeAfter = (d: DriftEntry) => `${driftSide(d.before)} &rarr; ${driftSide(d.after)}`;
+
+function checkHtml(c: CheckResult, drift: DriftEntry | undefined): string {
   const ex = c.exchange;
   const fields: Array<[string, string]> = [
     ['clause', `<code>${esc(c.clause)}</code> — ${esc(c.source)}`],
-    ['documentation', `<blockquote>${esc(c.quote)}</blockquote>`],
+    ['documentation', `<blockquote>${esc(plain(c.quote))}</blockquote>`],
     ['expected', esc(c.expected)],
     ['observed', `<code>${esc(observed(c))}</code>`],
   ];
   if (c.message) fields.push([c.verdict === 'error' ? 'error' : 'failure', `<pre>${esc(c.message)}</pre>`]);
   if (c.reason) fields.push(['not verified', esc(c.reason)]);
-  if (drift) fields.push(['against the baseline', esc(DRIFT_LABEL[drift])]);
+  if (drift) fields.push(['against the baseline', `${esc(DRIFT_LABEL[drift.kind])}: ${beforeAfter(drift)}`]);
   if (ex) {
     fields.push(['request', `<pre>${esc([`${ex.request.method} ${ex.request.url}   (${ex.request.transport})`, ...ex.request.headers].join('\n'))}</pre>`]);
     const r = ex.response;
-    fields.push([
-      'response',
-      r
-        ? `<pre>${esc(`${r.status}   Content-Type: ${r.contentType ?? '(none)'}   ${r.ms} ms${r.bodyTruncated ? '   (body truncated)' : ''}\n\n${r.body}`)}</pre>`
-        : '<span class="muted">no answer</span>',
-    ]);
+    const headers = r?.headers ? Object.entries(r.headers).map(([k, v]) => `${k}: ${v}`) : [`content-type: ${r?.contentType ?? '(none)'}`];
+    fields.push(['response', r ? `<pre>${esc(`${r.status}   ${r.ms} ms${r.bodyTruncated ? '   (body truncated)' : ''}\n${headers.join('\n')}\n\n${r.body}`)}</pre>` : '<span class="muted">no answer</span>']);
   }
-  return `<details class="check" id="check-${esc(c.id)}" data-id="${esc(c.id)}" data-level="${esc(c.level)}" data-verdict="${esc(c.verdict)}">
-<summary>${badge(`v-${c.verdict}`, c.verdict)} ${badge('', c.level)}${drift && drift !== 'unchanged' ? ` ${badge(`d-${drift}`, DRIFT_LABEL[drift])}` : ''} <code>${esc(c.id)}</code> <span>${esc(c.title)}</span> <span class="muted">${esc(observed(c))}</span></summary>
+  return `<details class="check" id="check-${esc(c.id)}" data-id="${esc(c.id)}" data-level="${esc(c.level)}" data-verdict="${esc(c.verdict)}"${drift ? ` data-drift="${esc(drift.kind)}"` : ''}>
+<summary>${badge(`v-${c.verdict}`, c.verdict)} ${badge('', c.level)}${drift && drift.kind !== 'unchanged' ? ` ${badge(`d-${drift.kind}`, DRIFT_LABEL[drift.kind])}` : ''} <code>${esc(c.id)}</code> <span>${esc(c.title)}</span> <span class="muted">${esc(observed(c))}</span></summary>
 <div><dl>${fields.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${v}</dd>`).join('')}</dl></div>
 </details>`;
 }
 
+/** "10 checks: 4 fail, 6 pass" */
+function counts(checks: CheckResult[]): string {
+  const n = VERDICTS.map((v) => [v, checks.filter((c) => c.verdict === v).length] as const).filter(([, k]) => k);
+  return `${checks.length} check${checks.length > 1 ? 's' : ''}: ${n.map(([v, k]) => `${k} ${v}`).join(', ')}`;
+}
+
+/** A disclosure section (group or clause) with its counts; open when it holds a failure or error. */
+function section(kind: 'group' | 'clause', name: string, checks: CheckResult[], inner: string, note = ''): string {
+  const bad = checks.some((c) => c.verdict === 'fail' || c.verdict === 'error');
+  return `<details class="section ${kind}" data-${kind}="${esc(name)}"${kind === 'group' || bad ? ' open' : ''}>
+<summary>${kind === 'group' ? esc(name) : `<code>${esc(name)}</code>`} <span class="muted">— ${esc(counts(checks))}</span> <span class="shown"></span>${note}</summary>
+<div>${inner}</div></details>`;
+}
+
+function checksHtml(report: Report, driftOf: Map<string, DriftEntry>): string {
+  const byGroup = new Map<string, CheckResult[]>();
+  for (const c of report.checks) byGroup.set(c.group, [...(byGroup.get(c.group) ?? []), c]);
+  return [...byGroup.entries()]
+    .map(([group, checks]) => {
+      const byClause = new Map<string, CheckResult[]>();
+      for (const c of checks) byClause.set(c.clause, [...(byClause.get(c.clause) ?? []), c]);
+      const clauses = [...byClause.entries()].map(([clause, cs]) =>
+        section('clause', clause, cs, cs.map((c) => checkHtml(c, driftOf.get(c.id))).join('\n'), ` <span class="muted">· ${esc(cs[0]!.level)}</span>`),
+      );
+      return section('group', group, checks, clauses.join('\n'));
+    })
+    .join('\n');
+}
+
 export function renderHtml(report: Report): string {
   const s = report.summary;
-  const driftOf = new Map((report.drift?.checks ?? []).map((d) => [d.id, d.kind]));
-  const counts = `<table id="counts"><thead><tr><th>level</th>${VERDICTS.map((v) => `<th>${esc(v)}</th>`).join('')}<th>compatibility</th></tr></thead><tbody>
+  const driftOf = new Map((report.drift?.checks ?? []).map((d) => [d.id, d]));
+  const countTable = `<table id="counts"><thead><tr><th>level</th>${VERDICTS.map((v) => `<th>${esc(v)}</th>`).join('')}<th>compatibility</th></tr></thead><tbody>
 ${LEVELS.map((l) => `<tr><th>${l}</th>${VERDICTS.map((v) => `<td class="n" data-count="${l}:${v}">${s.levels[l][v]}</td>`).join('')}<td>${esc(levelFigure(report, l))}</td></tr>`).join('\n')}
 <tr><th>all</th>${VERDICTS.map((v) => `<td class="n" data-count="all:${v}">${s.verdicts[v]}</td>`).join('')}<td><span id="total">${s.total}</span> checks</td></tr>
 </tbody></table>`;
   const drift = report.drift;
+  const changed = (drift?.checks ?? []).filter((d) => d.kind !== 'unchanged').sort((a, b) => DRIFT_KINDS.indexOf(a.kind) - DRIFT_KINDS.indexOf(b.kind) || a.id.localeCompare(b.id));
   const driftHtml = drift
-    ? `<h2>Drift against the baseline</h2><p id="drift">${DRIFT_KINDS.filter((k) => drift.counts[k]).map((k) => `${badge(`d-${k}`, `${DRIFT_LABEL[k]}: ${drift.counts[k]}`)}`).join(' ')} <span class="muted">baseline ${esc(drift.baseline.path)} (${esc(drift.baseline.target)}, ${esc(drift.baseline.startedAt)})</span></p>`
+    ? `<h2>Drift against the baseline</h2><p id="drift">${DRIFT_KINDS.filter((k) => drift.counts[k]).map((k) => `${badge(`d-${k}`, `${DRIFT_LABEL[k]}: ${drift.counts[k]}`)}`).join(' ')} <span class="muted">baseline ${esc(drift.baseline.path)} (${esc(drift.baseline.target)}, ${esc(drift.baseline.startedAt)})</span></p>
+${changed.length ? `<table id="drift-changes"><thead><tr><th>change</th><th>check</th><th>before &rarr; after</th></tr></thead><tbody>${changed.map((d) => `<tr data-drift="${esc(d.kind)}"><td>${badge(`d-${d.kind}`, DRIFT_LABEL[d.kind])}</td><td>${d.after ? `<a href="#check-${esc(d.id)}"><code>${esc(d.id)}</code></a>` : `<code>${esc(d.id)}</code>`}</td><td>${beforeAfter(d)}</td></tr>`).join('\n')}</tbody></table>` : '<p>Every check is unchanged.</p>'}`
     : '';
   const { regressions, others } = groupedFindings(report);
   const groups = [...regressions.map((g) => ({ g, kind: 'REGRESSION' })), ...others.map((g) => ({ g, kind: g.kind }))];
@@ -107,27 +204,38 @@ ${LEVELS.map((l) => `<tr><th>${l}</th>${VERDICTS.map((v) => `<td class="n" data-
   }`;
   const boxes = (kind: string, values: readonly string[]) =>
     `<fieldset><legend>${kind}</legend>${values.map((v) => `<label><input type="checkbox" data-filter="${kind}" value="${esc(v)}" checked> ${esc(v)}</label>`).join(' ')}</fieldset>`;
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="${CSP}">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${esc(`Conformance — ${report.target.name} — ${verdictText(report)}`)}</title>
-<style>${STYLE}</style></head>
-<body>
-<h1>FFmpeg API conformance — ${esc(report.target.name)}</h1>
+  return htmlPage(
+    `Conformance — ${report.target.name} — ${verdictText(report)}`,
+    `<h1>FFmpeg API conformance — ${esc(report.target.name)}</h1>
 <p><span class="verdict exit-${s.exitCode}" id="verdict">${esc(verdictText(report))}</span> <span id="compatibility">${esc(compatibility(report))}</span></p>
 ${report.interrupted ? '<p id="interrupted"><strong>Interrupted:</strong> the run was stopped; this report holds only the checks that ran.</p>' : ''}
 ${report.shard ? `<p><strong>Shard ${report.shard.index}/${report.shard.count}:</strong> this report holds one shard's checks.</p>` : ''}
-${counts}
+${countTable}
 <p class="meta">Target <code>${esc(report.target.url || report.target.name)}</code>${report.target.bundledMock ? ' (bundled reference mock)' : ''} · spec ${esc(report.spec.version)} (sha256 <code>${esc(report.spec.sha256.slice(0, 12))}</code>) · ${esc(report.tool.name)} ${esc(report.tool.version)} · started ${esc(report.startedAt)} · ${(report.durationMs / 1000).toFixed(1)} s · exit code ${s.exitCode}${report.options.strict ? ' · --strict' : ''}</p>
 ${driftHtml}
 ${findingsHtml}
-<h2>Checks (<span id="shown">${report.checks.length}</span> of ${report.checks.length} shown)</h2>
-<div class="filters">${boxes('level', LEVELS)}${boxes('verdict', VERDICTS)}<input id="search" type="search" placeholder="search checks, bodies, clauses…" aria-label="search"> <button id="expand" type="button">expand all</button><button id="collapse" type="button">collapse all</button></div>
+<h2>Checks (<span id="shown">${report.checks.length}</span> of ${report.checks.length} shown), by group and clause</h2>
+<div class="filters">${boxes('level', LEVELS)}${boxes('verdict', VERDICTS)}${drift ? boxes('drift', DRIFT_KINDS.filter((k) => drift.counts[k])) : ''}<input id="search" type="search" placeholder="search checks, bodies, clauses…" aria-label="search"> <button id="expand" type="button">expand all</button><button id="collapse" type="button">collapse all</button></div>
+<p id="no-match" hidden>No checks match the filters and the search. Tick more boxes or clear the search.</p>
 <div id="checks">
-${report.checks.map((c) => checkHtml(c, driftOf.get(c.id))).join('\n')}
-</div>
-<script>${SCRIPT}</script>
-</body></html>
+${checksHtml(report, driftOf)}
+</div>`,
+    SCRIPT,
+  );
+}
+
+/** A self-contained page: our style, and at most our one script, allowed by its hash (no network). */
+export function htmlPage(title: string, body: string, script?: string): string {
+  const scriptSrc = script ? `'sha256-${createHash('sha256').update(script).digest('base64')}'` : "'none'";
+  const csp = `default-src 'none'; style-src 'unsafe-inline'; script-src ${scriptSrc}; img-src data:; form-action 'none'; base-uri 'none'`;
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${esc(title)}</title>
+<style>${STYLE}</style></head>
+<body>
+${body}
+${script ? `<script>${script}</script>\n` : ''}</body></html>
 `;
 }

@@ -1,12 +1,13 @@
 // Writes every view of a report into the report directory and renders the console summary.
 // report.json is the source of truth; the other files are pure renderings of it.
 import { join } from 'node:path';
+import { styleText } from 'node:util';
 import { LEVELS } from '../src/spec.js';
 import { writeRedacted } from '../src/secrets.js';
 import { renderHtml } from './html.js';
 import { renderJunit } from './junit.js';
 import { renderMarkdown } from './markdown.js';
-import type { CheckResult, ClauseFinding, Report } from './model.js';
+import type { CheckResult, ClauseFinding, Report, RunVerdict } from './model.js';
 import { DRIFT_LABEL, findingLine, groupedFindings, levelFigure, verdictText } from './text.js';
 
 /** Every file of a report: name → renderer. */
@@ -25,10 +26,31 @@ export function writeReports(report: Report, dir: string): string[] {
   });
 }
 
+/**
+ * Colour for the console, through node's util.styleText: only on a terminal (or with FORCE_COLOR),
+ * never with NO_COLOR (which wins over FORCE_COLOR here, as no-color.org asks).
+ */
+export function paint(style: Style | Style[], text: string): string {
+  if (process.env.NO_COLOR) return text;
+  // One style per call: node 20's styleText skips its terminal check for a list of styles.
+  return ([] as Style[]).concat(style).reduceRight((t, s) => styleText(s, t, { stream: process.stdout }), text);
+}
+type Style = Extract<Parameters<typeof styleText>[0], string>;
+
+const VERDICT_STYLE: Record<RunVerdict, Style[]> = {
+  conformant: ['bold', 'green'],
+  partial: ['bold', 'green'],
+  'not-conformant': ['bold', 'red'],
+  regressed: ['bold', 'red'],
+  inconclusive: ['bold', 'yellow'],
+  interrupted: ['bold', 'yellow'],
+  'could-not-run': ['bold', 'red'],
+};
+
 /** A failure as it happens: its id only. What it expected and got is in the summary, once, grouped by clause. */
 export function progressLine(r: CheckResult): string | undefined {
-  if (r.verdict === 'fail') return `  ✗ ${r.id} [${r.level}] FAIL`;
-  if (r.verdict === 'error') return `  ! ${r.id} [${r.level}] error`;
+  if (r.verdict === 'fail') return `  ${paint('red', '✗')} ${r.id} [${r.level}] ${paint('red', 'FAIL')}`;
+  if (r.verdict === 'error') return `  ${paint('yellow', '!')} ${r.id} [${r.level}] ${paint('yellow', 'error')}`;
   return undefined;
 }
 
@@ -40,15 +62,16 @@ export function summaryLines(report: Report, files: string[]): string[] {
   const block = (title: string, groups: ClauseFinding[], mark: string) => {
     if (!groups.length) return;
     lines.push(title);
-    for (const g of groups) lines.push(`    ${mark} ${findingLine(g)}`, `        ${g.checks.join(', ')}`);
+    for (const g of groups) lines.push(`    ${paint(g.kind === 'FAIL' ? 'red' : 'yellow', mark)} ${findingLine(g)}`, `        ${g.checks.join(', ')}`);
     lines.push('');
   };
   block(`  REGRESSIONS against the baseline (${report.drift?.baseline.path ?? ''}), was pass, now fail:`, regressions, '✗');
   block(`  FINDINGS (${others.length} clause${others.length === 1 ? '' : 's'}):`, others, '✗');
   for (const level of LEVELS) {
     const v = s.levels[level];
-    const extra = [v.fail && `${v.fail} FAIL`, v.error && `${v.error} error`].filter(Boolean).join(', ');
-    lines.push(`  ${level.padEnd(7)}  ${levelFigure(report, level)}${extra ? `, ${extra}` : ''}`);
+    const extra = [v.fail && paint('red', `${v.fail} FAIL`), v.error && paint('yellow', `${v.error} error`)].filter(Boolean).join(', ');
+    const figure = levelFigure(report, level);
+    lines.push(`  ${level.padEnd(7)}  ${extra || level === 'OBSERVE' ? figure : paint('green', figure)}${extra ? `, ${extra}` : ''}`);
   }
   for (const g of s.gaps) lines.push(`  not verified: ${g.category}, ${g.checks.length} check${g.checks.length > 1 ? 's' : ''} — to verify: ${g.remedy}`);
   const t = report.throttle;
@@ -58,6 +81,6 @@ export function summaryLines(report: Report, files: string[]): string[] {
     const moved = (Object.keys(DRIFT_LABEL) as Array<keyof typeof DRIFT_LABEL>).filter((k) => k !== 'unchanged' && drift.counts[k]);
     lines.push(`  drift    ${moved.length ? moved.map((k) => `${DRIFT_LABEL[k]}: ${drift.counts[k]}`).join(', ') : 'none'} (unchanged: ${drift.counts.unchanged})`);
   }
-  lines.push('', `${verdictText(report)} — ${s.total} checks in ${(report.durationMs / 1000).toFixed(1)} s`, ...files.map((f) => `  report: ${f}`));
+  lines.push('', `${paint(VERDICT_STYLE[s.verdict], verdictText(report))} — ${s.total} checks in ${(report.durationMs / 1000).toFixed(1)} s`, ...files.map((f) => `  report: ${f}`));
   return lines;
 }

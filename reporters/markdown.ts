@@ -85,6 +85,7 @@ export function renderMarkdown(report: Report): string {
       `- **Documentation:** “${mdText(cl.quote)}”`,
       `- **Expected:** ${g.expected.map(mdText).join(' **or** ')}`,
       `- **Observed:** ${g.observed.map(mdCode).join(' or ')}`,
+      `- **Finding${g.messages.length > 1 ? 's' : ''}:** ${g.messages.map(mdText).join(' · ')}`,
       `- **Checks:** ${g.checks.map(mdCode).join(', ')}`,
       '',
       '<details><summary>Each check</summary>',

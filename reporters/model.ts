@@ -208,6 +208,8 @@ export interface ClauseFinding {
   expected: string[];
   /** The distinct observed answers (outcome labels, or the error when there was no answer). */
   observed: string[];
+  /** The distinct findings of its checks, in the contract's words ("expected 400 {...}, got 401 {...}"), or their errors. */
+  messages: string[];
 }
 
 /** What a check got, as one comparable line. */
@@ -228,11 +230,12 @@ export function groupFindings(checks: readonly CheckResult[]): ClauseFinding[] {
     const kind = kindOf(c);
     const clause = c.answerClause && own.has(`${kind}\n${c.answerClause}\n${answerOf(c)}`) ? c.answerClause : c.clause;
     const key = `${kind}\n${clause}`;
-    const g = groups.get(key) ?? { kind, clause, level: c.level, checks: [], expected: [], observed: [] };
+    const g = groups.get(key) ?? { kind, clause, level: c.level, checks: [], expected: [], observed: [], messages: [] };
     g.checks.push(c.id);
     if (LEVEL_RANK[c.level] < LEVEL_RANK[g.level]) g.level = c.level;
     if (!g.expected.includes(c.expected)) g.expected.push(c.expected);
     if (!g.observed.includes(answerOf(c))) g.observed.push(answerOf(c));
+    for (const m of c.findings?.length ? c.findings.map((f) => f.message) : [c.message?.split('\n')[0] ?? answerOf(c)]) if (!g.messages.includes(m)) g.messages.push(m);
     groups.set(key, g);
   }
   return [...groups.values()].sort(

@@ -58,11 +58,10 @@ export const compatibility = (report: Report): string => LEVELS.map((l) => `${l}
 /** Up to `max` items, then how many more: "a or b or c (and 2 more)". */
 const some = (items: string[], sep: string, max = 3): string => items.slice(0, max).join(sep) + (items.length > max ? ` (and ${items.length - max} more)` : '');
 
-/** One grouped finding in a line, expected then observed: "auth.missing-header (MUST) — 10 checks: expected 400 {...}, got 401 Invalid API key". */
+/** One grouped finding in a line, in the contract's words: "auth.missing-header (MUST) — 10 checks: expected 400 {...}, got 401 {...}". */
 export function findingLine(g: ClauseFinding): string {
   const n = `${g.checks.length} check${g.checks.length > 1 ? 's' : ''}`;
-  if (g.kind === 'ERROR') return `${g.clause} (${g.level}) — ${n} errored: ${some(g.observed, '; ')}`;
-  return `${g.clause} (${g.level}) — ${n}: expected ${some(g.expected, ' or ')}, got ${some(g.observed, ' or ')}`;
+  return `${g.clause} (${g.level}) — ${n}${g.kind === 'ERROR' ? ' errored' : ''}: ${some(g.messages, '; ')}`;
 }
 
 /**

@@ -13,7 +13,7 @@ import { DEFAULT_KEYS, startMock, type RunningMock } from './mock/server.js';
 import { planLines } from './plan.js';
 import { preflight } from './preflight.js';
 import { mergeBlobs, partialReport, reportHead, runSuites, TOOL } from './run.js';
-import { addSecret, err, out } from './secrets.js';
+import { addSecret, err, out, redact } from './secrets.js';
 import { loadContract, type Contract } from './spec.js';
 import { buildCatalog, type Check } from '../suites/catalog.js';
 import { describeCheck } from '../suites/engine.js';
@@ -75,6 +75,39 @@ function compare(paths: string[], dir: string): number {
 // [/reports]
 
 const HEARTBEAT_MS = 5_000;
+
+/**
+ * How far the run is. On a terminal: one line on stderr, drawn at once and kept up to date every
+ * second (a failure printed as it happens goes above it). Otherwise (CI logs): a line every 5 s,
+ * so a quick run prints none. No escape codes: the line is redrawn with a carriage return.
+ */
+function progress(of: string, done: () => number, startedAt: Date): { print: (line: string) => void; stop: () => void } {
+  const text = () => `… ${done()}${of} checks done, ${Math.round((Date.now() - startedAt.getTime()) / 1000)} s`;
+  if (!process.stderr.isTTY) {
+    const heartbeat = setInterval(() => err(text()), HEARTBEAT_MS).unref();
+    return { print: out, stop: () => clearInterval(heartbeat) };
+  }
+  let width = 0;
+  const clear = () => void process.stderr.write(`\r${' '.repeat(width)}\r`);
+  const draw = () => {
+    const t = redact(text());
+    process.stderr.write(`\r${t.padEnd(width)}`);
+    width = Math.max(width, t.length);
+  };
+  draw();
+  const ticker = setInterval(draw, 1_000).unref();
+  return {
+    print: (line) => {
+      clear();
+      out(line);
+      draw();
+    },
+    stop: () => {
+      clearInterval(ticker);
+      clear();
+    },
+  };
+}
 
 /** A target that gives no HTTP answer at all: no check can run, but the report still says why (exit 2). */
 function writeUnreachable(config: Config, contract: Contract, catalog: Check[], reason: string): void {
@@ -182,23 +215,19 @@ async function main(argv: string[]): Promise<number> {
       kind: 'running',
       partial: (exitCode) => (ran.length ? writeReports(endedAs(partialReport(reportHead(config, contract, startedAt), ran, startedAt, exitCode === EXIT.interrupted), exitCode), config.reportDir) : []),
     };
-    // A slow target: say every few seconds how far the run is (a quick run never prints it).
-    const heartbeat = setInterval(() => {
-      const of = config.shard ? '' : ` of ${catalog.length}`;
-      err(`… ${ran.length}${of} checks done, ${Math.round((Date.now() - startedAt.getTime()) / 1000)} s`);
-    }, HEARTBEAT_MS).unref();
+    const shown = progress(config.shard ? '' : ` of ${catalog.length}`, () => ran.length, startedAt);
     const report = await runSuites(config, contract, catalog, {
       onResult: (r) => {
         ran.push(r);
         const line = progressLine(r);
-        if (line) out(line);
+        if (line) shown.print(line);
       },
       signal: abort.signal,
       startedAt,
       ...(keyRejected && { keyRejected }),
       preflightThrottle: throttle,
       preflightRequests: requests,
-    }).finally(() => clearInterval(heartbeat));
+    }).finally(() => shown.stop());
     const exitCode = finish(report, config.reportDir, baseline);
     phase = { kind: 'reported', exitCode };
     return exitCode;

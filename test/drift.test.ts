@@ -12,7 +12,7 @@ const run = (name: string, args: string[] = []) => runCli(['--target', mocks.get
 let clean: CliRun;
 
 beforeAll(async () => {
-  const faults: Record<string, Fault[]> = { clean: [], echo: ['echo-credential'], caseless: ['token-case-insensitive'] };
+  const faults: Record<string, Fault[]> = { clean: [], echo: ['echo-credential'], caseless: ['token-case-insensitive'], missing401: ['missing-header-401'] };
   for (const [name, f] of Object.entries(faults)) mocks.set(name, await startMock({ faults: f }));
   clean = await run('clean');
   expect(clean.code, clean.stderr).toBe(0);
@@ -38,7 +38,7 @@ describe('--baseline', () => {
     const summary = now.stdout.slice(now.stdout.lastIndexOf('\n\n', now.stdout.indexOf('REGRESSIONS')));
     expect(summary.trim().split('\n').slice(0, 3)).toEqual([
       `REGRESSIONS against the baseline (${join(clean.dir, 'report.json')}), was pass, now fail:`,
-      expect.stringMatching(/^ {4}✗ security\.no-credential-echo \(SHOULD\) — 1 check: expected no answer /),
+      expect.stringMatching(/^ {4}✗ security\.no-credential-echo \(SHOULD\) — 1 check: .*expected no trace of the credential/),
       '        security.no-credential-echo',
     ]);
     // Each failure once: the summary names the regression under REGRESSIONS only.
@@ -90,6 +90,31 @@ describe('--compare', () => {
     expect(section).toContain('| ≠ | ` hdr.copying.token-case ` | MUST | pass ` 401 Invalid API key ` | **fail** ` 200 ` |');
     expect(section.split('\n').filter((l) => l.startsWith('| ≠'))).toHaveLength(matrix.summary.divergent);
     expect(out.stdout).toMatch(/≠ hdr\.prefix\.lowercase \[OBSERVE\]/);
+  });
+
+  test('a faithful server against one that breaks a single clause: only that clause\'s checks diverge; pass against not-verified is apart', async () => {
+    const broken = await run('missing401');
+    const noQuota = await runCli(['--target', mocks.get('clean')!.url], cleanEnv({ FFMPEG_API_KEY: MOCK_ENV.FFMPEG_API_KEY }));
+    const out = await runCli(['--compare', join(clean.dir, 'report.json'), '--compare', join(broken.dir, 'report.json'), '--compare', join(noQuota.dir, 'report.json')]);
+    expect(out.code, out.stderr).toBe(1);
+    const matrix = JSON.parse(readFileSync(join(out.dir, 'matrix.json'), 'utf8')) as Matrix;
+    const report = broken.report();
+    const failed = report.checks.filter((c) => c.verdict === 'fail');
+    // The one broken clause: its own checks and those whose expected answer it documents.
+    expect(new Set(failed.map((c) => c.answerClause ?? c.clause))).toEqual(new Set(['auth.missing-header']));
+    // Divergent: every failed check, and the checks that accept that clause's answer among others
+    // (a key under another header name: 400 missing or 401 invalid) and now get the other one.
+    const divergent = matrix.rows.filter((r) => r.status === 'divergent').map((r) => r.id);
+    expect(divergent).toEqual(expect.arrayContaining(failed.map((c) => c.id)));
+    const missingAnswer = failed[0]!.expected;
+    for (const id of divergent) expect(report.checks.find((c) => c.id === id)!.expected, id).toContain(missingAnswer);
+    // The quota and revoked-key checks: verified on two targets, not on the third (no such keys).
+    const apart = matrix.rows.filter((r) => r.status === 'not-comparable').map((r) => r.id);
+    expect(apart.length).toBeGreaterThan(0);
+    expect(apart.filter((id) => !/^auth\.(quota|revoked)\./.test(id))).toEqual([]);
+    expect(out.stdout).toMatch(/^DIVERGENT — \d+ of \d+ checks diverge across 3 targets; \d+ not comparable$/m);
+    const html = readFileSync(join(out.dir, 'matrix.html'), 'utf8');
+    expect(html.match(/<tr data-id="[^"]+" data-status="divergent"/g)).toHaveLength(divergent.length * 2); // the divergences, and again in the table of all
   });
 
   test('a report compared with itself has no divergence (exit 0); one report alone is bad input (exit 2)', async () => {

@@ -4,6 +4,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { validateXML } from 'xmllint-wasm';
 import type { Report } from '../reporters/model.js';
 import { reportErrors } from '../reporters/schema.js';
 import { DEFAULT_KEYS } from '../src/mock/server.js';
@@ -11,10 +12,10 @@ import type { TargetEntry } from '../src/targets.js';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
-/** The environment a run gets: no keys from the developer's shell, unless given. */
+/** The environment a run gets: no keys and no colour settings from the developer's shell, unless given. */
 export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env = { ...process.env };
-  for (const k of Object.keys(env)) if (k.startsWith('FFMPEG_API_')) delete env[k];
+  for (const k of Object.keys(env)) if (k.startsWith('FFMPEG_API_') || k === 'FORCE_COLOR' || k === 'NO_COLOR') delete env[k];
   return { ...env, ...extra };
 }
 
@@ -36,11 +37,15 @@ export interface CliRun {
 export const tempDir = () => mkdtempSync(join(tmpdir(), 'conformance-'));
 
 /** Spawns the CLI as `npm run conformance` does. The `--` keeps Node 20 from reading `--env-file` itself. */
-export function runCli(args: string[], env: NodeJS.ProcessEnv = cleanEnv(), opts: { cwd?: string; timeoutMs?: number; onOutput?: (soFar: { stdout: string; stderr: string }, child: ChildProcess) => void } = {}): Promise<CliRun> {
+export function runCli(args: string[], env: NodeJS.ProcessEnv = cleanEnv(), opts: { cwd?: string; timeoutMs?: number; tty?: boolean; onOutput?: (soFar: { stdout: string; stderr: string }, child: ChildProcess) => void } = {}): Promise<CliRun> {
   const dir = tempDir();
   const hasDir = args.includes('--report-dir');
   // Started as `npm run conformance` starts it (package.json): src/boot.js, then the CLI.
-  const child = spawn(process.execPath, ['--import', import.meta.resolve('../src/boot.js'), '--', join(ROOT, 'src/cli.ts'), ...args, ...(hasDir ? [] : ['--report-dir', dir])], {
+  const argv = [process.execPath, '--import', import.meta.resolve('../src/boot.js'), '--', join(ROOT, 'src/cli.ts'), ...args, ...(hasDir ? [] : ['--report-dir', dir])];
+  // tty: on a terminal, as a user at a shell sees it (util-linux script; stdout and stderr both go to stdout).
+  const quote = (a: string) => `'${a.replace(/'/g, `'\\''`)}'`;
+  const [command, ...rest] = opts.tty ? ['script', '-qefc', argv.map(quote).join(' '), '/dev/null'] : argv;
+  const child = spawn(command!, rest, {
     cwd: opts.cwd ?? dir,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -88,4 +93,11 @@ export function namedTarget(entry: TargetEntry, name = 'under-test'): string[] {
   const file = join(tempDir(), 'targets.json');
   writeFileSync(file, JSON.stringify({ targets: { [name]: entry } }));
   return ['--targets', file, '--target', name];
+}
+
+/** The errors of a junit.xml against the JUnit schema (test/fixtures/junit.xsd), by libxml2 compiled to WebAssembly. */
+export async function junitErrors(xml: string): Promise<string[]> {
+  const schema = { fileName: 'junit.xsd', contents: readFileSync(join(ROOT, 'test/fixtures/junit.xsd'), 'utf8') };
+  const result = await validateXML({ xml: [{ fileName: 'junit.xml', contents: xml }], schema: [schema] });
+  return result.valid ? [] : result.errors.map((e) => e.rawMessage);
 }

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { withDrift } from '../reporters/drift.js';
 import { renderHtml } from '../reporters/html.js';
 import type { Report } from '../reporters/model.js';
 import { LEVELS } from '../src/spec.js';
@@ -47,8 +48,12 @@ async function open(file: string): Promise<{ page: Page; problems: string[]; req
   return { page, problems, requests };
 }
 
-const visible = (page: Page) => page.locator('details.check:visible').count();
-const setBoxes = async (page: Page, kind: 'level' | 'verdict', on: readonly string[]) => {
+// A check is shown unless a filter or the search hides it (its group or clause may be collapsed).
+/** The browser's window, for code run in the page (the project compiles without the DOM library). */
+type Win = { innerHeight: number; innerWidth: number; getComputedStyle: (e: unknown, pseudo: string) => { content: string }; document: { documentElement: { scrollWidth: number } } };
+const visible = (page: Page) => page.locator('details.check:not([hidden])').count();
+const shownIds = (page: Page) => page.locator('details.check:not([hidden])').evaluateAll((els) => els.map((e) => e.getAttribute('data-id')));
+const setBoxes = async (page: Page, kind: 'level' | 'verdict' | 'drift', on: readonly string[]) => {
   for (const box of await page.locator(`input[data-filter="${kind}"]`).all()) await box.setChecked(on.includes((await box.getAttribute('value'))!));
 };
 
@@ -93,9 +98,10 @@ describe('report.html of a real run', () => {
 
     // Search: a check id, then a word of a response body.
     await page.locator('#search').fill('hdr.prefix.bearer');
-    expect(await page.locator('details.check:visible').evaluateAll((els) => els.map((e) => e.getAttribute('data-id')))).toEqual(['hdr.prefix.bearer']);
+    expect(await shownIds(page)).toEqual(['hdr.prefix.bearer']);
     await page.locator('#search').fill('no such text anywhere');
     expect(await visible(page)).toBe(0);
+    expect(await page.locator('#no-match').isVisible()).toBe(true);
     await page.locator('#search').fill('');
     expect(await visible(page)).toBe(s.total);
 
@@ -106,13 +112,123 @@ describe('report.html of a real run', () => {
     const exchange = await bearer.locator('pre').allInnerTexts();
     expect(exchange.join('\n')).toMatch(/^GET http:\/\/127\.0\.0\.1:\d+\/directory/m);
     expect(exchange.join('\n')).toContain('Authorization: Bearer [REDACTED:FFMPEG_API_KEY]');
-    expect(exchange.join('\n')).toMatch(/^200 {3}Content-Type: application\/json/m);
+    // The response with its status and every header (redacted in report.json already).
+    expect(exchange.join('\n')).toMatch(/^200 {3}\d+ ms$/m);
+    expect(exchange.join('\n')).toMatch(/^content-type: application\/json/m);
+    expect(exchange.join('\n')).toMatch(/^cache-control: no-store$/m);
 
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.evaluate('window.scrollTo(0, 0)');
     await page.screenshot({ path: join(ARTIFACTS, 'report-html.png'), fullPage: true });
     expect(problems).toEqual([]);
     expect(requests).toEqual([pathToFileURL(file).href]);
+    await page.close();
+  });
+
+  test('checks are grouped by group and clause with counts, behind visible disclosure markers; no emoji', async (ctx) => {
+    if (skipReason) ctx.skip(skipReason);
+    const { page, problems } = await open(file);
+    const groups = [...new Set(report.checks.map((c) => c.group))];
+    expect(await page.locator('details.group').evaluateAll((els) => els.map((e) => e.getAttribute('data-group')))).toEqual(groups);
+    for (const group of groups) {
+      const inGroup = report.checks.filter((c) => c.group === group);
+      const g = page.locator(`details.group[data-group="${group}"]`);
+      expect(await g.locator(':scope > summary').innerText()).toContain(`${inGroup.length} check${inGroup.length > 1 ? 's' : ''}:`);
+      for (const clause of new Set(inGroup.map((c) => c.clause))) {
+        const ids = inGroup.filter((c) => c.clause === clause).map((c) => c.id);
+        const cl = g.locator(`details.clause[data-clause="${clause}"]`);
+        expect(await cl.locator('details.check').evaluateAll((els) => els.map((e) => e.getAttribute('data-id')))).toEqual(ids);
+        expect(await cl.locator(':scope > summary').innerText()).toContain(`${ids.length} check`);
+      }
+    }
+    // A clause with a failure is open; one without is closed, and says so with its marker.
+    const marker = (sel: string) => page.locator(sel).evaluate((e) => (globalThis as unknown as Win).getComputedStyle(e, '::before').content);
+    expect(await page.locator('details.clause[data-clause="auth.prefix"]').getAttribute('open')).not.toBeNull();
+    expect(await page.locator('details.clause[data-clause="auth.valid-key"]').getAttribute('open')).toBeNull();
+    expect(await marker('details.clause[data-clause="auth.prefix"] > summary')).toBe('"▾"');
+    expect(await marker('details.clause[data-clause="auth.valid-key"] > summary')).toBe('"▸"');
+    expect(await marker('details[data-id="hdr.prefix.bearer"] > summary')).toBe('"▸"');
+    // Symbols that Debian's default fonts render: no emoji anywhere (the guide's ❌ is shown as ×).
+    await page.locator('#expand').click();
+    expect(await page.locator('body').innerText()).not.toMatch(/\p{Emoji_Presentation}|\uFE0F/u);
+    expect(await page.locator('details[data-id="auth.missing.listDirectories"] blockquote').innerText()).toMatch(/^× Error 400/);
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
+  test('deep links open their check; filters and search live in the URL hash and survive a reload', async (ctx) => {
+    if (skipReason) ctx.skip(skipReason);
+    const { page, problems } = await open(file);
+    const url = pathToFileURL(file).href;
+    // A deep link into a closed clause opens the clause and the check, and shows it.
+    await page.goto(`${url}#check-auth.valid.listFiles`);
+    const valid = page.locator('details[data-id="auth.valid.listFiles"]');
+    expect(await valid.getAttribute('open')).not.toBeNull();
+    expect(await page.locator('details.clause[data-clause="auth.valid-key"]').getAttribute('open')).not.toBeNull();
+    expect(await valid.locator('pre').first().isVisible()).toBe(true);
+    // ... scrolled into view, below the sticky filter bar.
+    const barBottom = (await page.locator('.filters').boundingBox())!;
+    const top = (await valid.boundingBox())!.y;
+    expect(top).toBeGreaterThanOrEqual(barBottom.y + barBottom.height - 1);
+    expect(top).toBeLessThan(await page.evaluate(() => (globalThis as unknown as Win).innerHeight));
+    // A finding's link opens its check, even one the filters hide.
+    await setBoxes(page, 'verdict', ['pass']);
+    await page.locator('#findings a[href="#check-hdr.prefix.bearer"]').click();
+    const bearer = page.locator('details[data-id="hdr.prefix.bearer"]');
+    expect(await bearer.getAttribute('open')).not.toBeNull();
+    expect(await bearer.isVisible()).toBe(true);
+    expect(await visible(page)).toBe(report.summary.total);
+
+    // Filters and search go to the hash; a reload restores them.
+    await page.goto(url);
+    await setBoxes(page, 'verdict', ['fail', 'pass']);
+    await setBoxes(page, 'level', ['MUST']);
+    await page.locator('#search').fill('prefix');
+    const hash = new URLSearchParams(new URL(page.url()).hash.slice(1));
+    expect(Object.fromEntries(hash)).toEqual({ level: 'MUST', verdict: 'pass,fail', q: 'prefix' });
+    const shown = await shownIds(page);
+    expect(shown).toEqual(report.checks.filter((c) => c.level === 'MUST' && ['pass', 'fail'].includes(c.verdict) && c.id.includes('prefix')).map((c) => c.id));
+    await page.reload();
+    expect(await shownIds(page)).toEqual(shown);
+    expect(await page.locator('#search').inputValue()).toBe('prefix');
+    expect(await page.locator('input[data-filter="level"][value="SHOULD"]').isChecked()).toBe(false);
+    expect(await page.locator('#shown').innerText()).toBe(String(shown.length));
+    // A state that matches nothing says so.
+    await page.goto(`${url}#verdict=error`);
+    expect(await visible(page)).toBe(0);
+    expect(await page.locator('#no-match').isVisible()).toBe(true);
+
+    // Screenshots at desktop and mobile widths.
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await page.goto(`${url}#check-hdr.prefix.bearer`);
+    await page.screenshot({ path: join(ARTIFACTS, 'report-desktop.png'), fullPage: true });
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.goto(`${url}#check-hdr.prefix.bearer`);
+    expect(await page.evaluate(() => { const w = globalThis as unknown as Win; return w.document.documentElement.scrollWidth <= w.innerWidth; })).toBe(true);
+    await page.screenshot({ path: join(ARTIFACTS, 'report-mobile.png'), fullPage: true });
+    expect(problems).toEqual([]);
+    await page.close();
+  });
+
+  test('with a baseline: before→after values of each change, and a drift filter', async (ctx) => {
+    if (skipReason) ctx.skip(skipReason);
+    // The baseline: the same run, where hdr.prefix.bearer passed.
+    const baseline = { ...report, checks: report.checks.map((c) => (c.id === 'hdr.prefix.bearer' ? { ...c, verdict: 'pass' as const, outcome: '401 Invalid API key' } : c)) };
+    const drifted = withDrift(report, baseline, 'baseline/report.json');
+    mkdirSync(ARTIFACTS, { recursive: true });
+    const driftFile = join(ARTIFACTS, 'report-drift.html');
+    writeFileSync(driftFile, renderHtml(drifted));
+    const { page, problems } = await open(driftFile);
+    const row = page.locator('#drift-changes tr[data-drift="regression"]');
+    expect(await row.innerText()).toMatch(/regression\s+hdr\.prefix\.bearer\s+pass 401 Invalid API key → fail 200/);
+    await setBoxes(page, 'drift', ['regression']);
+    expect(await shownIds(page)).toEqual(['hdr.prefix.bearer']);
+    expect(new URL(page.url()).hash).toBe('#drift=regression');
+    const bearer = page.locator('details[data-id="hdr.prefix.bearer"]');
+    await bearer.locator('summary').click();
+    expect(await bearer.locator('dd').allInnerTexts()).toContain('regression: pass 401 Invalid API key → fail 200');
+    await page.screenshot({ path: join(ARTIFACTS, 'report-drift.png'), fullPage: true });
+    expect(problems).toEqual([]);
     await page.close();
   });
 });

@@ -6,7 +6,7 @@ import { LEVELS } from '../src/spec.js';
 import { VERDICTS, type Report } from '../reporters/model.js';
 import { startMock, type RunningMock } from '../src/mock/server.js';
 import { groupedFindings } from '../reporters/text.js';
-import { cleanEnv, MOCK_ENV, runCli } from './helpers.js';
+import { cleanEnv, junitErrors, MOCK_ENV, runCli } from './helpers.js';
 
 const count = (text: string, re: RegExp) => text.match(re)?.length ?? 0;
 
@@ -45,8 +45,8 @@ function assertViewsAgree(dir: string, report: Report): void {
   expect(count(xml, /<testcase /g)).toBe(s.total);
   expect(count(xml, /<failure /g)).toBe(failures);
   expect(count(xml, /<error /g)).toBe(errors);
-  expect(count(xml, /<skipped\/>/g)).toBe(skipped);
-  for (const c of report.checks) expect(xml).toContain(`classname="${c.group}" name="${c.id}"`);
+  expect(count(xml, /<skipped message="[^"]+"\/>/g)).toBe(skipped);
+  for (const c of report.checks) expect(xml).toContain(`classname="${c.group}" name="${c.id} — `);
 
   // HTML: the counts table and one expandable element per check (the browser test reads them live).
   for (const level of LEVELS) for (const v of VERDICTS) expect(html).toContain(`data-count="${level}:${v}">${s.levels[level][v]}<`);
@@ -83,7 +83,9 @@ describe('a run with failures, not-verified and observed checks', () => {
     const finding = md.split('### 1. FAIL ` auth.prefix ` (MUST) — 1 check')[1]!.split('###')[0]!;
     for (const text of ['**Clause:** ` auth.prefix `', '**Checks:** ` hdr.prefix.bearer `', bearer.source, '“- Format: Must start with “Basic ” (note the space)”', `**Expected:** ${bearer.expected}`, '**Observed:** ` 200 `'])
       expect(finding).toContain(text);
-    // The skip reason reaches JUnit.
-    expect(readFileSync(join(run.dir, 'junit.xml'), 'utf8')).toContain('not verified: FFMPEG_API_REVOKED_KEY is not set');
+    // The skip reason reaches JUnit, as the skipped element's message; the file is valid JUnit.
+    const xml = readFileSync(join(run.dir, 'junit.xml'), 'utf8');
+    expect(xml).toContain('<skipped message="not verified: FFMPEG_API_REVOKED_KEY is not set"/>');
+    expect(await junitErrors(xml)).toEqual([]);
   });
 });

@@ -30,7 +30,8 @@ describe('hostile target content', () => {
   test('Markdown: no raw HTML, no broken table rows, no link or emphasis from the target', () => {
     const md = renderMarkdown(report);
     // Outside code blocks and code spans (where Markdown shows text literally) no markup remains.
-    const outside = md.replace(/^(`{3,})text\n[\s\S]*?\n\1$/gm, '').replace(/(`+) .*? \1(?!`)/g, '');
+    // Our own disclosure elements (fixed text, never the target's) are the only HTML.
+    const outside = md.replace(/^(`{3,})text\n[\s\S]*?\n\1$/gm, '').replace(/(`+) .*? \1(?!`)/g, '').replace(/^(<details><summary>[A-Za-z ]+<\/summary>|<\/details>)$/gm, '');
     expect(md).toContain('<script>'); // the content is there, literally, in code
     expect(outside).not.toMatch(/<|(?<!\\)\]\(/);
     expect(outside).not.toMatch(/(?<!\\):\/\/|www\.(?!\\)/); // no autolink either
@@ -46,8 +47,8 @@ describe('hostile target content', () => {
     const xml = renderJunit(report);
     expect(xml).toMatch(/^<testsuites .* tests="5" failures="1" errors="1" skipped="1">$/m);
     expect(xml).toContain('<failure message="[MUST] expected 401 {&quot;ok&quot;:false,&quot;error&quot;:&quot;Invalid API key&quot;}; observed 401 &lt;/code>');
-    expect(xml).toMatch(/<testcase classname="auth\.invalid" name="auth\.invalid\.c" time="0\.003">[\s\S]*?<error message="\[MUST\] expected [^"]*; observed error: timeout: it broke:/);
-    expect(xml).toMatch(/name="auth\.revoked\.d"[\s\S]*?<skipped\/>\s*<system-out><!\[CDATA\[not verified: FFMPEG_API_REVOKED_KEY is not set\]\]><\/system-out>/);
+    expect(xml).toMatch(/<testcase classname="auth\.invalid" name="auth\.invalid\.c — title of auth\.invalid\.c" time="0\.003">[\s\S]*?<error message="\[MUST\] expected [^"]*; observed error: timeout: it broke:/);
+    expect(xml).toMatch(/name="auth\.revoked\.d — [^"]*"[\s\S]*?<skipped message="not verified: FFMPEG_API_REVOKED_KEY is not set"\/>/);
     // Markup from the target exists only as text: in CDATA (split where it contains "]]>") or escaped.
     expect(xml).toContain(']]]]><![CDATA[>');
     expect(xml.replace(/<!\[CDATA\[[\s\S]*?\]\]>/g, '')).not.toMatch(/<(script|img|\/code|\/details)/);
@@ -100,6 +101,25 @@ test('the matrix marks a row divergent when verdicts or outcomes differ, OBSERVE
   const m = buildMatrix([{ path: 'a.json', report: a }, { path: 'b.json', report: b }]);
   expect(m.targets.map((t) => t.label)).toEqual(['mock', 'live']);
   expect(m.rows.map((r) => [r.id, r.divergent])).toEqual([['auth.invalid.x', false], ['hdr.prefix.lowercase', true], ['only.a', true]]);
-  expect(m.summary).toEqual({ checks: 3, divergent: 2, divergentByLevel: { MUST: 1, SHOULD: 0, OBSERVE: 1 } });
+  expect(m.summary).toEqual({ checks: 3, divergent: 2, notComparable: 0, divergentByLevel: { MUST: 1, SHOULD: 0, OBSERVE: 1 } });
   expect(m.rows[2]!.cells[1]).toBeNull();
+});
+
+test('the matrix: only verdict, status, documented error text or an OBSERVE value diverge; pass against not-verified is not comparable', () => {
+  const head = { ...hostileReport(), checks: undefined, summary: undefined };
+  const pair = (a: Parameters<typeof check>, b: Parameters<typeof check>) => {
+    const reports = [a, b].map((c, i) => buildReport({ ...head, target: { ...head.target, name: `t${i}` } }, [check(...c)]));
+    return buildMatrix(reports.map((report, i) => ({ path: `${i}.json`, report }))).rows[0]!.status;
+  };
+  // Not divergences: how many answers were judged, an undocumented error text of the same status.
+  expect(pair(['a', 'pass', { outcome: '5 answers judged, 0 offending' }], ['a', 'pass', { outcome: '3 answers judged, 0 offending' }])).toBe('same');
+  expect(pair(['a', 'pass', { outcome: '400 Bad request' }], ['a', 'pass', { outcome: '400 (not JSON)' }])).toBe('same');
+  // Divergences: verdict, status, the documented error text, an OBSERVE check's recorded value.
+  expect(pair(['a', 'pass', { outcome: '401 Invalid API key' }], ['a', 'fail', { outcome: '200' }])).toBe('divergent');
+  expect(pair(['a', 'fail', { outcome: '401 Invalid API key' }], ['a', 'fail', { outcome: '403 Invalid API key' }])).toBe('divergent');
+  expect(pair(['a', 'pass', { outcome: '401 Invalid API key' }], ['a', 'pass', { outcome: '401 (not JSON)' }])).toBe('divergent');
+  expect(pair(['a', 'observed', { outcome: '400 Bad request' }], ['a', 'observed', { outcome: '400 (not JSON)' }])).toBe('divergent');
+  // Apart: verified on one target only.
+  expect(pair(['a', 'pass', { outcome: '401 Invalid API key' }], ['a', 'not-verified', { reason: 'no key' }])).toBe('not-comparable');
+  expect(pair(['a', 'not-verified', { reason: 'no key' }], ['a', 'not-verified', { reason: 'no key' }])).toBe('same');
 });
