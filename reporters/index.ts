@@ -3,7 +3,7 @@
 import { join } from 'node:path';
 import { styleText } from 'node:util';
 import { LEVELS } from '../src/spec.js';
-import { writeRedacted } from '../src/secrets.js';
+import { styleMark, writeRedacted } from '../src/secrets.js';
 import { renderHtml } from './html.js';
 import { renderJunit } from './junit.js';
 import { renderMarkdown } from './markdown.js';
@@ -33,7 +33,8 @@ export function writeReports(report: Report, dir: string): string[] {
 export function paint(style: Style | Style[], text: string): string {
   if (process.env.NO_COLOR) return text;
   // One style per call: node 20's styleText skips its terminal check for a list of styles.
-  return ([] as Style[]).concat(style).reduceRight((t, s) => styleText(s, t, { stream: process.stdout }), text);
+  const styled = ([] as Style[]).concat(style).reduceRight((t, s) => styleText(s, t, { stream: process.stdout }), text);
+  return styled.replace(/\u001b\[([\d;]+)m/g, (_, sgr: string) => styleMark(sgr)); // out() writes them after escaping the rest
 }
 type Style = Extract<Parameters<typeof styleText>[0], string>;
 

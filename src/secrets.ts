@@ -141,8 +141,17 @@ const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2
  */
 export const printable = (text: string): string => text.replace(CONTROL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 
-export const out = (line: string): void => void process.stdout.write(printable(redact(line)) + '\n');
-export const err = (line: string): void => void process.stderr.write(printable(redact(line)) + '\n');
+/**
+ * Our own terminal styles (colour) survive printable(): they travel as a marker holding a nonce no
+ * target can know, and become escape sequences only here, after everything a target sent was escaped.
+ */
+const NONCE = randomBytes(8).toString('hex');
+const STYLE_MARK = new RegExp(`\uE000${NONCE}:([\\d;]+)\uE001`, 'g');
+export const styleMark = (sgr: string): string => `\uE000${NONCE}:${sgr}\uE001`;
+const shown = (line: string) => printable(redact(line)).replace(STYLE_MARK, '\u001b[$1m') + '\n';
+
+export const out = (line: string): void => void process.stdout.write(shown(line));
+export const err = (line: string): void => void process.stderr.write(shown(line));
 
 /**
  * Redacts every string (keys included) inside a value in place, following each object once:

@@ -1,6 +1,7 @@
 // Redaction: a planted key is removed in every form a report or log could carry it.
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { addSecret, clearSecrets, decodeEscapes, redact, redactDeep } from '../src/secrets.js';
+import { addSecret, clearSecrets, decodeEscapes, out, redact, redactDeep } from '../src/secrets.js';
+import { paint } from '../reporters/index.js';
 
 const TOKEN = Buffer.from('planted-secret-4c8e1f0b9a7d').toString('base64'); // cGxhbnRlZC1zZWNyZXQtNGM4ZTFmMGI5YTdk
 const KEY = `Basic ${TOKEN}`;
@@ -110,4 +111,20 @@ describe('redact: random keys in every encoding (property)', () => {
     }
     expect(misses.slice(0, 5), `seed ${seed}`).toEqual([]);
   });
+});
+
+test('the console keeps our colour and escapes a target\'s: only styles made by paint() become escape sequences', () => {
+  const written: string[] = [];
+  const write = process.stdout.write;
+  const forced = process.env.FORCE_COLOR;
+  process.env.FORCE_COLOR = '1';
+  process.stdout.write = ((chunk: string) => written.push(chunk) > 0) as typeof process.stdout.write;
+  try {
+    out(`${paint('red', 'FAIL')} got "\u001b]0;PWNED\u0007\u001b[31mred\u001b[2J"`);
+  } finally {
+    process.stdout.write = write;
+    if (forced === undefined) delete process.env.FORCE_COLOR;
+    else process.env.FORCE_COLOR = forced;
+  }
+  expect(written).toEqual(['\u001b[31mFAIL\u001b[39m got "\\u001b]0;PWNED\\u0007\\u001b[31mred\\u001b[2J"\n']);
 });
