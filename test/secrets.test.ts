@@ -1,6 +1,6 @@
 // Redaction: a planted key is removed in every form a report or log could carry it.
-import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { addSecret, clearSecrets, decodeEscapes, redact, redactDeep } from '../src/secrets.js';
+import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
+import { addSecret, clearSecrets, decodeEscapes, out, printable, redact, redactDeep } from '../src/secrets.js';
 
 const TOKEN = Buffer.from('planted-secret-4c8e1f0b9a7d').toString('base64'); // cGxhbnRlZC1zZWNyZXQtNGM4ZTFmMGI5YTdk
 const KEY = `Basic ${TOKEN}`;
@@ -109,5 +109,26 @@ describe('redact: random keys in every encoding (property)', () => {
         }
     }
     expect(misses.slice(0, 5), `seed ${seed}`).toEqual([]);
+  });
+});
+
+describe('printable: what a target sent cannot drive a terminal (issue 13, case 6)', () => {
+  test('control characters and bidi overrides become visible \\u escapes; tabs and line feeds stay', () => {
+    const sent = 'Invalid\u001b]0;PWNED\u0007\u001b[2J key\u202e\u0085\r\tend\n';
+    expect(printable(sent)).toBe('Invalid\\u001b]0;PWNED\\u0007\\u001b[2J key\\u202e\\u0085\\u000d\tend\n');
+    // in JSON the escape reads back as the same text
+    const json = JSON.stringify({ error: 'a\u0085\u001bb' });
+    expect(JSON.parse(printable(json))).toEqual({ error: 'a\u0085\u001bb' });
+  });
+
+  test('every console line passes through it (the --baseline and --compare lines included)', () => {
+    const written: string[] = [];
+    const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => (written.push(String(chunk)), true));
+    try {
+      out('regressed: 401 Invalid\u001b[2J key');
+    } finally {
+      spy.mockRestore();
+    }
+    expect(written).toEqual(['regressed: 401 Invalid\\u001b[2J key\n']);
   });
 });
