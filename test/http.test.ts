@@ -3,6 +3,7 @@
 // host outside loopback.
 import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
+import zlib from 'node:zlib';
 import { afterEach, describe, expect, test } from 'vitest';
 import { closeAgents, HarnessError, isLoopback, parseResponse, retryAfterMs, send, THROTTLE_TRIES, Transport, type HttpOptions, type HttpResponse } from '../src/http.js';
 import { addSecret, clearSecrets } from '../src/secrets.js';
@@ -224,5 +225,29 @@ describe('parseResponse: strict, and every loop moves forward', () => {
 
   test('a reader that stopped at its cap keeps what was decoded, as truncated', () => {
     expect(parse(chunked('3\r\nabc\r\n'), 'capped')).toMatchObject({ body: 'abc', truncated: true });
+  });
+});
+
+describe('Content-Encoding: undone within the read cap', () => {
+  test('a gzip bomb (50 MB of zeros) is read as far as the cap, truncated, on both transports', async () => {
+    const bomb = zlib.gzipSync(Buffer.alloc(50 * 1024 * 1024));
+    const { port } = await server((_n, _req, res) => res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': 'gzip' }).end(bomb));
+    for (const raw of [false, true]) {
+      const r = await get(port, { raw });
+      expect(r.truncated, `raw: ${raw}`).toBe(true);
+      expect(r.body.length).toBe(OPTS.maxBodyBytes);
+      expect(r.undecoded).toBeUndefined();
+    }
+  });
+
+  test('gzip, deflate and br bodies are read decoded; an unknown coding is said to be unread', async () => {
+    const text = '{"ok":true,"directories":[]}';
+    const packs: Record<string, Buffer> = { gzip: zlib.gzipSync(text), deflate: zlib.deflateSync(text), br: zlib.brotliCompressSync(text), zstd: Buffer.from('????') };
+    const { port } = await server((_n, req, res) => {
+      const coding = String(req.headers['x-coding']);
+      res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': coding }).end(packs[coding]);
+    });
+    for (const coding of ['gzip', 'deflate', 'br']) expect((await get(port, { headers: [['x-coding', coding]] })).body, coding).toBe(text);
+    expect((await get(port, { headers: [['x-coding', 'zstd']] })).undecoded).toMatch(/zstd is not one the suite decodes/);
   });
 });

@@ -1,6 +1,6 @@
 // Redaction: a planted key is removed in every form a report or log could carry it.
-import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { addSecret, clearSecrets, decodeEscapes, out, redact, redactDeep } from '../src/secrets.js';
+import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
+import { addSecret, clearSecrets, decodeEscapes, out, printable, redact, redactDeep } from '../src/secrets.js';
 import { paint } from '../reporters/index.js';
 
 const TOKEN = Buffer.from('planted-secret-4c8e1f0b9a7d').toString('base64'); // cGxhbnRlZC1zZWNyZXQtNGM4ZTFmMGI5YTdk
@@ -113,18 +113,38 @@ describe('redact: random keys in every encoding (property)', () => {
   });
 });
 
-test('the console keeps our colour and escapes a target\'s: only styles made by paint() become escape sequences', () => {
-  const written: string[] = [];
-  const write = process.stdout.write;
-  const forced = process.env.FORCE_COLOR;
-  process.env.FORCE_COLOR = '1';
-  process.stdout.write = ((chunk: string) => written.push(chunk) > 0) as typeof process.stdout.write;
-  try {
-    out(`${paint('red', 'FAIL')} got "\u001b]0;PWNED\u0007\u001b[31mred\u001b[2J"`);
-  } finally {
-    process.stdout.write = write;
-    if (forced === undefined) delete process.env.FORCE_COLOR;
-    else process.env.FORCE_COLOR = forced;
-  }
-  expect(written).toEqual(['\u001b[31mFAIL\u001b[39m got "\\u001b]0;PWNED\\u0007\\u001b[31mred\\u001b[2J"\n']);
+describe('printable: what a target sent cannot drive a terminal (issue 13, case 6)', () => {
+  test('control characters and bidi overrides become visible \\u escapes; tabs and line feeds stay', () => {
+    const sent = 'Invalid\u001b]0;PWNED\u0007\u001b[2J key\u202e\u0085\r\tend\n';
+    expect(printable(sent)).toBe('Invalid\\u001b]0;PWNED\\u0007\\u001b[2J key\\u202e\\u0085\\u000d\tend\n');
+    // in JSON the escape reads back as the same text
+    const json = JSON.stringify({ error: 'a\u0085\u001bb' });
+    expect(JSON.parse(printable(json))).toEqual({ error: 'a\u0085\u001bb' });
+  });
+
+  test('every console line passes through it (the --baseline and --compare lines included)', () => {
+    const written: string[] = [];
+    const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => (written.push(String(chunk)), true));
+    try {
+      out('regressed: 401 Invalid\u001b[2J key');
+    } finally {
+      spy.mockRestore();
+    }
+    expect(written).toEqual(['regressed: 401 Invalid\\u001b[2J key\n']);
+  });
+
+  test('our colour survives and a target\'s does not: only styles made by paint() become escape sequences', () => {
+    const written: string[] = [];
+    const forced = process.env.FORCE_COLOR;
+    process.env.FORCE_COLOR = '1';
+    const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => (written.push(String(chunk)), true));
+    try {
+      out(`${paint('red', 'FAIL')} got "\u001b]0;PWNED\u0007\u001b[31mred\u001b[2J"`);
+    } finally {
+      spy.mockRestore();
+      if (forced === undefined) delete process.env.FORCE_COLOR;
+      else process.env.FORCE_COLOR = forced;
+    }
+    expect(written).toEqual(['\u001b[31mFAIL\u001b[39m got "\\u001b]0;PWNED\\u0007\\u001b[31mred\\u001b[2J"\n']);
+  });
 });
