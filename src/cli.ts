@@ -1,112 +1,10 @@
-// The `conformance` command. Exit codes: 0 conformant, 1 not conformant, 2 could not run,
-// 3 inconclusive, 130 interrupted. Every line it prints passes through src/secrets.ts.
-import { accessSync, constants, mkdirSync } from 'node:fs';
-import { withDrift } from '../reporters/drift.js';
-import { progressLine, summaryLines, writeReports } from '../reporters/index.js';
-import { buildMatrix, matrixLines, writeMatrix } from '../reporters/matrix.js';
-import type { CheckResult, Report } from '../reporters/model.js';
-import { loadReport } from '../reporters/schema.js';
-import { helpText, KEY_VARS, loadEnvFile, parseCli, resolveConfig, type Config, type KeyRole } from './config.js';
+// The `conformance` command (bin ffmpeg-api-conformance): flags, signals, a crash, a closed pipe.
+// The run itself is src/command.ts, which the programmatic API (src/index.ts) shares.
+import { execute, checkExclusive, partial } from './command.js';
+import { helpText, parseCli } from './config.js';
 import { EXIT, UsageError } from './errors.js';
-import { closeAgents, HarnessError, Transport, type ThrottleStats } from './http.js';
-import { DEFAULT_KEYS, startMock, type RunningMock } from './mock/server.js';
-import { planLines, preflightCredential } from './plan.js';
-import { blobFile, mergeBlobs, partialReport, redactBlob, reportHead, runSuites, TOOL } from './run.js';
-import { addSecret, err, out } from './secrets.js';
-import { loadContract, responseFor, type Contract } from './spec.js';
-import { buildCatalog, type Check } from '../suites/catalog.js';
-import { describeCheck } from '../suites/engine.js';
-import { listLines, select, unmatched } from '../suites/select.js';
-
-function prepareReportDir(dir: string): void {
-  try {
-    mkdirSync(dir, { recursive: true });
-    accessSync(dir, constants.W_OK);
-  } catch {
-    throw new UsageError(`cannot write the report directory ${dir}`);
-  }
-}
-
-/** The bundled mock accepts the configured keys, or its documented defaults for those unset. */
-async function startBundledMock(config: Config): Promise<RunningMock> {
-  for (const role of Object.keys(KEY_VARS) as KeyRole[]) {
-    const name = KEY_VARS[role];
-    if (!process.env[name]) {
-      process.env[name] = DEFAULT_KEYS[role];
-      addSecret(name, DEFAULT_KEYS[role]);
-    }
-  }
-  const mock = await startMock({ keys: { valid: process.env[KEY_VARS.valid], quota: process.env[KEY_VARS.quota], revoked: process.env[KEY_VARS.revoked] } });
-  config.target.url = mock.url;
-  return mock;
-}
-
-/**
- * Two requests at once before any check: GET /directory without a key — is the target reachable?
- * A target that gives no HTTP answer at all (refused, silent, not HTTP, TLS trouble) ends the run
- * with exit 2 — and the guide's own test request (GET /directory with the valid key,
- * authentication-guide.txt:66-71): a target that refuses the key (401, 403) is not judged on it;
- * the returned line says so, and the checks that need an accepted key are not verified.
- */
-async function preflight(config: Config, contract: Contract): Promise<{ keyRejected?: string; throttle: ThrottleStats; requests: number }> {
-  const variable = preflightCredential({ target: config.target, env: process.env });
-  const transport = new Transport(config.http);
-  const url = new URL(`${config.target.url}/directory`);
-  const ask = (headers: Array<[string, string]>) => transport.send({ method: 'GET', url, headers }).then((r) => r.status, (e: unknown) => (e instanceof HarnessError ? e : Promise.reject(e)));
-  const [reach, keyed] = await Promise.all([ask([]), variable ? ask([['Authorization', process.env[variable]!]]) : undefined]);
-  // One that answered, then broke off (or kept throttling), is reachable: the checks say the rest.
-  if (reach instanceof HarnessError && reach.status === undefined) throw new UsageError(`cannot reach target ${config.target.url}: ${reach.message}`);
-  const done = { throttle: transport.stats, requests: variable ? 2 : 1 };
-  const listing = contract.operations.find((o) => o.method === 'GET' && o.path === '/directory');
-  const refused = listing && typeof keyed === 'number' && [responseFor(listing, 'wrong')?.status, responseFor(listing, 'quota')?.status].includes(String(keyed));
-  if (!refused) return done;
-  return { ...done, keyRejected: `the target refused ${variable} (GET /directory answered ${keyed}): check if you regenerated your key in the dashboard (authentication-guide.txt:74); the checks that need an accepted key are not verified` };
-}
-
-// [reports] flags that cannot go together, and what ends a run: drift, views, console summary.
-const EXCLUSIVE = [
-  ['compare', 'merge-reports'], ['compare', 'shard'], ['compare', 'baseline'], ['compare', 'target'],
-  ['merge-reports', 'shard'], ['merge-reports', 'target'], ['shard', 'baseline'],
-  // a merge takes the target, spec and options from the shards; a comparison sends nothing
-  ['merge-reports', 'plan'], ['merge-reports', 'strict'], ['merge-reports', 'max-requests'], ['compare', 'plan'],
-] as const;
-
-/** Writes every view of the report (with its drift against the baseline, if any) and prints the summary. */
-function finish(run: Report, dir: string, baseline?: { path: string; report: Report }): number {
-  const report = baseline ? withDrift(run, baseline.report, baseline.path) : run;
-  // Drift against another target or contract compares unlike things: say so, once.
-  const other = baseline && [
-    baseline.report.target.name !== run.target.name && `target ${baseline.report.target.name}, not ${run.target.name}`,
-    baseline.report.spec.sha256 !== run.spec.sha256 && `another spec (sha256 ${baseline.report.spec.sha256.slice(0, 12)})`,
-  ].filter(Boolean);
-  if (other?.length) err(`warning: the baseline ${baseline!.path} is of ${other.join(' and ')}: its drift compares unlike runs`);
-  const files = writeReports(report, dir);
-  for (const line of summaryLines(report, files)) out(line);
-  return report.summary.exitCode;
-}
-
-/** --compare: the matrix of existing reports; exit 1 when any check diverges between targets. */
-function compare(paths: string[], dir: string): number {
-  if (paths.length < 2) throw new UsageError('--compare needs at least two report.json files');
-  const matrix = buildMatrix(paths.map((path) => ({ path, report: loadReport(path) })));
-  prepareReportDir(dir);
-  for (const line of matrixLines(matrix, writeMatrix(matrix, dir))) out(line);
-  return matrix.summary.divergent ? EXIT.notConformant : EXIT.conformant;
-}
-// [/reports]
-
-const HEARTBEAT_MS = 5_000;
-
-/** A target that gives no HTTP answer at all: no check can run, but the report still says why (exit 2). */
-function writeUnreachable(config: Config, contract: Contract, catalog: Check[], reason: string): void {
-  const startedAt = new Date();
-  const checks: CheckResult[] = catalog.map((c) => ({ ...describeCheck(c, contract), verdict: 'error', message: reason, durationMs: 0 }));
-  const report = partialReport(reportHead(config, contract, startedAt), checks, startedAt, false);
-  writeReports({ ...report, summary: { ...report.summary, verdict: 'could-not-run', conformant: false, exitCode: EXIT.couldNotRun } }, config.reportDir);
-}
-
-/** While the suites run: writes a report of the checks that ran so far, marked interrupted. */
-let writePartial: (() => string[]) | undefined;
+import { TOOL } from './run.js';
+import { err, out } from './secrets.js';
 
 /**
  * Ctrl-C / SIGTERM. The first stops the run: checks not finished are left out, the mock and the
@@ -114,10 +12,10 @@ let writePartial: (() => string[]) | undefined;
  */
 function onSignals(abort: AbortController): void {
   const handler = () => {
-    if (abort.signal.aborted || !writePartial) {
+    if (abort.signal.aborted || !partial.write) {
       // A second signal, or one before any check started (the preflight): nothing to wait for.
-      if (!writePartial) err('interrupted before any check ran: no report');
-      writePartial?.();
+      if (!partial.write) err('interrupted before any check ran: no report');
+      partial.write?.();
       process.exit(EXIT.interrupted);
     }
     err('interrupted: stopping, then writing the report of the checks that finished (again to stop at once)');
@@ -125,6 +23,7 @@ function onSignals(abort: AbortController): void {
   };
   process.on('SIGINT', handler).on('SIGTERM', handler);
 }
+
 
 async function main(argv: string[]): Promise<number> {
   const values = parseCli(argv);
@@ -136,89 +35,17 @@ async function main(argv: string[]): Promise<number> {
     out(TOOL.version);
     return EXIT.conformant;
   }
-  for (const [a, b] of EXCLUSIVE) if (values[a] !== undefined && values[b] !== undefined) throw new UsageError(`--${a} cannot be combined with --${b}`);
+  checkExclusive(values);
   const abort = new AbortController();
   onSignals(abort);
-  if (values.compare) return compare(values.compare, values['report-dir'] ?? 'reports');
-  loadEnvFile(values['env-file'] ?? '.env', values['env-file'] !== undefined);
-  // Known as secrets before anything can echo input back (a key pasted as --target, say).
-  for (const name of Object.values(KEY_VARS)) addSecret(name, process.env[name]);
-  const baseline = values.baseline === undefined ? undefined : { path: values.baseline, report: loadReport(values.baseline) };
-  if (values['merge-reports'] !== undefined) {
-    // The target, spec and options come from the blobs: this machine needs no key, only redaction.
-    const dir = values['report-dir'] ?? 'reports';
-    prepareReportDir(dir);
-    return finish(await mergeBlobs(values['merge-reports']), dir, baseline);
-  }
-  const config = resolveConfig(values);
-  const contract = await loadContract(config.specPath);
-  let catalog: Check[];
-  try {
-    catalog = buildCatalog(contract); // the suite's checks cite the spec's clauses and operations; built once per run
-  } catch (e) {
-    throw new UsageError(`invalid spec ${config.specPath}: ${(e as Error).message}`);
-  }
-  const selection = { only: values.only ?? [], skip: values.skip ?? [] };
-  const typo = unmatched(catalog, [...selection.only, ...selection.skip]);
-  if (typo.length) throw new UsageError(`--only/--skip ${typo[0]} matches no check id, clause, group or level (see --list)`);
-  catalog = select(catalog, selection);
-  if (!catalog.length) throw new UsageError('--only/--skip leave no check to run');
-  if (values.list) {
-    for (const line of listLines(catalog, config.target, contract)) out(line);
-    return EXIT.conformant;
-  }
-  if (selection.only.length || selection.skip.length) out(`Selection: ${catalog.length} checks (${[...selection.only.map((p) => `--only ${p}`), ...selection.skip.map((p) => `--skip ${p}`)].join(' ')})`);
-  // --- safety: --plan lists every request and sends nothing (no mock, no preflight, no report)
-  if (config.plan) {
-    for (const line of planLines(config, contract, catalog)) out(line);
-    return EXIT.conformant;
-  }
-  // --- end safety
-  prepareReportDir(config.reportDir);
-  const mock = config.target.bundledMock ? await startBundledMock(config) : undefined;
-  try {
-    const { keyRejected, throttle, requests } = await preflight(config, contract).catch((e: unknown) => {
-      if (e instanceof UsageError) writeUnreachable(config, contract, catalog, e.message);
-      throw e;
-    });
-    if (keyRejected) err(`warning: ${keyRejected}`);
-    out(`${TOOL.name} ${TOOL.version} — checking ${config.target.url}${mock ? ' (bundled reference mock)' : ''} against spec ${contract.version}`);
-    const ran: CheckResult[] = [];
-    const startedAt = new Date();
-    writePartial = () => {
-      if (config.shard) redactBlob(blobFile(config.reportDir, config.shard)); // vitest may have written it already
-      return ran.length ? writeReports(partialReport(reportHead(config, contract, startedAt), ran, startedAt, true), config.reportDir) : [];
-    };
-    // A slow target: say every few seconds how far the run is (a quick run never prints it).
-    const heartbeat = setInterval(() => {
-      const of = config.shard ? '' : ` of ${catalog.length}`;
-      err(`… ${ran.length}${of} checks done, ${Math.round((Date.now() - startedAt.getTime()) / 1000)} s`);
-    }, HEARTBEAT_MS).unref();
-    const report = await runSuites(config, contract, catalog, {
-      onResult: (r) => {
-        ran.push(r);
-        const line = progressLine(r);
-        if (line) out(line);
-      },
-      signal: abort.signal,
-      startedAt,
-      ...(keyRejected && { keyRejected }),
-      preflightThrottle: throttle,
-      preflightRequests: requests,
-    }).finally(() => clearInterval(heartbeat));
-    writePartial = undefined;
-    return finish(report, config.reportDir, baseline);
-  } finally {
-    await mock?.close();
-    await closeAgents();
-  }
+  return (await execute(values, { signal: abort.signal })).code;
 }
 
 /** An unexpected exception: one line, and the checks that ran so far are not lost. */
 function crash(e: unknown): never {
   let saved = '';
   try {
-    const files = writePartial?.() ?? [];
+    const files = partial.write?.() ?? [];
     if (files.length) saved = ` (the checks that ran are in ${files[0]})`;
   } catch {
     // the report cannot be written either; the error line below is all there is

@@ -28,7 +28,7 @@ describe('the default run', () => {
 test('output piped into a reader that has stopped (| head) ends quietly, exit 0', async () => {
   const { spawnSync } = await import('node:child_process');
   // `true` exits at once, so every write of the command meets a closed pipe (EPIPE).
-  const cmd = `set -o pipefail; node --import ./src/boot.js -- src/cli.ts --target https://api.ffmpeg-api.com --plan | true`;
+  const cmd = `set -o pipefail; node dist/src/cli.js --target https://api.ffmpeg-api.com --plan | true`;
   const r = spawnSync('bash', ['-c', cmd], { cwd: ROOT, env: cleanEnv(), encoding: 'utf8' });
   expect(r.stderr).toBe('');
   expect(r.status).toBe(0);

@@ -35,12 +35,14 @@ export interface CliRun {
 /** A fresh temporary directory. */
 export const tempDir = () => mkdtempSync(join(tmpdir(), 'conformance-'));
 
+/** The built command (test/global-setup.ts builds it), as `npm run conformance` and the package's bin run it. */
+export const CLI = join(ROOT, 'dist/src/cli.js');
+
 /** Spawns the CLI as `npm run conformance` does. The `--` keeps Node 20 from reading `--env-file` itself. */
 export function runCli(args: string[], env: NodeJS.ProcessEnv = cleanEnv(), opts: { cwd?: string; timeoutMs?: number; onOutput?: (soFar: { stdout: string; stderr: string }, child: ChildProcess) => void } = {}): Promise<CliRun> {
   const dir = tempDir();
   const hasDir = args.includes('--report-dir');
-  // Started as `npm run conformance` starts it (package.json): src/boot.js, then the CLI.
-  const child = spawn(process.execPath, ['--import', import.meta.resolve('../src/boot.js'), '--', join(ROOT, 'src/cli.ts'), ...args, ...(hasDir ? [] : ['--report-dir', dir])], {
+  const child = spawn(process.execPath, ['--', CLI, ...args, ...(hasDir ? [] : ['--report-dir', dir])], {
     cwd: opts.cwd ?? dir,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,0 +1,19 @@
+// `npm run build` (and `prepare`, so `npm ci` builds on a fresh clone): compiles the command, the
+// suites and the reporters to dist/ and copies beside them the data files they read at run time,
+// at the same relative places (dist/spec/openapi.yaml, dist/targets.json, ...).
+import { execFileSync } from 'node:child_process';
+import process from 'node:process';
+import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, URL } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const DIST = join(ROOT, 'dist');
+rmSync(DIST, { recursive: true, force: true });
+const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+execFileSync(process.execPath, [tsc, '-p', join(ROOT, 'tsconfig.build.json')], { stdio: 'inherit' });
+for (const file of ['spec/openapi.yaml', 'targets.json', 'targets.schema.json', 'reporters/report.schema.json']) {
+  mkdirSync(dirname(join(DIST, file)), { recursive: true });
+  copyFileSync(join(ROOT, file), join(DIST, file));
+}
