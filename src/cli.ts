@@ -1,7 +1,7 @@
 // The `conformance` command (bin ffmpeg-api-conformance): flags, signals, a crash, a closed pipe.
 // The run itself is src/command.ts, which the programmatic API (src/index.ts) shares.
 import { execute, checkExclusive, partial } from './command.js';
-import { helpText, parseCli } from './config.js';
+import { helpText, parseCli, swallowedByNpm } from './config.js';
 import { EXIT, UsageError } from './errors.js';
 import { TOOL } from './run.js';
 import { err, out } from './secrets.js';
@@ -26,6 +26,8 @@ function onSignals(abort: AbortController): void {
 
 
 async function main(argv: string[]): Promise<number> {
+  const swallowed = swallowedByNpm();
+  if (swallowed) throw new UsageError(swallowed);
   const values = parseCli(argv);
   if (values.help) {
     out(helpText());
