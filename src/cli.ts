@@ -1,3 +1,4 @@
+#!/usr/bin/env node
 // The `conformance` command (bin ffmpeg-api-conformance): flags, signals, a crash, a closed pipe.
 // The run itself is src/command.ts, which the programmatic API (src/index.ts) shares.
 import { execute, checkExclusive, partial } from './command.js';
