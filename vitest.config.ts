@@ -1,4 +1,10 @@
+import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
+
+// One test file per core; test/helpers.ts lets each spawn one command at a time, so a run never
+// has more children than cores (VITEST_MAX_WORKERS tells it the worker count).
+const workers = availableParallelism();
+process.env.VITEST_MAX_WORKERS = String(workers);
 
 // The project's own tests. The conformance suites (suites/*.conformance.ts) are not run from here:
 // the `conformance` command runs them, and test/ runs that command against real servers.
@@ -6,7 +12,8 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     globalSetup: ['test/global-setup.ts'],
-    testTimeout: 60_000,
+    maxWorkers: workers,
+    testTimeout: 120_000, // a test may wait for a spawn slot (test/helpers.ts)
     hookTimeout: 30_000,
   },
 });
