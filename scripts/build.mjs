@@ -3,21 +3,24 @@
 // at the same relative places (dist/spec/openapi.yaml, dist/targets.json, ...).
 import { execFileSync } from 'node:child_process';
 import process from 'node:process';
-import { copyFileSync, mkdirSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { fileURLToPath, URL } from 'node:url';
+import { fileURLToPath, pathToFileURL, URL } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const DIST = join(ROOT, 'dist');
-rmSync(DIST, { recursive: true, force: true });
+// Built aside, then swapped in whole: a command running from dist/ meanwhile never meets half of it.
+const next = join(ROOT, `dist.${process.pid}`);
 const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
-execFileSync(process.execPath, [tsc, '-p', join(ROOT, 'tsconfig.build.json')], { stdio: 'inherit' });
+execFileSync(process.execPath, [tsc, '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', next], { stdio: 'inherit' });
 for (const file of ['spec/openapi.yaml', 'targets.json', 'targets.schema.json', 'reporters/report.schema.json']) {
-  mkdirSync(dirname(join(DIST, file)), { recursive: true });
-  copyFileSync(join(ROOT, file), join(DIST, file));
+  mkdirSync(dirname(join(next, file)), { recursive: true });
+  copyFileSync(join(ROOT, file), join(next, file));
 }
 // The bundled spec validated now, its contract kept by sha256 beside it (src/spec.ts loadContract):
 // a run of the bundled spec starts without swagger-parser.
-const { loadContract } = await import(new URL('../dist/src/spec.js', import.meta.url).href);
-await loadContract(join(DIST, 'spec/openapi.yaml'), { cacheDir: join(DIST, 'spec/validated') });
+const { loadContract } = await import(pathToFileURL(join(next, 'src/spec.js')).href);
+await loadContract(join(next, 'spec/openapi.yaml'), { cacheDir: join(next, 'spec/validated') });
+rmSync(DIST, { recursive: true, force: true });
+renameSync(next, DIST);

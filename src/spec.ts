@@ -87,7 +87,8 @@ export async function loadContract(path = DEFAULT_SPEC, options: { cacheDir?: st
     throw new UsageError(`cannot read spec ${path}`);
   }
   const sha256 = createHash('sha256').update(bytes).digest('hex');
-  for (const dir of cacheDirs()) {
+  // options.cacheDir (the build's): validate now and keep it there
+  for (const dir of options.cacheDir ? [] : cacheDirs()) {
     try {
       return { ...(JSON.parse(readFileSync(cacheFile(dir, sha256), 'utf8')) as Omit<Contract, 'path'>), path, sha256 };
     } catch {
