@@ -1,10 +1,8 @@
 import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 
-// One test file per core; test/helpers.ts lets each spawn one command at a time, so a run never
-// has more children than cores (VITEST_MAX_WORKERS tells it the worker count).
+// One test file per core; test/helpers.ts lets each spawn at most one command per core at a time.
 const workers = availableParallelism();
-process.env.VITEST_MAX_WORKERS = String(workers);
 
 // The project's own tests. The conformance suites (suites/*.conformance.ts) are not run from here:
 // the `conformance` command runs them, and test/ runs that command against real servers.

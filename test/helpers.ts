@@ -36,10 +36,11 @@ export interface CliRun {
 export const tempDir = () => mkdtempSync(join(tmpdir(), 'conformance-'));
 
 /**
- * Spawned commands at once in this test worker: vitest.config.ts runs one worker per core, so the
- * whole run has at most as many children as cores (each a vitest run of its own).
+ * Spawned commands at once in this test worker, at most one per core: a concurrent describe no
+ * longer starts five runs (each a vitest of its own) on a 2-core machine. A queued test waits for
+ * its slot within its timeout (vitest.config.ts).
  */
-const SPAWNS = Math.max(1, Math.floor(availableParallelism() / Number(process.env.VITEST_MAX_WORKERS ?? availableParallelism())));
+const SPAWNS = availableParallelism();
 let spawned = 0;
 const waiting: Array<() => void> = [];
 async function slot(): Promise<() => void> {
