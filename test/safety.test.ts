@@ -124,7 +124,7 @@ describe('named targets (targets.json, validated with its schema)', () => {
       /cannot read targets file/,
     ],
   ] as const)('%s: exit 2, one line', async ([, args, message]) => {
-    const run = await runCli(args(), cleanEnv());
+    const run = await runInProcess(args());
     expect(run.code).toBe(2);
     expect(run.stderr.trim().split('\n')).toHaveLength(1);
     expect(run.stderr).toMatch(message);
