@@ -110,7 +110,7 @@ export function helpText(): string {
     return `  ${flag.padEnd(32)} ${o.description}${def}`;
   });
   return [
-    'Usage: npm run conformance -- [options]',
+    'Usage: ffmpeg-api-conformance [options]      (from a clone: npm run conformance -- [options])',
     '',
     'Checks a target against the FFmpeg API authentication contract and writes a report.',
     'Without --target it runs against the bundled reference mock, offline.',
