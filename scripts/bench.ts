@@ -18,7 +18,7 @@ import { err, out } from '../src/secrets.js';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BOOT = pathToFileURL(join(ROOT, 'src/boot.js')).href; // how `npm run conformance` starts node
 const TSX = import.meta.resolve('tsx'); // how `npm run mock` starts it (children run outside the repository)
-const CLI = join(ROOT, 'src/cli.ts');
+const CLI = join(ROOT, 'dist/src/cli.js'); // the built command, as `npm run conformance` and the bin run it (npm run build first)
 const TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
 const CLOCK_TICKS = 100; // USER_HZ, the unit of utime and stime in /proc/PID/stat on Linux
 const CONCURRENCY = 8; // the CLI's default --concurrency
@@ -176,7 +176,7 @@ async function rawUndici(url: string, requests: number): Promise<number> {
 const SUITE = {
   floor: 'trivial one-test vitest run (the floor: same pool settings, started the same way)',
   cli: '`npm run conformance`: the default suite against the bundled mock',
-  cliTsx: 'the same, started with `--import tsx` instead of src/boot.js',
+  cliTsx: 'the same from the TypeScript sources, started with `--import tsx` (how runs started before dist/)',
 };
 const LATENCY = [
   { label: '0 ms', latencyMs: 0, args: [] as string[] },
@@ -219,13 +219,13 @@ async function main(): Promise<void> {
       err(`repetition ${rep}/${REPS}: suite runs`);
       suite.floor.push(await node('the floor run', ['--import', BOOT, join(ROOT, 'scripts/bench/floor.ts')], baseEnv));
       const dir = reportDir();
-      suite.cli.push(await node('the default run', ['--import', BOOT, CLI, '--report-dir', dir], baseEnv));
+      suite.cli.push(await node('the default run', [CLI, '--report-dir', dir], baseEnv));
       const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as Report;
       inVitest.push(report.durationMs);
       checks = report.summary.total;
-      suite.cliTsx.push(await node('the default run under --import tsx', ['--import', TSX, CLI, '--report-dir', reportDir()], baseEnv));
+      suite.cliTsx.push(await node('the default run under --import tsx', ['--import', TSX, join(ROOT, 'src/cli.ts'), '--report-dir', reportDir()], baseEnv));
       for (const [i, c] of LATENCY.entries())
-        latency[i]!.push(await againstMock(`the run against the mock (${c.label})`, c.latencyMs, (url) => ['--import', BOOT, CLI, '--target', url, '--report-dir', reportDir(), ...c.args]));
+        latency[i]!.push(await againstMock(`the run against the mock (${c.label})`, c.latencyMs, (url) => [CLI, '--target', url, '--report-dir', reportDir(), ...c.args]));
       for (const [i, [pool, isolate]] of VARIANTS.entries())
         variants[i]!.push(await againstMock(`the ${pool}/isolate=${isolate} run`, 0, (url) => ['--import', BOOT, join(ROOT, 'scripts/bench/variant.ts'), url, pool, String(isolate)]));
       raw.push(await rawUndici(standalone.url, latency[0]!.at(-1)!.requests!));

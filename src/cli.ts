@@ -1,134 +1,11 @@
-// The `conformance` command. Exit codes: 0 conformant, 1 not conformant, 2 could not run,
-// 3 inconclusive, 130 interrupted. Every line it prints passes through src/secrets.ts.
-import { accessSync, constants, mkdirSync } from 'node:fs';
-import { withDrift } from '../reporters/drift.js';
-import { progressLine, summaryLines, writeReports } from '../reporters/index.js';
-import { buildMatrix, matrixLines, writeMatrix } from '../reporters/matrix.js';
-import type { CheckResult, Report } from '../reporters/model.js';
-import { loadReport } from '../reporters/schema.js';
-import { helpText, KEY_VARS, loadEnvFile, parseCli, resolveConfig, type Config, type KeyRole } from './config.js';
+#!/usr/bin/env node
+// The `conformance` command (bin ffmpeg-api-conformance): flags, signals, a crash, a closed pipe.
+// The run itself is src/command.ts, which the programmatic API (src/index.ts) shares.
+import { execute, checkExclusive, state } from './command.js';
+import { helpText, parseCli, swallowedByNpm } from './config.js';
 import { EXIT, UsageError } from './errors.js';
-import { closeAgents } from './http.js';
-import { DEFAULT_KEYS, startMock, type RunningMock } from './mock/server.js';
-import { planLines } from './plan.js';
-import { preflight } from './preflight.js';
-import { mergeBlobs, partialReport, reportHead, runSuites, TOOL } from './run.js';
-import { addSecret, err, out, redact } from './secrets.js';
-import { loadContract, type Contract } from './spec.js';
-import { buildCatalog, type Check } from '../suites/catalog.js';
-import { describeCheck } from '../suites/engine.js';
-import { listLines, select, unmatched } from '../suites/select.js';
-
-function prepareReportDir(dir: string): void {
-  try {
-    mkdirSync(dir, { recursive: true });
-    accessSync(dir, constants.W_OK);
-  } catch {
-    throw new UsageError(`cannot write the report directory ${dir}`);
-  }
-}
-
-/** The bundled mock serves the run's spec (--spec) and accepts the configured keys, or its documented defaults for those unset. */
-async function startBundledMock(config: Config, contract: Contract): Promise<RunningMock> {
-  for (const role of Object.keys(KEY_VARS) as KeyRole[]) {
-    const name = KEY_VARS[role];
-    if (!process.env[name]) {
-      process.env[name] = DEFAULT_KEYS[role];
-      addSecret(name, DEFAULT_KEYS[role]);
-    }
-  }
-  const mock = await startMock({ contract, keys: { valid: process.env[KEY_VARS.valid], quota: process.env[KEY_VARS.quota], revoked: process.env[KEY_VARS.revoked] } });
-  config.target.url = mock.url;
-  return mock;
-}
-
-// [reports] flags that cannot go together, and what ends a run: drift, views, console summary.
-const EXCLUSIVE = [
-  ['compare', 'merge-reports'], ['compare', 'shard'], ['compare', 'baseline'], ['compare', 'target'],
-  ['merge-reports', 'shard'], ['merge-reports', 'target'], ['shard', 'baseline'],
-  // a merge takes the target, spec and options from the shards; a comparison sends nothing
-  ['merge-reports', 'plan'], ['merge-reports', 'strict'], ['merge-reports', 'max-requests'], ['compare', 'plan'],
-] as const;
-
-/** Writes every view of the report (with its drift against the baseline, if any) and prints the summary. */
-function finish(run: Report, dir: string, baseline?: { path: string; report: Report }): number {
-  const report = baseline ? withDrift(run, baseline.report, baseline.path) : run;
-  // Drift against another target or contract compares unlike things: say so, once.
-  const other = baseline && [
-    baseline.report.target.name !== run.target.name && `target ${baseline.report.target.name}, not ${run.target.name}`,
-    baseline.report.spec.sha256 !== run.spec.sha256 && `another spec (sha256 ${baseline.report.spec.sha256.slice(0, 12)})`,
-  ].filter(Boolean);
-  if (other?.length) err(`warning: the baseline ${baseline!.path} is of ${other.join(' and ')}: its drift compares unlike runs`);
-  const files = writeReports(report, dir);
-  for (const line of summaryLines(report, files)) out(line);
-  return report.summary.exitCode;
-}
-
-/** --compare: the matrix of existing reports; exit 1 when any check diverges between targets. */
-function compare(paths: string[], dir: string): number {
-  if (paths.length < 2) throw new UsageError('--compare needs at least two report.json files');
-  const matrix = buildMatrix(paths.map((path) => ({ path, report: loadReport(path) })));
-  prepareReportDir(dir);
-  for (const line of matrixLines(matrix, writeMatrix(matrix, dir))) out(line);
-  return matrix.summary.divergent ? EXIT.notConformant : EXIT.conformant;
-}
-// [/reports]
-
-const HEARTBEAT_MS = 5_000;
-
-/**
- * How far the run is. On a terminal: one line on stderr, drawn at once and kept up to date every
- * second (a failure printed as it happens goes above it). Otherwise (CI logs): a line every 5 s,
- * so a quick run prints none. No escape codes: the line is redrawn with a carriage return.
- */
-function progress(of: string, done: () => number, startedAt: Date): { print: (line: string) => void; stop: () => void } {
-  const text = () => `… ${done()}${of} checks done, ${Math.round((Date.now() - startedAt.getTime()) / 1000)} s`;
-  if (!process.stderr.isTTY) {
-    const heartbeat = setInterval(() => err(text()), HEARTBEAT_MS).unref();
-    return { print: out, stop: () => clearInterval(heartbeat) };
-  }
-  let width = 0;
-  const clear = () => void process.stderr.write(`\r${' '.repeat(width)}\r`);
-  const draw = () => {
-    const t = redact(text());
-    process.stderr.write(`\r${t.padEnd(width)}`);
-    width = Math.max(width, t.length);
-  };
-  draw();
-  const ticker = setInterval(draw, 1_000).unref();
-  return {
-    print: (line) => {
-      clear();
-      out(line);
-      draw();
-    },
-    stop: () => {
-      clearInterval(ticker);
-      clear();
-    },
-  };
-}
-
-/** A target that gives no HTTP answer at all: no check can run, but the report still says why (exit 2). */
-function writeUnreachable(config: Config, contract: Contract, catalog: Check[], reason: string): void {
-  const startedAt = new Date();
-  const checks: CheckResult[] = catalog.map((c) => ({ ...describeCheck(c, contract), verdict: 'error', message: reason, durationMs: 0 }));
-  const report = partialReport(reportHead(config, contract, startedAt), checks, startedAt, false);
-  writeReports({ ...report, summary: { ...report.summary, verdict: 'could-not-run', conformant: false, exitCode: EXIT.couldNotRun } }, config.reportDir);
-}
-
-/**
- * Where the run is, for a signal or a crash: before any check (nothing to report), while the
- * suites run (`partial` writes a report of the checks that ran so far, ending as the process will
- * end), or after the reports were written (the process ends with their exit code).
- */
-let phase: { kind: 'setup' } | { kind: 'running'; partial: (exitCode: number) => string[] } | { kind: 'reported'; exitCode: number } = { kind: 'setup' };
-
-/** A report of the checks that ran, ending as the process ends: interrupted (130) or could not run (2). */
-function endedAs(report: Report, exitCode: number): Report {
-  const verdict = exitCode === EXIT.interrupted ? 'interrupted' : 'could-not-run';
-  return { ...report, interrupted: exitCode === EXIT.interrupted, summary: { ...report.summary, verdict, conformant: false, exitCode } };
-}
+import { TOOL } from './run.js';
+import { err, out } from './secrets.js';
 
 /**
  * Ctrl-C / SIGTERM. The first stops the run: checks not finished are left out, the mock and the
@@ -137,6 +14,7 @@ function endedAs(report: Report, exitCode: number): Report {
  */
 function onSignals(abort: AbortController): void {
   const handler = () => {
+    const { phase } = state;
     if (phase.kind === 'reported') process.exit(phase.exitCode);
     if (phase.kind === 'setup') {
       err('interrupted before any check ran: no report');
@@ -152,7 +30,10 @@ function onSignals(abort: AbortController): void {
   process.on('SIGINT', handler).on('SIGTERM', handler);
 }
 
+
 async function main(argv: string[]): Promise<number> {
+  const swallowed = swallowedByNpm();
+  if (swallowed) throw new UsageError(swallowed);
   const values = parseCli(argv);
   if (values.help) {
     out(helpText());
@@ -162,85 +43,16 @@ async function main(argv: string[]): Promise<number> {
     out(TOOL.version);
     return EXIT.conformant;
   }
-  for (const [a, b] of EXCLUSIVE) if (values[a] !== undefined && values[b] !== undefined) throw new UsageError(`--${a} cannot be combined with --${b}`);
+  checkExclusive(values);
   const abort = new AbortController();
   onSignals(abort);
-  if (values.compare) return compare(values.compare, values['report-dir'] ?? 'reports');
-  loadEnvFile(values['env-file'] ?? '.env', values['env-file'] !== undefined);
-  // Known as secrets before anything can echo input back (a key pasted as --target, say).
-  for (const name of Object.values(KEY_VARS)) addSecret(name, process.env[name]);
-  const baseline = values.baseline === undefined ? undefined : { path: values.baseline, report: loadReport(values.baseline) };
-  if (values['merge-reports'] !== undefined) {
-    // The target, spec and options come from the blobs: this machine needs no key, only redaction.
-    const dir = values['report-dir'] ?? 'reports';
-    prepareReportDir(dir);
-    return finish(await mergeBlobs(values['merge-reports']), dir, baseline);
-  }
-  const config = resolveConfig(values);
-  const contract = await loadContract(config.specPath);
-  let catalog: Check[];
-  try {
-    catalog = buildCatalog(contract); // the suite's checks cite the spec's clauses and operations; built once per run
-  } catch (e) {
-    throw new UsageError(`invalid spec ${config.specPath}: ${(e as Error).message}`);
-  }
-  const selection = { only: values.only ?? [], skip: values.skip ?? [] };
-  const typo = unmatched(catalog, [...selection.only, ...selection.skip]);
-  if (typo.length) throw new UsageError(`--only/--skip ${typo[0]} matches no check id, clause, group or level (see --list)`);
-  catalog = select(catalog, selection);
-  if (!catalog.length) throw new UsageError('--only/--skip leave no check to run');
-  if (values.list) {
-    for (const line of listLines(catalog, config.target, contract)) out(line);
-    return EXIT.conformant;
-  }
-  if (selection.only.length || selection.skip.length) out(`Selection: ${catalog.length} checks (${[...selection.only.map((p) => `--only ${p}`), ...selection.skip.map((p) => `--skip ${p}`)].join(' ')})`);
-  // --- safety: --plan lists every request and sends nothing (no mock, no preflight, no report)
-  if (config.plan) {
-    for (const line of planLines(config, contract, catalog)) out(line);
-    return EXIT.conformant;
-  }
-  // --- end safety
-  prepareReportDir(config.reportDir);
-  const mock = config.target.bundledMock ? await startBundledMock(config, contract) : undefined;
-  try {
-    const { keyRejected, throttle, requests } = await preflight(config, contract).catch((e: unknown) => {
-      if (e instanceof UsageError) writeUnreachable(config, contract, catalog, e.message);
-      throw e;
-    });
-    if (keyRejected) err(`warning: ${keyRejected}`);
-    out(`${TOOL.name} ${TOOL.version} — checking ${config.target.url}${mock ? ' (bundled reference mock)' : ''} against spec ${contract.version}`);
-    const ran: CheckResult[] = [];
-    const startedAt = new Date();
-    phase = {
-      kind: 'running',
-      partial: (exitCode) => (ran.length ? writeReports(endedAs(partialReport(reportHead(config, contract, startedAt), ran, startedAt, exitCode === EXIT.interrupted), exitCode), config.reportDir) : []),
-    };
-    const shown = progress(config.shard ? '' : ` of ${catalog.length}`, () => ran.length, startedAt);
-    const report = await runSuites(config, contract, catalog, {
-      onResult: (r) => {
-        ran.push(r);
-        const line = progressLine(r);
-        if (line) shown.print(line);
-      },
-      signal: abort.signal,
-      startedAt,
-      ...(keyRejected && { keyRejected }),
-      preflightThrottle: throttle,
-      preflightRequests: requests,
-    }).finally(() => shown.stop());
-    const exitCode = finish(report, config.reportDir, baseline);
-    phase = { kind: 'reported', exitCode };
-    return exitCode;
-  } finally {
-    await mock?.close();
-    await closeAgents();
-  }
+  return (await execute(values, { signal: abort.signal })).code;
 }
 
 /** The checks that ran, in a report that ends as the process will (exit 2), when the suites were running. */
 function savePartial(): string {
   try {
-    const files = phase.kind === 'running' ? phase.partial(EXIT.couldNotRun) : [];
+    const files = state.phase.kind === 'running' ? state.phase.partial(EXIT.couldNotRun) : [];
     return files.length ? ` (the checks that ran are in ${files[0]})` : '';
   } catch {
     return ''; // the report cannot be written either; the error line is all there is
@@ -254,7 +66,7 @@ function savePartial(): string {
 function crash(e: unknown): never {
   const saved = savePartial();
   err(`internal error: ${String((e as Error)?.message ?? e).split('\n')[0]}${saved}`);
-  process.exit(phase.kind === 'reported' ? phase.exitCode : EXIT.couldNotRun);
+  process.exit(state.phase.kind === 'reported' ? state.phase.exitCode : EXIT.couldNotRun);
 }
 process.on('uncaughtException', crash).on('unhandledRejection', crash);
 // Output piped into a reader that stopped (`| head`): end quietly, as any command-line tool does.

@@ -89,6 +89,20 @@ export function parseCli(argv: string[]) {
   }
 }
 
+/**
+ * Flags written before the `--` of `npm run conformance -- ...` go to npm, which only warns
+ * ("Unknown cli config") and hands them on as npm_config_* variables: the run would silently not
+ * be strict, say. The flag it finds there, refused by the command (npm's own --help, --version and
+ * --only mean something to npm itself).
+ */
+export function swallowedByNpm(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (env.npm_lifecycle_event === undefined) return undefined;
+  const flags = Object.keys(OPTIONS).filter((name) => !['help', 'version', 'only'].includes(name) && env[`npm_config_${name.replace(/-/g, '_')}`] !== undefined);
+  if (!flags.length) return undefined;
+  const list = flags.map((f) => `--${f}`).join(' ');
+  return `${list} went to npm, not to the command (npm only warns "Unknown cli config"): put ${flags.length > 1 ? 'them' : 'it'} after "--", as in npm run conformance -- ${list}`;
+}
+
 export function helpText(): string {
   const rows = Object.entries(OPTIONS).map(([name, o]) => {
     const flag = `${'short' in o ? `-${o.short}, ` : '    '}--${name}${o.type === 'string' ? ' <value>' : ''}`;
@@ -96,7 +110,7 @@ export function helpText(): string {
     return `  ${flag.padEnd(32)} ${o.description}${def}`;
   });
   return [
-    'Usage: npm run conformance -- [options]',
+    'Usage: ffmpeg-api-conformance [options]      (from a clone: npm run conformance -- [options])',
     '',
     'Checks a target against the FFmpeg API authentication contract and writes a report.',
     'Without --target it runs against the bundled reference mock, offline.',

@@ -14,8 +14,12 @@ import { buildPlan, runEnv, scheduleOf } from './plan.js';
 import { redactDeep, redactInPlace } from './secrets.js';
 import type { Contract } from './spec.js';
 
+/** The directory of the suites: the repository (TypeScript, run by vitest) or dist/ once built (npm run build). */
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
-export const TOOL = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { name: string; version: string };
+const BUILT = import.meta.url.endsWith('.js');
+/** package.json: beside src/ in the repository, one level further up from dist/src/. */
+const PACKAGE_JSON = new URL(BUILT ? '../../package.json' : '../package.json', import.meta.url);
+export const TOOL = JSON.parse(readFileSync(PACKAGE_JSON, 'utf8')) as { name: string; version: string };
 
 export interface RunHooks {
   onResult?: (r: CheckResult) => void;
@@ -52,8 +56,10 @@ async function withoutVitestExitHandlers<T>(create: () => Promise<T>): Promise<T
 }
 
 /** The vitest options shared by a run and a merge of sharded runs. */
-const SUITES: CliOptions = { config: false, root: ROOT, include: ['suites/**/*.conformance.ts'], watch: false };
-const SUITE_FILES = readdirSync(join(ROOT, 'suites')).filter((f) => f.endsWith('.conformance.ts'));
+const SUITE_EXT = BUILT ? '.conformance.js' : '.conformance.ts';
+// An installed package lives under node_modules/, which vitest's default exclude would leave out.
+const SUITES: CliOptions = { config: false, root: ROOT, include: [`suites/**/*${SUITE_EXT}`], exclude: [], watch: false };
+const SUITE_FILES = readdirSync(join(ROOT, 'suites')).filter((f) => f.endsWith(SUITE_EXT));
 
 /** Where `--shard i/n` writes its vitest blob; `--merge-reports` reads the whole directory. */
 export const blobFile = (reportDir: string, shard: { index: number; count: number }) => resolve(reportDir, 'blobs', `blob-${shard.index}-${shard.count}.json`);
@@ -93,7 +99,7 @@ export async function runSuites(config: Config, contract: Contract, catalog: Che
   const schedule = scheduleOf(buildPlan(catalog, { target: config.target, contract, env: runEnv(config), keyRejected }));
   const provided: RunContext = { target: config.target, http: config.http, contract, catalog, schedule, prefetch: !shard, ...(budget && { budget }), ...(keyRejected && { keyRejected }) };
   // Only the suite files that hold a check of this run (--only may leave some empty; vitest refuses an empty file).
-  const files = SUITE_FILES.filter((f) => catalog.some((c) => f === `${c.suite}.conformance.ts`));
+  const files = SUITE_FILES.filter((f) => catalog.some((c) => f === `${c.suite}${SUITE_EXT}`));
   if (shard && shard.count > files.length) throw new UsageError(`--shard ${shard.index}/${shard.count}: the run has only ${files.length} suite files to spread over shards`);
   const blob = shard && blobFile(config.reportDir, shard);
   collector.head = reportHead(config, contract, startedAt);

@@ -1,7 +1,9 @@
 // Loads the contract (spec/openapi.yaml): validated with swagger-parser, dereferenced once per
 // run, its clauses indexed, and its response schemas compiled with Ajv2020 + ajv-formats.
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
@@ -106,13 +108,49 @@ const SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
 /** The first example of a parameter or media type: `example`, else the first of `examples`. */
 export const firstExample = (x: Examples | undefined): unknown => (x?.example !== undefined ? x.example : Object.values(x?.examples ?? {})[0]?.value);
 
-export async function loadContract(path = DEFAULT_SPEC): Promise<Contract> {
+/** Bump when what loadContract makes of a spec changes: older cached contracts are then ignored. */
+const CACHE_FORMAT = 2;
+/**
+ * Validated contracts, by the spec's sha256: the bundled spec's is made at build time
+ * (scripts/build.mjs, beside the built spec), any other spec's after its first run (the user's
+ * cache directory). A cached contract skips swagger-parser: it is the slowest step of a start.
+ */
+const cacheDirs = (): string[] => [
+  fileURLToPath(new URL('../spec/validated/', import.meta.url)),
+  join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'ffmpeg-api-conformance'),
+];
+const cacheFile = (dir: string, sha256: string) => join(dir, `contract-${CACHE_FORMAT}-${sha256}.json`);
+
+export async function loadContract(path = DEFAULT_SPEC, options: { cacheDir?: string } = {}): Promise<Contract> {
   let bytes: Buffer;
   try {
     bytes = readFileSync(path);
   } catch {
     throw new UsageError(`cannot read spec ${path}`);
   }
+  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  // options.cacheDir (the build's): validate now and keep it there
+  for (const dir of options.cacheDir ? [] : cacheDirs()) {
+    try {
+      return { ...(JSON.parse(readFileSync(cacheFile(dir, sha256), 'utf8')) as Omit<Contract, 'path'>), path, sha256 };
+    } catch {
+      // not cached there (or unreadable): validate
+    }
+  }
+  const contract = await validateContract(path, sha256);
+  const cached: Partial<Contract> = { ...contract };
+  delete cached.path; // where the spec lies is the run's, not the contract's
+  try {
+    const dir = options.cacheDir ?? cacheDirs()[1]!;
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(cacheFile(dir, sha256), JSON.stringify(cached));
+  } catch {
+    // a read-only home: the next run validates again
+  }
+  return contract;
+}
+
+async function validateContract(path: string, sha256: string): Promise<Contract> {
   // Imported here, not at the top: the vitest worker loads this module only for schemaValidators.
   const { default: SwaggerParser } = await import('@apidevtools/swagger-parser');
   let doc: Doc;
@@ -169,7 +207,7 @@ export async function loadContract(path = DEFAULT_SPEC): Promise<Contract> {
     }
   }
   for (const op of operations) if (sources[op.operationId]) op.sources = sources[op.operationId];
-  return { path, version: doc.info.version, sha256: createHash('sha256').update(bytes).digest('hex'), clauses, operations };
+  return { path, version: doc.info.version, sha256, clauses, operations };
 }
 
 function parseClauses(raw: unknown, path: string): Clause[] {

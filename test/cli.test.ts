@@ -4,7 +4,7 @@ import net, { type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { startMock } from '../src/mock/server.js';
-import { cleanEnv, MOCK_ENV, ROOT, runCli, tempDir } from './helpers.js';
+import { cleanEnv, MOCK_ENV, ROOT, runCli, runInProcess, tempDir } from './helpers.js';
 
 describe('the default run', () => {
   test('checks the bundled mock offline, exits 0 and writes report.json', async () => {
@@ -28,7 +28,7 @@ describe('the default run', () => {
 test('output piped into a reader that has stopped (| head) ends quietly, exit 0', async () => {
   const { spawnSync } = await import('node:child_process');
   // `true` exits at once, so every write of the command meets a closed pipe (EPIPE).
-  const cmd = `set -o pipefail; node --import ./src/boot.js -- src/cli.ts --target https://api.ffmpeg-api.com --plan | true`;
+  const cmd = `set -o pipefail; node dist/src/cli.js --target https://api.ffmpeg-api.com --plan | true`;
   const r = spawnSync('bash', ['-c', cmd], { cwd: ROOT, env: cleanEnv(), encoding: 'utf8' });
   expect(r.stderr).toBe('');
   expect(r.status).toBe(0);
@@ -47,7 +47,15 @@ test('a slow run says on stderr how far it is, every 5 s', async () => {
   }
 });
 
+// Input checks run in this process (runInProcess): the same code as the command, without a child's
+// start-up. One spawned case keeps the process's side: the line on stderr and exit 2.
 describe('input that cannot run: one line on stderr, exit 2, no stack trace', () => {
+  test('as a process: exit 2, one line on stderr', async () => {
+    const run = await runCli(['--timeout', 'soon']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toBe('error: --timeout must be a number of seconds from 0.001 to 600, got "soon"\n');
+  });
+
   const cases: Array<[string, string[], Record<string, string>, RegExp]> = [
     ['a refused port', ['--target', 'http://127.0.0.1:1'], MOCK_ENV, /cannot reach target.*refused/],
     ['an invalid URL', ['--target', 'not a url'], MOCK_ENV, /invalid target URL/],
@@ -65,7 +73,7 @@ describe('input that cannot run: one line on stderr, exit 2, no stack trace', ()
     ['a key over plain http to a remote host', ['--target', 'http://api.example.test'], MOCK_ENV, /refusing to send API keys over plain http/],
   ];
   test.for(cases)('%s', async ([, args, env, message]) => {
-    const run = await runCli(args, cleanEnv(env));
+    const run = await runInProcess(args, env);
     expect(run.code).toBe(2);
     expect(run.stderr.trim().split('\n')).toHaveLength(1);
     expect(run.stderr).toMatch(message);
@@ -90,7 +98,7 @@ describe('input that cannot run: one line on stderr, exit 2, no stack trace', ()
   ];
   test.for(fileCases)('%s', async ([, setup, message]) => {
     const cwd = tempDir();
-    const run = await runCli(setup(cwd), cleanEnv(), { cwd });
+    const run = await runInProcess(setup(cwd), {}, cwd);
     expect(run.code).toBe(2);
     expect(run.stderr.trim().split('\n')).toHaveLength(1);
     expect(run.stderr).toMatch(message);

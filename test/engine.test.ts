@@ -14,7 +14,7 @@ import { buildCatalog, type Check } from '../suites/catalog.js';
 import { WRONG_KEY } from '../suites/engine.js';
 import { select, unmatched } from '../suites/select.js';
 import type { TargetEntry } from '../src/targets.js';
-import { cleanEnv, MOCK_ENV, namedTarget, runCli, tempDir, type CliRun } from './helpers.js';
+import { cleanEnv, MOCK_ENV, namedTarget, runCli, runInProcess, tempDir, type CliRun } from './helpers.js';
 
 describe('every check of the catalog is reported', () => {
   test('a check that breaks before its judge rules is an error verdict that says so, not a lost check', async () => {
@@ -248,7 +248,7 @@ describe('--only, --skip and --list', () => {
   });
 
   test('a pattern that matches nothing is a typo: exit 2, one line', async () => {
-    const run = await runCli(['--only', 'auth.mising.*'], cleanEnv());
+    const run = await runInProcess(['--only', 'auth.mising.*']);
     expect(run.code).toBe(2);
     expect(run.stderr.trim()).toBe('error: --only/--skip auth.mising.* matches no check id, clause, group or level (see --list)');
   });
@@ -256,7 +256,7 @@ describe('--only, --skip and --list', () => {
   test('--list prints every check with its clause, level, judge and needs, and sends nothing', async () => {
     const contract = await loadContract();
     const catalog = buildCatalog(contract);
-    const run = await runCli(['--target', 'http://127.0.0.1:9', '--list'], cleanEnv());
+    const run = await runInProcess(['--target', 'http://127.0.0.1:9', '--list']);
     expect(run.code, run.stderr).toBe(0);
     const lines = run.stdout.split('\n');
     for (const c of catalog) expect(lines.find((l) => l.startsWith(`${c.id} `)), c.id).toMatch(new RegExp(`^${c.id.replace(/\./g, '\\.')}\\s+${c.clause.id.replace(/\./g, '\\.')}\\s+${c.level}\\s+${c.judge}\\s+\\S`));

@@ -1,7 +1,7 @@
 // Runs the real `conformance` command in a child process, as a user or CI would.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { validateXML } from 'xmllint-wasm';
@@ -36,12 +36,32 @@ export interface CliRun {
 /** A fresh temporary directory. */
 export const tempDir = () => mkdtempSync(join(tmpdir(), 'conformance-'));
 
+/**
+ * Spawned commands at once in this test worker, at most one per core: a concurrent describe no
+ * longer starts five runs (each a vitest of its own) on a 2-core machine. A queued test waits for
+ * its slot within its timeout (vitest.config.ts).
+ */
+const SPAWNS = availableParallelism();
+let spawned = 0;
+const waiting: Array<() => void> = [];
+async function slot(): Promise<() => void> {
+  if (spawned >= SPAWNS) await new Promise<void>((resolve) => waiting.push(resolve));
+  spawned++;
+  return () => {
+    spawned--;
+    waiting.shift()?.();
+  };
+}
+
+/** The built command (test/global-setup.ts builds it), as `npm run conformance` and the package's bin run it. */
+export const CLI = join(ROOT, 'dist/src/cli.js');
+
 /** Spawns the CLI as `npm run conformance` does. The `--` keeps Node 20 from reading `--env-file` itself. */
-export function runCli(args: string[], env: NodeJS.ProcessEnv = cleanEnv(), opts: { cwd?: string; timeoutMs?: number; tty?: boolean; onOutput?: (soFar: { stdout: string; stderr: string }, child: ChildProcess) => void } = {}): Promise<CliRun> {
+export async function runCli(args: string[], env: NodeJS.ProcessEnv = cleanEnv(), opts: { cwd?: string; timeoutMs?: number; tty?: boolean; onOutput?: (soFar: { stdout: string; stderr: string }, child: ChildProcess) => void } = {}): Promise<CliRun> {
+  const release = await slot();
   const dir = tempDir();
   const hasDir = args.includes('--report-dir');
-  // Started as `npm run conformance` starts it (package.json): src/boot.js, then the CLI.
-  const argv = [process.execPath, '--import', import.meta.resolve('../src/boot.js'), '--', join(ROOT, 'src/cli.ts'), ...args, ...(hasDir ? [] : ['--report-dir', dir])];
+  const argv = [process.execPath, '--', CLI, ...args, ...(hasDir ? [] : ['--report-dir', dir])];
   // tty: on a terminal, as a user at a shell sees it (util-linux script; stdout and stderr both go to stdout).
   const quote = (a: string) => `'${a.replace(/'/g, `'\\''`)}'`;
   const [command, ...rest] = opts.tty ? ['script', '-qefc', argv.map(quote).join(' '), '/dev/null'] : argv;
@@ -63,10 +83,45 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv = cleanEnv(), opts
   const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 50_000);
   return new Promise((resolve) =>
     child.on('close', (code) => {
+      release();
       clearTimeout(timer);
       resolve({ code, stdout, stderr, dir, report: () => readReport(join(dir, 'report.json')) });
     }),
   );
+}
+
+/**
+ * The command's flag and input checks, in this process (no child, no start-up): parses the flags
+ * and runs them as src/cli.ts does, with `env` as the whole FFMPEG_API_* environment and `cwd` as
+ * the working directory, both restored after. For the checks that end in a one-line error; how a
+ * process ends (exit codes, signals, pipes, crashes) is tested with runCli.
+ */
+export async function runInProcess(args: string[], env: Record<string, string> = {}, cwd?: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  const { checkExclusive, execute } = await import('../src/command.js');
+  const { parseCli } = await import('../src/config.js');
+  const { UsageError } = await import('../src/errors.js');
+  const { redact } = await import('../src/secrets.js');
+  const saved = { ...process.env };
+  const savedCwd = process.cwd();
+  for (const k of Object.keys(process.env)) if (k.startsWith('FFMPEG_API_')) delete process.env[k];
+  Object.assign(process.env, env);
+  const dir = tempDir();
+  if (cwd) process.chdir(cwd);
+  const lines = { stdout: [] as string[], stderr: [] as string[] };
+  try {
+    const values = parseCli(args.includes('--report-dir') ? args : [...args, '--report-dir', dir]);
+    checkExclusive(values);
+    const { code } = await execute(values, { print: { out: (l) => lines.stdout.push(l), err: (l) => lines.stderr.push(l) } });
+    return { code, stdout: lines.stdout.join('\n'), stderr: lines.stderr.join('\n') };
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    return { code: e.code, stdout: lines.stdout.join('\n'), stderr: [...lines.stderr, redact(`error: ${e.message}`)].join('\n') };
+  } finally {
+    process.chdir(savedCwd);
+    for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
+    Object.assign(process.env, saved);
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** Reads a report.json the tool wrote, and fails unless it validates against reporters/report.schema.json. */

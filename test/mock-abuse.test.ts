@@ -31,7 +31,7 @@ let port = 0;
 let mockStderr = '';
 
 beforeAll(async () => {
-  mock = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), '--', join(ROOT, 'src/mock/main.ts'), '--port', '0'], {
+  mock = spawn(process.execPath, ['--', join(ROOT, 'dist/src/mock/main.js'), '--port', '0'], {
     cwd: tempDir(),
     env: cleanEnv(),
     stdio: ['ignore', 'pipe', 'pipe'],

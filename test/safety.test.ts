@@ -7,7 +7,7 @@ import net, { type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createMockServer, DEFAULT_KEYS, startMock, type MockOptions } from '../src/mock/server.js';
-import { cleanEnv, MOCK_ENV, namedTarget, runCli, tempDir, TEST_TLS } from './helpers.js';
+import { cleanEnv, MOCK_ENV, namedTarget, runCli, runInProcess, tempDir, TEST_TLS } from './helpers.js';
 
 interface Seen {
   method: string;
@@ -60,7 +60,7 @@ describe('--plan', () => {
     ['with', MOCK_ENV],
     ['without', {}],
   ] as const)('lists every request %s a key set, sends none, and never prints a key', async ([, env]) => {
-    const run = await runCli(['--target', target.url, '--plan'], cleanEnv(env));
+    const run = await runInProcess(['--target', target.url, '--plan'], env);
     expect(run.code, run.stderr).toBe(0);
     expect(target.total()).toBe(0);
     expect(run.stdout).toMatch(/Nothing has been sent/);
@@ -73,7 +73,7 @@ describe('--plan', () => {
   });
 
   test('for the live API it needs no key and sends nothing', async () => {
-    const run = await runCli(['--target', 'https://api.ffmpeg-api.com', '--plan'], cleanEnv());
+    const run = await runInProcess(['--target', 'https://api.ffmpeg-api.com', '--plan']);
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toMatch(/^Plan: what a run against https:\/\/api\.ffmpeg-api\.com \(profile direct\)/);
     expect(run.stdout).toMatch(/Not sent, \d+ request\(s\): FFMPEG_API_KEY is not set/);
@@ -95,7 +95,7 @@ describe('--plan', () => {
 
 describe('named targets (targets.json, validated with its schema)', () => {
   test('--target live: the checked-in file gives the URL, profile and key variables', async () => {
-    const run = await runCli(['--target', 'live', '--plan'], cleanEnv({ FFMPEG_API_KEY: DEFAULT_KEYS.valid }));
+    const run = await runInProcess(['--target', 'live', '--plan'], { FFMPEG_API_KEY: DEFAULT_KEYS.valid });
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toMatch(/^Plan: what a run against https:\/\/api\.ffmpeg-api\.com \(profile direct\)/);
     expect(run.stdout).toMatch(/POST \/directory creates resources; pass --allow-writes/);
@@ -103,7 +103,7 @@ describe('named targets (targets.json, validated with its schema)', () => {
 
   test('a target declares its profile and its own key variables', async () => {
     const args = namedTarget({ url: 'http://127.0.0.1:9', profile: 'key-injecting-proxy', keys: { valid: 'STAGING_BACKEND_KEY' } });
-    const run = await runCli([...args, '--plan'], cleanEnv());
+    const run = await runInProcess([...args, '--plan']);
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toMatch(/\(profile key-injecting-proxy\)/);
     expect(run.stdout).toMatch(/valid STAGING_BACKEND_KEY \(not set\)/);
@@ -124,7 +124,7 @@ describe('named targets (targets.json, validated with its schema)', () => {
       /cannot read targets file/,
     ],
   ] as const)('%s: exit 2, one line', async ([, args, message]) => {
-    const run = await runCli(args(), cleanEnv());
+    const run = await runInProcess(args());
     expect(run.code).toBe(2);
     expect(run.stderr.trim().split('\n')).toHaveLength(1);
     expect(run.stderr).toMatch(message);

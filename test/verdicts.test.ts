@@ -5,7 +5,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createMockServer, DEFAULT_KEYS, startMock, type RunningMock } from '../src/mock/server.js';
-import { cleanEnv, failing, MOCK_ENV, runCli, withoutProgress } from './helpers.js';
+import { cleanEnv, failing, MOCK_ENV, runCli, runInProcess, withoutProgress } from './helpers.js';
 
 /** A loopback front for the reference mock: `gate` may answer a request itself (429, say) instead of the mock. */
 async function front(gate: (req: http.IncomingMessage, res: http.ServerResponse) => boolean) {
@@ -155,14 +155,15 @@ test('a faithful idiomatic server (no Cache-Control, a charset, extra headers) p
   }
 });
 
-describe.concurrent('inputs that cannot give an honest run are refused: exit 2, one line', () => {
+// In this process (runInProcess: the command's own code, one after another as they set the environment).
+describe('inputs that cannot give an honest run are refused: exit 2, one line', () => {
   test.for([
     ['a key with a trailing CR (a CRLF .env file)', { FFMPEG_API_KEY: `${DEFAULT_KEYS.valid}\r` }, [], /FFMPEG_API_KEY holds a control character/],
     ['a key whose token is too short to redact', { FFMPEG_API_KEY: 'Basic a' }, [], /FFMPEG_API_KEY has a token shorter than 8 characters/],
     ['a key outside Latin-1', { FFMPEG_API_KEY: 'Basic dGVzdF91c2VyX2tleV9€' }, [], /outside Latin-1/],
     ['--target given twice', MOCK_ENV, ['--target', 'http://127.0.0.1:9', '--target', 'http://127.0.0.1:10'], /--target was given more than once/],
   ] as const)('%s', async ([, env, args, message]) => {
-    const run = await runCli([...args], cleanEnv(env));
+    const run = await runInProcess([...args], env);
     expect(run.code).toBe(2);
     const lines = withoutProgress(run.stderr).split('\n').filter(Boolean);
     expect(lines).toHaveLength(1);

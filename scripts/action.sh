@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# The steps of action.yml: runs the command with the action's inputs (INPUT_*), appends the Markdown
+# report to the job summary ($GITHUB_STEP_SUMMARY) and sets the outputs ($GITHUB_OUTPUT): verdict,
+# exit-code, report-path. Exits with the command's exit code. test/action.test.ts runs it locally.
+set -uo pipefail
+here="${GITHUB_ACTION_PATH:-$(cd "$(dirname "$0")/.." && pwd)}"
+cli="$here/dist/src/cli.js"
+if [ ! -f "$cli" ]; then
+  # `uses: owner/repo@ref` checks out the sources: npm ci builds dist/ (prepare)
+  (cd "$here" && npm ci --no-audit --no-fund >&2) || { echo "::error::cannot install the conformance tool" >&2; exit 2; }
+fi
+
+# Keys reach the command only as environment variables; an empty secret leaves its variable unset.
+[ -n "${INPUT_API_KEY:-}" ] && export FFMPEG_API_KEY="$INPUT_API_KEY"
+[ -n "${INPUT_QUOTA_EXCEEDED_KEY:-}" ] && export FFMPEG_API_QUOTA_EXCEEDED_KEY="$INPUT_QUOTA_EXCEEDED_KEY"
+[ -n "${INPUT_REVOKED_KEY:-}" ] && export FFMPEG_API_REVOKED_KEY="$INPUT_REVOKED_KEY"
+
+dir="${INPUT_REPORT_DIR:-conformance-reports}"
+args=(--report-dir "$dir")
+[ -n "${INPUT_TARGET:-}" ] && args+=(--target "$INPUT_TARGET")
+[ "${INPUT_STRICT:-false}" = "true" ] && args+=(--strict)
+[ -n "${INPUT_BASELINE:-}" ] && args+=(--baseline "$INPUT_BASELINE")
+# More flags, split on blanks (e.g. "--only auth.*"); no glob expansion by the shell
+set -f
+# shellcheck disable=SC2206
+[ -n "${INPUT_ARGS:-}" ] && args+=(${INPUT_ARGS})
+set +f
+
+node "$cli" "${args[@]}"
+code=$?
+
+report="$dir/report.json"
+if [ -f "$report" ]; then
+  verdict=$(node -e 'process.stdout.write(JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).summary.verdict)' "$report")
+  cat "$dir/report.md" >> "${GITHUB_STEP_SUMMARY:-/dev/null}"
+else
+  verdict=could-not-run
+  report=
+  echo "**FFmpeg API conformance: no report** (exit $code): see the step's log." >> "${GITHUB_STEP_SUMMARY:-/dev/null}"
+fi
+{
+  echo "verdict=$verdict"
+  echo "exit-code=$code"
+  echo "report-path=$report"
+} >> "${GITHUB_OUTPUT:-/dev/null}"
+exit "$code"

@@ -1,0 +1,236 @@
+// One run of the `conformance` command, shared by the command (src/cli.ts) and the programmatic
+// API (src/index.ts): from parsed flags to the exit code and the report. Exit codes: 0 conformant,
+// 1 not conformant, 2 could not run, 3 inconclusive, 130 interrupted. Every line it prints passes
+// through src/secrets.ts.
+import { accessSync, constants, mkdirSync } from 'node:fs';
+import { withDrift } from '../reporters/drift.js';
+import { progressLine, summaryLines, writeReports } from '../reporters/index.js';
+import { buildMatrix, matrixLines, writeMatrix } from '../reporters/matrix.js';
+import type { CheckResult, Report } from '../reporters/model.js';
+import { loadReport } from '../reporters/schema.js';
+import { KEY_VARS, loadEnvFile, type parseCli, resolveConfig, type Config, type KeyRole } from './config.js';
+import { EXIT, UsageError } from './errors.js';
+import { closeAgents } from './http.js';
+import { DEFAULT_KEYS, startMock, type RunningMock } from './mock/server.js';
+import { planLines } from './plan.js';
+import { preflight } from './preflight.js';
+import { mergeBlobs, partialReport, reportHead, runSuites, TOOL } from './run.js';
+import { addSecret, err as errLine, out as outLine, redact } from './secrets.js';
+import { loadContract, type Contract } from './spec.js';
+import { buildCatalog, type Check } from '../suites/catalog.js';
+import { describeCheck } from '../suites/engine.js';
+import { listLines, select, unmatched } from '../suites/select.js';
+
+function prepareReportDir(dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+    accessSync(dir, constants.W_OK);
+  } catch {
+    throw new UsageError(`cannot write the report directory ${dir}`);
+  }
+}
+
+/** The bundled mock serves the run's spec (--spec) and accepts the configured keys, or its documented defaults for those unset. */
+async function startBundledMock(config: Config, contract: Contract): Promise<RunningMock> {
+  for (const role of Object.keys(KEY_VARS) as KeyRole[]) {
+    const name = KEY_VARS[role];
+    if (!process.env[name]) {
+      process.env[name] = DEFAULT_KEYS[role];
+      addSecret(name, DEFAULT_KEYS[role]);
+    }
+  }
+  const mock = await startMock({ contract, keys: { valid: process.env[KEY_VARS.valid], quota: process.env[KEY_VARS.quota], revoked: process.env[KEY_VARS.revoked] } });
+  config.target.url = mock.url;
+  return mock;
+}
+
+export type CliValues = ReturnType<typeof parseCli>;
+
+/** What a run ends with: the exit code, and the report when one was made. */
+export interface Outcome {
+  code: number;
+  report?: Report;
+}
+
+/** Where the run's lines go: the console by default (src/secrets.ts redacts them). */
+let out = outLine;
+let err = errLine;
+
+// [reports] flags that cannot go together, and what ends a run: drift, views, console summary.
+const EXCLUSIVE = [
+  ['compare', 'merge-reports'], ['compare', 'shard'], ['compare', 'baseline'], ['compare', 'target'],
+  ['merge-reports', 'shard'], ['merge-reports', 'target'], ['shard', 'baseline'],
+  // a merge takes the target, spec and options from the shards; a comparison sends nothing
+  ['merge-reports', 'plan'], ['merge-reports', 'strict'], ['merge-reports', 'max-requests'], ['compare', 'plan'],
+] as const;
+
+/** Writes every view of the report (with its drift against the baseline, if any) and prints the summary. */
+function finish(run: Report, dir: string, baseline?: { path: string; report: Report }): Outcome {
+  const report = baseline ? withDrift(run, baseline.report, baseline.path) : run;
+  // Drift against another target or contract compares unlike things: say so, once.
+  const other = baseline && [
+    baseline.report.target.name !== run.target.name && `target ${baseline.report.target.name}, not ${run.target.name}`,
+    baseline.report.spec.sha256 !== run.spec.sha256 && `another spec (sha256 ${baseline.report.spec.sha256.slice(0, 12)})`,
+  ].filter(Boolean);
+  if (other?.length) err(`warning: the baseline ${baseline!.path} is of ${other.join(' and ')}: its drift compares unlike runs`);
+  const files = writeReports(report, dir);
+  for (const line of summaryLines(report, files)) out(line);
+  return { code: report.summary.exitCode, report };
+}
+
+/** --compare: the matrix of existing reports; exit 1 when any check diverges between targets. */
+function compare(paths: string[], dir: string): Outcome {
+  if (paths.length < 2) throw new UsageError('--compare needs at least two report.json files');
+  const matrix = buildMatrix(paths.map((path) => ({ path, report: loadReport(path) })));
+  prepareReportDir(dir);
+  for (const line of matrixLines(matrix, writeMatrix(matrix, dir))) out(line);
+  return { code: matrix.summary.divergent ? EXIT.notConformant : EXIT.conformant };
+}
+// [/reports]
+
+const HEARTBEAT_MS = 5_000;
+
+/** A target that gives no HTTP answer at all: no check can run, but the report still says why (exit 2). */
+function writeUnreachable(config: Config, contract: Contract, catalog: Check[], reason: string): void {
+  const startedAt = new Date();
+  const checks: CheckResult[] = catalog.map((c) => ({ ...describeCheck(c, contract), verdict: 'error', message: reason, durationMs: 0 }));
+  const report = partialReport(reportHead(config, contract, startedAt), checks, startedAt, false);
+  writeReports({ ...report, summary: { ...report.summary, verdict: 'could-not-run', conformant: false, exitCode: EXIT.couldNotRun } }, config.reportDir);
+}
+
+/**
+ * Where the run is, for a signal or a crash (src/cli.ts): before any check (nothing to report),
+ * while the suites run (`partial` writes a report of the checks that ran so far, ending as the
+ * process will end), or after the reports were written (the process ends with their exit code).
+ */
+export const state: { phase: { kind: 'setup' } | { kind: 'running'; partial: (exitCode: number) => string[] } | { kind: 'reported'; exitCode: number } } = { phase: { kind: 'setup' } };
+
+/** A report of the checks that ran, ending as the process ends: interrupted (130) or could not run (2). */
+function endedAs(report: Report, exitCode: number): Report {
+  const verdict = exitCode === EXIT.interrupted ? 'interrupted' : 'could-not-run';
+  return { ...report, interrupted: exitCode === EXIT.interrupted, summary: { ...report.summary, verdict, conformant: false, exitCode } };
+}
+
+/**
+ * How far the run is. On a terminal: one line on stderr, drawn at once and kept up to date every
+ * second (a failure printed as it happens goes above it). Otherwise (CI logs, the API): a line
+ * every 5 s, so a quick run prints none. No escape codes: the line is redrawn with a carriage return.
+ */
+function progress(tty: boolean, of: string, done: () => number, startedAt: Date): { print: (line: string) => void; stop: () => void } {
+  const text = () => `… ${done()}${of} checks done, ${Math.round((Date.now() - startedAt.getTime()) / 1000)} s`;
+  if (!tty) {
+    const heartbeat = setInterval(() => err(text()), HEARTBEAT_MS).unref();
+    return { print: (line) => out(line), stop: () => clearInterval(heartbeat) };
+  }
+  let width = 0;
+  const clear = () => void process.stderr.write(`\r${' '.repeat(width)}\r`);
+  const draw = () => {
+    const t = redact(text());
+    process.stderr.write(`\r${t.padEnd(width)}`);
+    width = Math.max(width, t.length);
+  };
+  draw();
+  const ticker = setInterval(draw, 1_000).unref();
+  return {
+    print: (line) => {
+      clear();
+      out(line);
+      draw();
+    },
+    stop: () => {
+      clearInterval(ticker);
+      clear();
+    },
+  };
+}
+
+/** Flags that cannot go together: a one-line error (exit 2). */
+export function checkExclusive(values: CliValues): void {
+  for (const [a, b] of EXCLUSIVE) if (values[a] !== undefined && values[b] !== undefined) throw new UsageError(`--${a} cannot be combined with --${b}`);
+}
+
+export interface ExecuteOptions {
+  /** Aborting it stops the run: the checks that finished are reported, marked interrupted. */
+  signal?: AbortSignal;
+  /** false: do not read a .env file (the API's default). */
+  envFile?: false;
+  /** Where the lines go instead of the console; they are redacted first. */
+  print?: { out: (line: string) => void; err: (line: string) => void };
+}
+
+/** A run (or --list, --plan, --compare, --merge-reports) from parsed and checked flags. */
+export async function execute(values: CliValues, options: ExecuteOptions = {}): Promise<Outcome> {
+  const print = options.print;
+  out = print ? (line) => print.out(redact(line)) : outLine;
+  err = print ? (line) => print.err(redact(line)) : errLine;
+  if (values.compare) return compare(values.compare, values['report-dir'] ?? 'reports');
+  if (options.envFile !== false) loadEnvFile(values['env-file'] ?? '.env', values['env-file'] !== undefined);
+  // Known as secrets before anything can echo input back (a key pasted as --target, say).
+  for (const name of Object.values(KEY_VARS)) addSecret(name, process.env[name]);
+  const baseline = values.baseline === undefined ? undefined : { path: values.baseline, report: loadReport(values.baseline) };
+  if (values['merge-reports'] !== undefined) {
+    // The target, spec and options come from the blobs: this machine needs no key, only redaction.
+    const dir = values['report-dir'] ?? 'reports';
+    prepareReportDir(dir);
+    return finish(await mergeBlobs(values['merge-reports']), dir, baseline);
+  }
+  const config = resolveConfig(values);
+  const contract = await loadContract(config.specPath);
+  let catalog: Check[];
+  try {
+    catalog = buildCatalog(contract); // the suite's checks cite the spec's clauses and operations; built once per run
+  } catch (e) {
+    throw new UsageError(`invalid spec ${config.specPath}: ${(e as Error).message}`);
+  }
+  const selection = { only: values.only ?? [], skip: values.skip ?? [] };
+  const typo = unmatched(catalog, [...selection.only, ...selection.skip]);
+  if (typo.length) throw new UsageError(`--only/--skip ${typo[0]} matches no check id, clause, group or level (see --list)`);
+  catalog = select(catalog, selection);
+  if (!catalog.length) throw new UsageError('--only/--skip leave no check to run');
+  if (values.list) {
+    for (const line of listLines(catalog, config.target, contract)) out(line);
+    return { code: EXIT.conformant };
+  }
+  if (selection.only.length || selection.skip.length) out(`Selection: ${catalog.length} checks (${[...selection.only.map((p) => `--only ${p}`), ...selection.skip.map((p) => `--skip ${p}`)].join(' ')})`);
+  // --- safety: --plan lists every request and sends nothing (no mock, no preflight, no report)
+  if (config.plan) {
+    for (const line of planLines(config, contract, catalog)) out(line);
+    return { code: EXIT.conformant };
+  }
+  // --- end safety
+  prepareReportDir(config.reportDir);
+  const mock = config.target.bundledMock ? await startBundledMock(config, contract) : undefined;
+  try {
+    const { keyRejected, throttle, requests } = await preflight(config, contract).catch((e: unknown) => {
+      if (e instanceof UsageError) writeUnreachable(config, contract, catalog, e.message);
+      throw e;
+    });
+    if (keyRejected) err(`warning: ${keyRejected}`);
+    out(`${TOOL.name} ${TOOL.version} — checking ${config.target.url}${mock ? ' (bundled reference mock)' : ''} against spec ${contract.version}`);
+    const ran: CheckResult[] = [];
+    const startedAt = new Date();
+    state.phase = {
+      kind: 'running',
+      partial: (exitCode) => (ran.length ? writeReports(endedAs(partialReport(reportHead(config, contract, startedAt), ran, startedAt, exitCode === EXIT.interrupted), exitCode), config.reportDir) : []),
+    };
+    const shown = progress(!print && Boolean(process.stderr.isTTY), config.shard ? '' : ` of ${catalog.length}`, () => ran.length, startedAt);
+    const report = await runSuites(config, contract, catalog, {
+      onResult: (r) => {
+        ran.push(r);
+        const line = progressLine(r);
+        if (line) shown.print(line);
+      },
+      ...(options.signal && { signal: options.signal }),
+      startedAt,
+      ...(keyRejected && { keyRejected }),
+      preflightThrottle: throttle,
+      preflightRequests: requests,
+    }).finally(() => shown.stop());
+    const outcome = finish(report, config.reportDir, baseline);
+    state.phase = { kind: 'reported', exitCode: outcome.code };
+    return outcome;
+  } finally {
+    await mock?.close();
+    await closeAgents();
+  }
+}

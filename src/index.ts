@@ -1,0 +1,92 @@
+// The programmatic API (package exports "."): the same run as the command, from code.
+//   import { runConformance, startMock } from 'ffmpeg-api-conformance';
+//   const mock = await startMock();
+//   const report = await runConformance({ target: mock.url, keys: DEFAULT_KEYS, reportDir: 'reports' });
+//   report.summary.verdict, report.summary.exitCode, report.checks
+import { checkExclusive, execute } from './command.js';
+import { KEY_VARS, type KeyRole } from './config.js';
+import { UsageError } from './errors.js';
+
+export type { CheckResult, Report } from '../reporters/model.js';
+export { DEFAULT_KEYS, FAULTS, startMock, type Fault, type MockOptions, type RunningMock } from './mock/server.js';
+export { EXIT, UsageError } from './errors.js';
+
+export interface ConformanceOptions {
+  /** A URL, a name from the targets file, or "mock" (the default: the bundled reference mock, in-process). */
+  target?: string;
+  /** The whole header values ("Basic ..."); each one unset here is read from the environment (FFMPEG_API_KEY, ...). */
+  keys?: Partial<Record<KeyRole, string>>;
+  /** SHOULD failures make the run non-conformant too. */
+  strict?: boolean;
+  requireComplete?: boolean;
+  /** Where report.json, report.md, report.html and junit.xml are written (default "reports"). */
+  reportDir?: string;
+  /** Check ids, clause ids, groups or levels, with globs (as --only / --skip). */
+  only?: string[];
+  skip?: string[];
+  spec?: string;
+  targets?: string;
+  /** An earlier report.json: each check is classified against it (a regression makes the exit code 1). */
+  baseline?: string;
+  concurrency?: number;
+  timeoutSeconds?: number;
+  deadlineSeconds?: number;
+  maxRequests?: number;
+  allowWrites?: boolean;
+  allowInsecureHttp?: boolean;
+  insecure?: boolean;
+  /** A .env file to read (none by default). */
+  envFile?: string;
+  /** Aborting it stops the run; the report holds the checks that finished, marked interrupted. */
+  signal?: AbortSignal;
+  /** The command's console lines (redacted), if wanted; the API prints nothing by default. */
+  onLine?: (line: string, stream: 'stdout' | 'stderr') => void;
+}
+
+/**
+ * Runs the suites against one target, writes the reports and resolves to the report model
+ * (report.summary.exitCode is the command's exit code). Bad input or an unreachable target rejects
+ * with a UsageError (its message is the command's one-line error).
+ */
+export async function runConformance(options: ConformanceOptions = {}): Promise<import('../reporters/model.js').Report> {
+  const str = (n: number | undefined) => (n === undefined ? undefined : String(n));
+  const values = {
+    target: options.target === undefined ? undefined : [options.target],
+    'report-dir': options.reportDir,
+    strict: options.strict,
+    'require-complete': options.requireComplete,
+    only: options.only,
+    skip: options.skip,
+    spec: options.spec,
+    targets: options.targets,
+    baseline: options.baseline,
+    concurrency: str(options.concurrency),
+    timeout: str(options.timeoutSeconds),
+    deadline: str(options.deadlineSeconds),
+    'max-requests': str(options.maxRequests),
+    'allow-writes': options.allowWrites,
+    'allow-insecure-http': options.allowInsecureHttp,
+    insecure: options.insecure,
+    'env-file': options.envFile,
+  };
+  checkExclusive(values);
+  // The suites read the keys from the environment (in the run's worker too): set for the run only.
+  const saved = Object.entries(options.keys ?? {}).map(([role, value]) => {
+    const name = KEY_VARS[role as KeyRole];
+    const before = process.env[name];
+    process.env[name] = value;
+    return () => (before === undefined ? delete process.env[name] : (process.env[name] = before));
+  });
+  const onLine = options.onLine ?? (() => {});
+  try {
+    const { report } = await execute(values, {
+      ...(options.envFile === undefined && { envFile: false }),
+      ...(options.signal && { signal: options.signal }),
+      print: { out: (l) => onLine(l, 'stdout'), err: (l) => onLine(l, 'stderr') },
+    });
+    if (!report) throw new UsageError('the run made no report');
+    return report;
+  } finally {
+    for (const restore of saved) restore();
+  }
+}
