@@ -124,7 +124,7 @@ dl { display: grid; grid-template-columns: max-content minmax(0, 1fr); gap: .15r
 
 export const badge = (cls: string, text: string) => `<span class="badge ${esc(cls)}">${esc(text)}</span>`;
 
-/** "fail `401 Invalid API key`", or a dash for a check one side lacks. */
+/** "fail `401` and the error text it observed", or a dash for a check one side lacks. */
 const driftSide = (x?: DriftSide) => (x ? `${badge(`v-${x.verdict}`, x.verdict)}${x.outcome !== undefined ? ` <code>${esc(x.outcome)}</code>` : ''}` : '<span class="muted">(absent)</span>');
 const beforeAfter = (d: DriftEntry) => `${driftSide(d.before)} &rarr; ${driftSide(d.after)}`;
 
