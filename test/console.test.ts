@@ -59,7 +59,10 @@ test('NO_COLOR=1 output has no escape codes, even with FORCE_COLOR; FORCE_COLOR 
 });
 
 test('on a terminal: coloured, and a progress line is drawn before the first check has finished', async () => {
-  const run = await runCli(['--target', mock.url], cleanEnv(MOCK_ENV), { tty: true });
+  // A user's terminal: one that says it has colour, and no CI variable (Node turns colour off under CI).
+  const env = cleanEnv({ ...MOCK_ENV, TERM: 'xterm-256color' });
+  delete env.CI;
+  const run = await runCli(['--target', mock.url], env, { tty: true });
   expect(run.code, run.stdout).toBe(1);
   const first = run.stdout.indexOf(`… 0 of ${total} checks done, `);
   expect(first).toBeGreaterThan(-1);

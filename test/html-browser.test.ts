@@ -191,7 +191,8 @@ describe('report.html of a real run', () => {
     await setBoxes(page, 'verdict', ['fail', 'pass']);
     await setBoxes(page, 'level', ['MUST']);
     await page.locator('#search').fill('prefix');
-    const hash = new URLSearchParams(new URL(page.url()).hash.slice(1));
+    // Read from the page itself: playwright's page.url() learns of history.replaceState only later.
+    const hash = new URLSearchParams((await page.evaluate(() => (globalThis as unknown as { location: { hash: string } }).location.hash)).slice(1));
     expect(Object.fromEntries(hash)).toEqual({ level: 'MUST', verdict: 'pass,fail', q: 'prefix' });
     const shown = await shownIds(page);
     expect(shown).toEqual(report.checks.filter((c) => c.level === 'MUST' && ['pass', 'fail'].includes(c.verdict) && c.id.includes('prefix')).map((c) => c.id));
