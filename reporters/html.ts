@@ -12,7 +12,7 @@ export const esc = (s: string | number): string =>
 
 /** Our own text (the documentation's quotes) without emoji (colour glyphs), which Debian's default fonts lack. */
 const PLAIN: Record<string, string> = { '❌': '×', '✅': '✓', '⚠': '!' };
-export const plain = (s: string): string => s.replace(/\p{Emoji_Presentation}\uFE0F?|\p{Extended_Pictographic}\uFE0F/gu, (m) => PLAIN[m.replace('\uFE0F', '')] ?? '*');
+const plain = (s: string): string => s.replace(/\p{Emoji_Presentation}\uFE0F?|\p{Extended_Pictographic}\uFE0F/gu, (m) => PLAIN[m.replace('\uFE0F', '')] ?? '*');
 
 // Filters by level, verdict and drift, a search over each check's text, the state in the URL hash
 // (#level=MUST&verdict=fail&q=...), deep links (#check-<id>) that open a check. No report data in it.

@@ -60,14 +60,15 @@ export function summaryLines(report: Report, files: string[]): string[] {
   const lines = [''];
   // The findings lead, one line per broken clause (each failure once): regressions first.
   const { regressions, others } = groupedFindings(report);
-  const block = (title: string, groups: ClauseFinding[], mark: string) => {
+  const block = (title: string, groups: ClauseFinding[]) => {
     if (!groups.length) return;
     lines.push(title);
-    for (const g of groups) lines.push(`    ${paint(g.kind === 'FAIL' ? 'red' : 'yellow', mark)} ${findingLine(g)}`, `        ${g.checks.join(', ')}`);
+    // the marks of the lines printed as checks finish (progressLine): ✗ a failure, ! an error
+    for (const g of groups) lines.push(`    ${g.kind === 'FAIL' ? paint('red', '✗') : paint('yellow', '!')} ${findingLine(g)}`, `        ${g.checks.join(', ')}`);
     lines.push('');
   };
-  block(`  REGRESSIONS against the baseline (${report.drift?.baseline.path ?? ''}), was pass, now fail:`, regressions, '✗');
-  block(`  FINDINGS (${others.length} clause${others.length === 1 ? '' : 's'}):`, others, '✗');
+  block(`  REGRESSIONS against the baseline (${report.drift?.baseline.path ?? ''}), was pass, now fail:`, regressions);
+  block(`  FINDINGS (${others.length} clause${others.length === 1 ? '' : 's'}):`, others);
   for (const level of LEVELS) {
     const v = s.levels[level];
     const extra = [v.fail && paint('red', `${v.fail} FAIL`), v.error && paint('yellow', `${v.error} error`)].filter(Boolean).join(', ');

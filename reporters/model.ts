@@ -213,7 +213,7 @@ export interface ClauseFinding {
 }
 
 /** What a check got, as one comparable line. */
-export const answerOf = (c: CheckResult): string => c.outcome ?? c.message?.split('\n')[0] ?? '(no answer)';
+const answerOf = (c: CheckResult): string => c.outcome ?? c.message?.split('\n')[0] ?? '(no answer)';
 
 /**
  * The failed and errored checks grouped by the clause they break. A check whose expected answer is

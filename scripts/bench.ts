@@ -16,7 +16,7 @@ import { DEFAULT_KEYS, startMock } from '../src/mock/server.js';
 import { err, out } from '../src/secrets.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const BOOT = pathToFileURL(join(ROOT, 'src/boot.js')).href; // how `npm run conformance` starts node
+const BOOT = pathToFileURL(join(ROOT, 'scripts/bench/boot.js')).href; // how the TypeScript children start node
 const TSX = import.meta.resolve('tsx'); // how `npm run mock` starts it (children run outside the repository)
 const CLI = join(ROOT, 'dist/src/cli.js'); // the built command, as `npm run conformance` and the bin run it (npm run build first)
 const TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The `conformance` command (bin ffmpeg-api-conformance): flags, signals, a crash, a closed pipe.
 // The run itself is src/command.ts, which the programmatic API (src/index.ts) shares.
-import { execute, checkExclusive, state } from './command.js';
+import { execute, state } from './command.js';
 import { helpText, parseCli, swallowedByNpm } from './config.js';
 import { EXIT, UsageError } from './errors.js';
 import { TOOL } from './run.js';
@@ -43,7 +43,6 @@ async function main(argv: string[]): Promise<number> {
     out(TOOL.version);
     return EXIT.conformant;
   }
-  checkExclusive(values);
   const abort = new AbortController();
   onSignals(abort);
   return (await execute(values, { signal: abort.signal })).code;

@@ -95,7 +95,7 @@ function writeUnreachable(config: Config, contract: Contract, catalog: Check[], 
   const startedAt = new Date();
   const checks: CheckResult[] = catalog.map((c) => ({ ...describeCheck(c, contract), verdict: 'error', message: reason, durationMs: 0 }));
   const report = partialReport(reportHead(config, contract, startedAt), checks, startedAt, false);
-  writeReports({ ...report, summary: { ...report.summary, verdict: 'could-not-run', conformant: false, exitCode: EXIT.couldNotRun } }, config.reportDir);
+  writeReports(endedAs(report, EXIT.couldNotRun), config.reportDir);
 }
 
 /**
@@ -145,7 +145,7 @@ function progress(tty: boolean, of: string, done: () => number, startedAt: Date)
 }
 
 /** Flags that cannot go together: a one-line error (exit 2). */
-export function checkExclusive(values: CliValues): void {
+function checkExclusive(values: CliValues): void {
   for (const [a, b] of EXCLUSIVE) if (values[a] !== undefined && values[b] !== undefined) throw new UsageError(`--${a} cannot be combined with --${b}`);
 }
 
@@ -158,8 +158,9 @@ export interface ExecuteOptions {
   print?: { out: (line: string) => void; err: (line: string) => void };
 }
 
-/** A run (or --list, --plan, --compare, --merge-reports) from parsed and checked flags. */
+/** A run (or --list, --plan, --compare, --merge-reports) from parsed flags. */
 export async function execute(values: CliValues, options: ExecuteOptions = {}): Promise<Outcome> {
+  checkExclusive(values);
   const print = options.print;
   out = print ? (line) => print.out(redact(line)) : outLine;
   err = print ? (line) => print.err(redact(line)) : errLine;

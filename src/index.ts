@@ -3,7 +3,7 @@
 //   const mock = await startMock();
 //   const report = await runConformance({ target: mock.url, keys: DEFAULT_KEYS, reportDir: 'reports' });
 //   report.summary.verdict, report.summary.exitCode, report.checks
-import { checkExclusive, execute } from './command.js';
+import { execute } from './command.js';
 import { KEY_VARS, type KeyRole } from './config.js';
 import { UsageError } from './errors.js';
 
@@ -69,12 +69,13 @@ export async function runConformance(options: ConformanceOptions = {}): Promise<
     insecure: options.insecure,
     'env-file': options.envFile,
   };
-  checkExclusive(values);
-  // The suites read the keys from the environment (in the run's worker too): set for the run only.
-  const saved = Object.entries(options.keys ?? {}).map(([role, value]) => {
-    const name = KEY_VARS[role as KeyRole];
+  // The suites read the keys from the environment (in the run's worker too): set for the run only,
+  // and every key variable is put back after it (the bundled mock fills in its defaults).
+  const saved = (Object.keys(KEY_VARS) as KeyRole[]).map((role) => {
+    const name = KEY_VARS[role];
     const before = process.env[name];
-    process.env[name] = value;
+    const value = options.keys?.[role];
+    if (value !== undefined) process.env[name] = value;
     return () => (before === undefined ? delete process.env[name] : (process.env[name] = before));
   });
   const onLine = options.onLine ?? (() => {});

@@ -29,7 +29,7 @@ export interface Plan {
 const PREFLIGHT_KEYS = ['preflight', 'preflight.key'];
 
 /**
- * The command's first requests (src/cli.ts): GET /directory without a key (is the target
+ * The command's first requests (src/preflight.ts): GET /directory without a key (is the target
  * reachable?) and, when there is a key to send, the guide's own test (authentication-guide.txt:66-71)
  * with the valid key (does the target accept it?). A key-injecting backend's client sends none.
  */

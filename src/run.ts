@@ -91,7 +91,7 @@ export function unreported(catalog: readonly Check[], results: readonly CheckRes
 export async function runSuites(config: Config, contract: Contract, catalog: Check[], hooks: RunHooks = {}, pool: { pool: 'threads' | 'forks'; isolate: boolean } = POOL): Promise<Report> {
   const startedAt = hooks.startedAt ?? new Date();
   const collector = new Collector(hooks.onResult);
-  // The budget counts every request of the run: cli.ts's reachability preflight is the first.
+  // The budget counts every request of the run: the preflight's (src/preflight.ts) are the first.
   const budget = config.maxRequests === undefined ? undefined : { max: config.maxRequests, spent: hooks.preflightRequests ?? 1 };
   const shard = config.shard;
   // The run sends what the plan lists: the same rules, the same order (src/plan.ts).

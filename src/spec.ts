@@ -106,7 +106,7 @@ const METHODS = ['get', 'post', 'put', 'patch', 'delete'];
 const SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /** The first example of a parameter or media type: `example`, else the first of `examples`. */
-export const firstExample = (x: Examples | undefined): unknown => (x?.example !== undefined ? x.example : Object.values(x?.examples ?? {})[0]?.value);
+const firstExample = (x: Examples | undefined): unknown => (x?.example !== undefined ? x.example : Object.values(x?.examples ?? {})[0]?.value);
 
 /** Bump when what loadContract makes of a spec changes: older cached contracts are then ignored. */
 const CACHE_FORMAT = 2;

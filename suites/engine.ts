@@ -7,7 +7,7 @@ import { redactDeep } from '../src/secrets.js';
 import { responseFor, schemaValidators, type Contract } from '../src/spec.js';
 import type { CheckResult } from '../reporters/model.js';
 import { checkInapplicable, parameterSource, probesOf, probeUnavailable, type Check, type Credential, type Probe, type Scope, type Unverifiable } from './catalog.js';
-import { JUDGES, clip, operationOf, outcomeOf, type Answer, type Exchange, type JudgeContext, type Judgement } from './judges.js';
+import { JUDGES, atPointer, clip, operationOf, outcomeOf, type Answer, type Exchange, type JudgeContext, type Judgement } from './judges.js';
 import { fill, keyParts, NO_KEY, type KeyParts } from './keyforms.js';
 
 /** What the vitest workers receive through `provide`/`inject`: plain JSON, no key values. */
@@ -23,7 +23,7 @@ export interface RunContext {
   budget?: { max: number; spent: number };
   /** Send every probe from the start (a whole run; a shard sends only its own files' probes). */
   prefetch: boolean;
-  /** The preflight found the valid key refused (src/cli.ts): the checks that need it are not verified. */
+  /** The preflight found the valid key refused (src/preflight.ts): the checks that need it are not verified. */
   keyRejected?: string;
 }
 
@@ -89,16 +89,6 @@ export function describeExchange(ex: Exchange): NonNullable<CheckResult['exchang
 
 /** A linked path parameter could not be had from the answer that should give it. */
 class NoSource extends Error {}
-
-/** The value at a JSON pointer (RFC 6901) in a parsed body, or undefined. */
-function atPointer(doc: unknown, pointer: string): unknown {
-  let at = doc;
-  for (const raw of pointer.split('/').slice(1)) {
-    const key = raw.replace(/~1/g, '/').replace(/~0/g, '~');
-    at = at !== null && typeof at === 'object' ? (at as Record<string, unknown>)[key] : undefined;
-  }
-  return at;
-}
 
 /** A request body from the spec's example for its media type: JSON as JSON, multipart as form data. */
 async function exampleBody(mediaType: string, example: unknown): Promise<{ body: string; contentType: string }> {

@@ -344,8 +344,16 @@ function authDeclaration(doc: OpenApiDoc, op: { parameters?: Array<{ in?: string
   if (header) return header.required ? 'required header parameter' : 'optional header parameter';
   return (op.security ?? doc.security ?? []).length ? 'security scheme' : 'not declared';
 }
-const atRef = (doc: unknown, ref: string): unknown =>
-  ref.startsWith('#/') ? ref.slice(2).split('/').reduce<unknown>((at, k) => (at && typeof at === 'object' ? (at as Record<string, unknown>)[k.replace(/~1/g, '/').replace(/~0/g, '~')] : undefined), doc) : undefined;
+const atRef = (doc: unknown, ref: string): unknown => (ref.startsWith('#/') ? atPointer(doc, ref.slice(1)) : undefined);
+/** The value at a JSON pointer (RFC 6901) in a parsed body, or undefined. */
+export function atPointer(doc: unknown, pointer: string): unknown {
+  let at = doc;
+  for (const raw of pointer.split('/').slice(1)) {
+    const key = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    at = at !== null && typeof at === 'object' ? (at as Record<string, unknown>)[key] : undefined;
+  }
+  return at;
+}
 const listed = (items: string[]) => (items.length ? `${items.slice(0, 5).join(', ')}${items.length > 5 ? ` and ${items.length - 5} more` : ''}` : 'none');
 
 /** OBSERVE: the target's own OpenAPI document (if it serves one) against the contract's operations and auth. */

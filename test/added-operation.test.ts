@@ -53,7 +53,7 @@ test("the mock started from the copy answers the new operation from the copy's e
   };
   expect(await get(DEFAULT_KEYS.valid)).toEqual([200, { ok: true, task: { id: 'task_42', state: 'done' } }]);
   const [status, body] = await get();
-  expect([status, body]).toEqual([400, await (await fetch(`${mock.url}/directory`)).json()]);
+  expect([status, body]).toEqual([400, { ok: false, error: 'Missing Authorization header' }]); // authentication-guide.txt:52-53
   expect((await get(DEFAULT_KEYS.quota))[0]).toBe(403);
 });
 

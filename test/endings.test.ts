@@ -7,9 +7,9 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { addSecret, clearSecrets, decodeEscapes, redactInPlace, writeRedacted } from '../src/secrets.js';
 import { startMock } from '../src/mock/server.js';
-import { cleanEnv, MOCK_ENV, readReport, runCli, tempDir } from './helpers.js';
+import { cleanEnv, MOCK_ENV, readReport, runCli, tempDir, withoutProgress } from './helpers.js';
 
-const oneLine = (stderr: string) => stderr.trim().split('\n').filter((l) => !l.startsWith('… '));
+const oneLine = (stderr: string) => withoutProgress(stderr).trim().split('\n');
 
 describe('the smaller bad inputs give one line and exit 2 (issue 13, case 9)', () => {
   test.for([

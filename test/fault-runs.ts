@@ -7,8 +7,8 @@ import { UsageError } from '../src/errors.js';
 import { FAULTS, startMock, type Fault, type MockKeys, type MockOptions } from '../src/mock/server.js';
 import { buildPlan, scheduleOf } from '../src/plan.js';
 import { preflight } from '../src/preflight.js';
-import { loadContract } from '../src/spec.js';
-import { buildCatalog } from '../suites/catalog.js';
+import { loadContract, type Contract } from '../src/spec.js';
+import { buildCatalog, type Check } from '../suites/catalog.js';
 import { Run, type CheckOutcome } from '../suites/engine.js';
 import { namedTarget, TEST_TLS, tempDir } from './helpers.js';
 import { ORACLES, startOracle, type Listening, type Oracle } from './oracles.js';
@@ -26,7 +26,7 @@ export const FAULT_ENV = { FFMPEG_API_KEY: FAULT_KEYS.valid, FFMPEG_API_QUOTA_EX
 
 type Setup = 'tls' | 'injectKey';
 /** Faults whose checks apply only to an https target or behind a key-injecting backend. */
-export const FAULT_SETUP: Partial<Record<Fault, Setup>> = { 'no-hsts': 'tls', 'http-served': 'tls', 'proxy-leaks-key': 'injectKey', 'proxy-forwards-client-auth': 'injectKey' };
+const FAULT_SETUP: Partial<Record<Fault, Setup>> = { 'no-hsts': 'tls', 'http-served': 'tls', 'proxy-leaks-key': 'injectKey', 'proxy-forwards-client-auth': 'injectKey' };
 
 /** Every subject of the fault table: the clean mock, each fault of the mock, and each oracle (also behind a key-injecting backend where that kills a check). */
 export const SUBJECTS: string[] = [
@@ -46,6 +46,10 @@ export async function runSubject(subject: string): Promise<Outcome> {
   const ids = (verdict: string) => results.filter((r) => r.verdict === verdict).map((r) => r.id).sort();
   return { failing: ids('fail'), errors: ids('error') };
 }
+
+/** The bundled spec and its catalog, loaded once for every subject. */
+let loaded: Promise<{ contract: Contract; catalog: Check[] }> | undefined;
+const specOnce = () => (loaded ??= loadContract().then((contract) => ({ contract, catalog: buildCatalog(contract) })));
 
 /** Every check's result against a subject (with these keys), or why the run could not start. */
 export async function evaluateSubject(subject: string, keys: MockKeys = FAULT_KEYS): Promise<CheckOutcome[] | string> {
@@ -70,8 +74,7 @@ export async function evaluateSubject(subject: string, keys: MockKeys = FAULT_KE
     ];
     const env = { FFMPEG_API_KEY: keys.valid, FFMPEG_API_QUOTA_EXCEEDED_KEY: keys.quota, FFMPEG_API_REVOKED_KEY: keys.revoked };
     const config = resolveConfig(parseCli(args), env);
-    const contract = await loadContract();
-    const catalog = buildCatalog(contract);
+    const { contract, catalog } = await specOnce();
     let keyRejected: string | undefined;
     try {
       ({ keyRejected } = await preflight(config, contract, env));

@@ -23,6 +23,46 @@ test('every fault fails at least one check and errs in none; the clean mock fail
   expect(EXPECTED.clean).toEqual({ failing: [], errors: [] });
 });
 
+/**
+ * The check that guards the clause each fault breaks, chosen by design (not recorded): a re-record
+ * of the table after a regression cannot drop it unnoticed.
+ */
+const CAUGHT_BY: Record<keyof typeof FAULTS, string> = {
+  'missing-header-401': 'auth.missing.listDirectories',
+  'wrong-error-text': 'auth.invalid.createFile',
+  'quota-as-401': 'auth.quota.listFiles',
+  'bearer-accepted': 'hdr.prefix.bearer',
+  'prefix-optional': 'hdr.prefix.none',
+  'query-key-accepted': 'hdr.placement.query-api_key',
+  'auth-skipped-create-file': 'auth.missing.createFile',
+  'valid-key-rejected-list-files': 'auth.valid.listFiles',
+  'schema-break': 'auth.valid.listDirectories',
+  'token-case-insensitive': 'hdr.copying.token-case',
+  'extra-chars-accepted': 'hdr.copying.extra-chars',
+  'decode-and-compare': 'hdr.copying.unused-bits',
+  'any-user-pass': 'hdr.copying.user-pass',
+  'trim-normalise': 'hdr.copying.tab-inside',
+  'decoded-case-insensitive': 'hdr.copying.user-case',
+  'decoded-prefix': 'hdr.copying.unpadded',
+  'lowercase-name-rejected': 'hdr.name.lowercase',
+  'html-errors': 'response.json.createDirectory',
+  '5xx-on-malformed': 'security.no-5xx',
+  'echo-credential': 'security.no-credential-echo',
+  'no-hsts': 'transport.hsts',
+  'http-served': 'transport.https-only',
+  'replays-cached': 'cache.replay',
+  'proxy-leaks-key': 'proxy.key-not-exposed',
+  'proxy-forwards-client-auth': 'proxy.client-authorization',
+};
+
+test('every fault fails the check that guards the clause it breaks', () => {
+  const missed = Object.entries(CAUGHT_BY).filter(([fault, check]) => {
+    const row = EXPECTED[`fault:${fault}`];
+    return !row || !('failing' in row) || !row.failing.includes(check);
+  });
+  expect(missed).toEqual([]);
+});
+
 /** The auth.copying probes for decode-then-compare and user:password servers. */
 const STACK_PROBES = ['unpadded', 'unused-bits', 'base64url', 'space-inside', 'tab-inside', 'reencoded', 'user-pass', 'other-password', 'user-case'].map((p) => `hdr.copying.${p}`);
 

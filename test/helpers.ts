@@ -33,8 +33,8 @@ export interface CliRun {
   report(): Report;
 }
 
-/** A fresh temporary directory. */
-export const tempDir = () => mkdtempSync(join(tmpdir(), 'conformance-'));
+/** A fresh temporary directory, under the test run's root (removed when the run ends; test/global-setup.ts). */
+export const tempDir = () => mkdtempSync(join(process.env.CONFORMANCE_TEST_TMP ?? tmpdir(), 'conformance-'));
 
 /**
  * Spawned commands at once in this test worker, at most one per core: a concurrent describe no
@@ -97,7 +97,7 @@ export async function runCli(args: string[], env: NodeJS.ProcessEnv = cleanEnv()
  * process ends (exit codes, signals, pipes, crashes) is tested with runCli.
  */
 export async function runInProcess(args: string[], env: Record<string, string> = {}, cwd?: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  const { checkExclusive, execute } = await import('../src/command.js');
+  const { execute } = await import('../src/command.js');
   const { parseCli } = await import('../src/config.js');
   const { UsageError } = await import('../src/errors.js');
   const { redact } = await import('../src/secrets.js');
@@ -110,7 +110,6 @@ export async function runInProcess(args: string[], env: Record<string, string> =
   const lines = { stdout: [] as string[], stderr: [] as string[] };
   try {
     const values = parseCli(args.includes('--report-dir') ? args : [...args, '--report-dir', dir]);
-    checkExclusive(values);
     const { code } = await execute(values, { print: { out: (l) => lines.stdout.push(l), err: (l) => lines.stderr.push(l) } });
     return { code, stdout: lines.stdout.join('\n'), stderr: lines.stderr.join('\n') };
   } catch (e) {

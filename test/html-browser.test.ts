@@ -51,6 +51,8 @@ async function open(file: string): Promise<{ page: Page; problems: string[]; req
 // A check is shown unless a filter or the search hides it (its group or clause may be collapsed).
 /** The browser's window, for code run in the page (the project compiles without the DOM library). */
 type Win = { innerHeight: number; innerWidth: number; getComputedStyle: (e: unknown, pseudo: string) => { content: string }; document: { documentElement: { scrollWidth: number } } };
+/** The page's URL hash, read from the page itself: playwright's page.url() learns of history.replaceState only later. */
+const hashOf = (page: Page) => page.evaluate(() => (globalThis as unknown as { location: { hash: string } }).location.hash);
 const visible = (page: Page) => page.locator('details.check:not([hidden])').count();
 const shownIds = (page: Page) => page.locator('details.check:not([hidden])').evaluateAll((els) => els.map((e) => e.getAttribute('data-id')));
 const setBoxes = async (page: Page, kind: 'level' | 'verdict' | 'drift', on: readonly string[]) => {
@@ -191,8 +193,7 @@ describe('report.html of a real run', () => {
     await setBoxes(page, 'verdict', ['fail', 'pass']);
     await setBoxes(page, 'level', ['MUST']);
     await page.locator('#search').fill('prefix');
-    // Read from the page itself: playwright's page.url() learns of history.replaceState only later.
-    const hash = new URLSearchParams((await page.evaluate(() => (globalThis as unknown as { location: { hash: string } }).location.hash)).slice(1));
+    const hash = new URLSearchParams((await hashOf(page)).slice(1));
     expect(Object.fromEntries(hash)).toEqual({ level: 'MUST', verdict: 'pass,fail', q: 'prefix' });
     const shown = await shownIds(page);
     expect(shown).toEqual(report.checks.filter((c) => c.level === 'MUST' && ['pass', 'fail'].includes(c.verdict) && c.id.includes('prefix')).map((c) => c.id));
@@ -231,7 +232,7 @@ describe('report.html of a real run', () => {
     expect(await row.innerText()).toMatch(/regression\s+hdr\.prefix\.bearer\s+pass 401 Invalid API key → fail 200/);
     await setBoxes(page, 'drift', ['regression']);
     expect(await shownIds(page)).toEqual(['hdr.prefix.bearer']);
-    expect(new URL(page.url()).hash).toBe('#drift=regression');
+    expect(await hashOf(page)).toBe('#drift=regression');
     const bearer = page.locator('details[data-id="hdr.prefix.bearer"]');
     await bearer.locator('summary').click();
     expect(await bearer.locator('dd').allInnerTexts()).toContain('regression: pass 401 Invalid API key → fail 200');

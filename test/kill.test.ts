@@ -31,16 +31,10 @@ test('every check that can fail (MUST or SHOULD) is failed by some fault of the 
   expect(unkilled(TABLE)).toEqual([]);
 });
 
-test('the kill test notices a fault taken away: the checks only that fault fails are then reported', () => {
-  const sole = new Map<string, string[]>();
-  for (const [id, k] of killers(TABLE)) if (k.length === 1) sole.set(k[0]!, [...(sole.get(k[0]!) ?? []), id]);
-  expect(sole.size).toBeGreaterThan(0);
-  for (const [subject, ids] of sole) {
-    const without = Object.fromEntries(Object.entries(TABLE).filter(([s]) => s !== subject));
-    expect(unkilled(without), subject).toEqual(ids);
-  }
-  // the transport checks have a single fault each: taking it away leaves its check unproven
-  expect(sole.get('fault:no-hsts')).toEqual(['transport.hsts']);
+test('the kill test notices a fault taken away: without no-hsts, transport.hsts is reported unproven', () => {
+  // transport.hsts has one fault by design (an https mock without the header): take it away.
+  const without = Object.fromEntries(Object.entries(TABLE).filter(([s]) => s !== 'fault:no-hsts'));
+  expect(unkilled(without)).toEqual(['transport.hsts']);
 });
 
 test('every key template of the catalog fills completely from a user:password key (no placeholder is sent as text)', () => {

@@ -1,5 +1,6 @@
 // The benchmark's floor: a one-test vitest run with the pool settings of src/run.ts, started as the
-// `conformance` command is (node --import ./src/boot.js). Exit 0 only if the test ran and passed.
+// `conformance` command was before it shipped built JavaScript (node --import ./scripts/bench/boot.js).
+// Exit 0 only if the test ran and passed.
 import { createVitest } from 'vitest/node';
 import { POOL, ROOT } from '../../src/run.js';
 

@@ -1,5 +1,5 @@
 // The default suite against a running target with another vitest pool, for the benchmark's
-// "Pool and isolation" table: `node --import ./src/boot.js scripts/bench/variant.ts URL POOL ISOLATE`.
+// "Pool and isolation" table: `node --import ./scripts/bench/boot.js scripts/bench/variant.ts URL POOL ISOLATE`.
 // Prints the report's summary as JSON; keys come from the environment as for the CLI.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -90,7 +90,7 @@ export interface MockOptions {
 const logError = (e: unknown, req: http.IncomingMessage) =>
   err(`mock: internal error answering ${req.method ?? '?'} ${(req.url ?? '/').split('?')[0]}: ${e instanceof Error ? e.message.split('\n')[0] : String(e)}`);
 
-/** A directory id from the path; malformed percent-encoding names no directory. */
+/** A path parameter's value; malformed percent-encoding names no resource. */
 const decodeId = (segment: string): string => {
   try {
     return decodeURIComponent(segment);
@@ -180,7 +180,7 @@ export function createMockServer(options: MockOptions = {}): http.Server | https
   /** An exception in the mock's own code: a 500 and a logged error, so that no test mistakes it for a refusal. */
   const internalError = (req: http.IncomingMessage, res: http.ServerResponse, e: unknown) => {
     (options.onError ?? logError)(e, req);
-    if (!res.headersSent) send(res, 500, { ok: false, error: 'Internal Server Error' });
+    if (!res.headersSent) fail(res, 500, 'Internal Server Error');
     else res.destroy();
   };
 
@@ -224,7 +224,7 @@ export function createMockServer(options: MockOptions = {}): http.Server | https
     }
     const value = values[0]!;
     if (faults.has('5xx-on-malformed') && value.startsWith('Basic\t')) {
-      send(res, 500, { ok: false, error: 'Internal Server Error' });
+      fail(res, 500, 'Internal Server Error');
       return false;
     }
     const accepted =
