@@ -102,8 +102,12 @@ const readdirOne = (dir: string) => {
 
 describe('the end of a run is honest (issue 13, case 8)', () => {
   test('a signal once the reports are written ends the process with their exit code, never "no report"', async () => {
+    // A signal that lands while Node is already tearing down kills it whatever the handler, so a
+    // preloaded timer keeps the process alive for 5 s after the run: the signal is sure to arrive
+    // in the reported phase, and only the command's own handler can turn it into the report's code.
     let signalled = false;
     const run = await runCli([], cleanEnv(MOCK_ENV), {
+      nodeArgs: ['--import', 'data:text/javascript,setTimeout(() => {}, 5000)'],
       onOutput: ({ stdout }, child) => {
         if (!signalled && stdout.includes('report: ')) {
           signalled = true;
@@ -112,6 +116,7 @@ describe('the end of a run is honest (issue 13, case 8)', () => {
       },
     });
     expect(signalled).toBe(true);
+    expect(run.code, run.stderr).not.toBeNull();
     expect(run.stderr).not.toMatch(/no report/);
     const report = readReport(join(run.dir, 'report.json'));
     expect(run.code).toBe(report.summary.exitCode);

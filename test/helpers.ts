@@ -57,11 +57,11 @@ async function slot(): Promise<() => void> {
 export const CLI = join(ROOT, 'dist/src/cli.js');
 
 /** Spawns the CLI as `npm run conformance` does. The `--` keeps Node 20 from reading `--env-file` itself. */
-export async function runCli(args: string[], env: NodeJS.ProcessEnv = cleanEnv(), opts: { cwd?: string; timeoutMs?: number; tty?: boolean; onOutput?: (soFar: { stdout: string; stderr: string }, child: ChildProcess) => void } = {}): Promise<CliRun> {
+export async function runCli(args: string[], env: NodeJS.ProcessEnv = cleanEnv(), opts: { cwd?: string; timeoutMs?: number; tty?: boolean; nodeArgs?: string[]; onOutput?: (soFar: { stdout: string; stderr: string }, child: ChildProcess) => void } = {}): Promise<CliRun> {
   const release = await slot();
   const dir = tempDir();
   const hasDir = args.includes('--report-dir');
-  const argv = [process.execPath, '--', CLI, ...args, ...(hasDir ? [] : ['--report-dir', dir])];
+  const argv = [process.execPath, ...(opts.nodeArgs ?? []), '--', CLI, ...args, ...(hasDir ? [] : ['--report-dir', dir])];
   // tty: on a terminal, as a user at a shell sees it (util-linux script; stdout and stderr both go to stdout).
   const quote = (a: string) => `'${a.replace(/'/g, `'\\''`)}'`;
   const [command, ...rest] = opts.tty ? ['script', '-qefc', argv.map(quote).join(' '), '/dev/null'] : argv;
