@@ -44,6 +44,7 @@ export function addSecret(name: string, value: string | undefined): void {
   if (!list.length) return;
   if (secrets.some((s) => s.name === name && s.forms.join('\n') === list.join('\n'))) return; // already registered
   const slices = (fs: string[]) => new Set(fs.flatMap((f) => Array.from({ length: Math.max(0, f.length - WINDOW + 1) }, (_, i) => f.slice(i, i + WINDOW))));
+  memo.clear();
   secrets.push({
     name,
     forms: list,
@@ -80,6 +81,7 @@ export function decodeEscapes(text: string): string {
 /** Forgets every registered secret (tests only). */
 export function clearSecrets(): void {
   secrets.length = 0;
+  memo.clear();
 }
 
 /** Whether a run of token-like characters carries a secret (see redact). */
@@ -103,6 +105,24 @@ const RUN = /\[REDACTED:[A-Z0-9_]*\]|(?:[A-Za-z0-9+/=_%.~-]|\\u[0-9A-Fa-f]{4}|\\
  * copies of a key are caught as well as the key itself (a run is matched with its escapes undone).
  */
 export function redact(text: string): string {
+  if (!secrets.length || text.length < 6) return text; // a form or run shorter than 6 characters is never redacted
+  const known = memo.get(text);
+  if (known !== undefined) return known;
+  const clean = redactNow(text);
+  if (memo.size >= MEMO_MAX) memo.clear();
+  memo.set(text, clean);
+  return clean;
+}
+
+/**
+ * Redacted texts, for the run's secrets as they are now (emptied when one is added): a run
+ * redacts the same header names, bodies and messages many times over (each exchange is
+ * redacted where it is recorded and again in every view).
+ */
+const memo = new Map<string, string>();
+const MEMO_MAX = 20_000;
+
+function redactNow(text: string): string {
   let out = text;
   for (const s of secrets) {
     for (const form of s.forms) {

@@ -5,10 +5,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Matrix } from '../reporters/matrix.js';
 import { startMock, type Fault, type RunningMock } from '../src/mock/server.js';
-import { cleanEnv, MOCK_ENV, runCli, type CliRun } from './helpers.js';
+import { cleanEnv, MOCK_ENV, runInProcess, type CliRun } from './helpers.js';
 
 const mocks = new Map<string, RunningMock>();
-const run = (name: string, args: string[] = []) => runCli(['--target', mocks.get(name)!.url, ...args], cleanEnv(MOCK_ENV));
+const run = (name: string, args: string[] = []) => runInProcess(['--target', mocks.get(name)!.url, ...args], cleanEnv(MOCK_ENV));
 let clean: CliRun;
 
 beforeAll(async () => {
@@ -72,7 +72,7 @@ describe('--compare', () => {
   test('two different servers: the matrix shows their differing rows, OBSERVE ones included', async () => {
     const other = await run('caseless');
     expect(other.code).toBe(1);
-    const out = await runCli(['--compare', join(clean.dir, 'report.json'), '--compare', join(other.dir, 'report.json')]);
+    const out = await runInProcess(['--compare', join(clean.dir, 'report.json'), '--compare', join(other.dir, 'report.json')]);
     expect(out.code, out.stderr).toBe(1);
     const matrix = JSON.parse(readFileSync(join(out.dir, 'matrix.json'), 'utf8')) as Matrix;
     expect(matrix.targets.map((t) => t.label)).toEqual([mocks.get('clean')!.url, mocks.get('caseless')!.url]);
@@ -94,8 +94,8 @@ describe('--compare', () => {
 
   test('a faithful server against one that breaks a single clause: only that clause\'s checks diverge; pass against not-verified is apart', async () => {
     const broken = await run('missing401');
-    const noQuota = await runCli(['--target', mocks.get('clean')!.url], cleanEnv({ FFMPEG_API_KEY: MOCK_ENV.FFMPEG_API_KEY }));
-    const out = await runCli(['--compare', join(clean.dir, 'report.json'), '--compare', join(broken.dir, 'report.json'), '--compare', join(noQuota.dir, 'report.json')]);
+    const noQuota = await runInProcess(['--target', mocks.get('clean')!.url], cleanEnv({ FFMPEG_API_KEY: MOCK_ENV.FFMPEG_API_KEY }));
+    const out = await runInProcess(['--compare', join(clean.dir, 'report.json'), '--compare', join(broken.dir, 'report.json'), '--compare', join(noQuota.dir, 'report.json')]);
     expect(out.code, out.stderr).toBe(1);
     const matrix = JSON.parse(readFileSync(join(out.dir, 'matrix.json'), 'utf8')) as Matrix;
     const report = broken.report();
@@ -119,10 +119,10 @@ describe('--compare', () => {
 
   test('a report compared with itself has no divergence (exit 0); one report alone is bad input (exit 2)', async () => {
     const path = join(clean.dir, 'report.json');
-    const same = await runCli(['--compare', path, '--compare', path]);
+    const same = await runInProcess(['--compare', path, '--compare', path]);
     expect(same.code, same.stderr).toBe(0);
     expect(same.stdout).toMatch(/SAME — 0 of \d+ checks diverge across 2 targets/);
-    const alone = await runCli(['--compare', path]);
+    const alone = await runInProcess(['--compare', path]);
     expect(alone.code).toBe(2);
     expect(alone.stderr).toMatch(/--compare needs at least two report\.json files/);
   });

@@ -91,35 +91,39 @@ export async function runCli(args: string[], env: NodeJS.ProcessEnv = cleanEnv()
 }
 
 /**
- * The command's flag and input checks, in this process (no child, no start-up): parses the flags
- * and runs them as src/cli.ts does, with `env` as the whole FFMPEG_API_* environment and `cwd` as
- * the working directory, both restored after. For the checks that end in a one-line error; how a
- * process ends (exit codes, signals, pipes, crashes) is tested with runCli.
+ * The command in this process (no child, no start-up): parses the flags and runs them as
+ * src/cli.ts does, with the FFMPEG_API_* variables of `env` (a cleanEnv(), say) as the whole key
+ * environment, colour settings cleared, and `cwd` as the working directory, all restored after.
+ * The run (vitest and all) is the command's own; only how a process ends (exit codes of signals,
+ * pipes, crashes, a hang cut by a kill timer, what reaches the real stdout) needs runCli.
+ * Not for concurrent tests: it sets process.env and the working directory while it runs.
  */
-export async function runInProcess(args: string[], env: Record<string, string> = {}, cwd?: string): Promise<{ code: number; stdout: string; stderr: string }> {
+export async function runInProcess(args: string[], env: NodeJS.ProcessEnv = {}, cwd?: string): Promise<CliRun> {
   const { execute } = await import('../src/command.js');
   const { parseCli } = await import('../src/config.js');
   const { UsageError } = await import('../src/errors.js');
   const { redact } = await import('../src/secrets.js');
   const saved = { ...process.env };
   const savedCwd = process.cwd();
-  for (const k of Object.keys(process.env)) if (k.startsWith('FFMPEG_API_')) delete process.env[k];
-  Object.assign(process.env, env);
+  for (const k of Object.keys(process.env)) if (k.startsWith('FFMPEG_API_') || k === 'FORCE_COLOR' || k === 'NO_COLOR') delete process.env[k];
+  for (const [k, v] of Object.entries(env)) if (k.startsWith('FFMPEG_API_') && v !== undefined) process.env[k] = v;
   const dir = tempDir();
-  if (cwd) process.chdir(cwd);
+  process.chdir(cwd ?? dir); // as runCli: no .env of the repository is read
   const lines = { stdout: [] as string[], stderr: [] as string[] };
+  const text = (l: string[]) => l.map((x) => `${x}\n`).join('');
+  const ended = (code: number): CliRun => ({ code, stdout: text(lines.stdout), stderr: text(lines.stderr), dir, report: () => readReport(join(dir, 'report.json')) });
   try {
     const values = parseCli(args.includes('--report-dir') ? args : [...args, '--report-dir', dir]);
     const { code } = await execute(values, { print: { out: (l) => lines.stdout.push(l), err: (l) => lines.stderr.push(l) } });
-    return { code, stdout: lines.stdout.join('\n'), stderr: lines.stderr.join('\n') };
+    return ended(code);
   } catch (e) {
     if (!(e instanceof UsageError)) throw e;
-    return { code: e.code, stdout: lines.stdout.join('\n'), stderr: [...lines.stderr, redact(`error: ${e.message}`)].join('\n') };
+    lines.stderr.push(redact(`error: ${e.message}`));
+    return ended(e.code);
   } finally {
     process.chdir(savedCwd);
     for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
     Object.assign(process.env, saved);
-    rmSync(dir, { recursive: true, force: true });
   }
 }
 
