@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Report } from '../reporters/model.js';
 import { startMock, type RunningMock } from '../src/mock/server.js';
-import { cleanEnv, MOCK_ENV, runCli, tempDir } from './helpers.js';
+import { cleanEnv, MOCK_ENV, runInProcess, tempDir } from './helpers.js';
 
 let mock: RunningMock;
 beforeAll(async () => {
@@ -34,14 +34,14 @@ function comparable(r: Report): unknown {
 
 test('three shards merged give the report of an unsharded run (timings aside)', async () => {
   const env = cleanEnv(MOCK_ENV);
-  const whole = await runCli(['--target', mock.url], env);
+  const whole = await runInProcess(['--target', mock.url], env);
   expect(whole.code, whole.stderr).toBe(0);
 
   const gathered = join(tempDir(), 'blobs'); // as a CI job downloads every shard's artifact into one place
   mkdirSync(gathered);
   const shards: Report[] = [];
   for (const i of [1, 2, 3]) {
-    const shard = await runCli(['--target', mock.url, '--shard', `${i}/3`], env);
+    const shard = await runInProcess(['--target', mock.url, '--shard', `${i}/3`], env);
     expect(shard.code, shard.stderr).toBe(0);
     expect(readdirSync(join(shard.dir, 'blobs'))).toEqual([`blob-${i}-3.json`]);
     cpSync(join(shard.dir, 'blobs'), gathered, { recursive: true });
@@ -52,7 +52,7 @@ test('three shards merged give the report of an unsharded run (timings aside)', 
   expect(shards.every((s) => s.checks.length > 0)).toBe(true);
   expect(shards.flatMap((s) => s.checks.map((c) => c.id)).sort()).toEqual(whole.report().checks.map((c) => c.id));
 
-  const merged = await runCli(['--merge-reports', gathered]);
+  const merged = await runInProcess(['--merge-reports', gathered]);
   expect(merged.code, merged.stderr).toBe(0);
   const report = merged.report();
   expect(report.shard).toBeUndefined();
@@ -64,7 +64,7 @@ test('three shards merged give the report of an unsharded run (timings aside)', 
   const partial = join(tempDir(), 'blobs');
   mkdirSync(partial);
   for (const i of [1, 3]) cpSync(join(gathered, `blob-${i}-3.json`), join(partial, `blob-${i}-3.json`));
-  const refused = await runCli(['--merge-reports', partial]);
+  const refused = await runInProcess(['--merge-reports', partial]);
   expect(refused.code).toBe(2);
   expect(refused.stderr).toMatch(/lacks the blobs of shard 2\/3/);
 });
@@ -82,7 +82,7 @@ test('the blobs hold no key: they are redacted like every other file', async () 
   await new Promise<void>((r) => reflect.listen(0, '127.0.0.1', r));
   try {
     const url = `http://127.0.0.1:${(reflect.address() as AddressInfo).port}`;
-    const run = await runCli(['--target', url, '--shard', '1/1'], cleanEnv({ FFMPEG_API_KEY: key }));
+    const run = await runInProcess(['--target', url, '--shard', '1/1'], cleanEnv({ FFMPEG_API_KEY: key }));
     expect(run.code, run.stderr).toBe(1);
     const blob = readFileSync(join(run.dir, 'blobs', 'blob-1-1.json'), 'utf8');
     expect(blob).toContain('[REDACTED:FFMPEG_API_KEY]');
@@ -103,7 +103,7 @@ describe('bad shard input: one line on stderr, exit 2', () => {
     [['--merge-reports', '/nonexistent/blobs'], /cannot read the blob directory \/nonexistent\/blobs/],
   ];
   test.for(cases)('%s', async ([args, message]) => {
-    const run = await runCli(args);
+    const run = await runInProcess(args);
     expect(run.code).toBe(2);
     expect(run.stderr.trim().split('\n')).toHaveLength(1);
     expect(run.stderr).toMatch(message);
