@@ -45,7 +45,7 @@ describe('coverage is part of the verdict', () => {
   afterAll(() => mock.close());
 
   test('--max-requests 5: not a bare CONFORMANT, inconclusive (exit 3), the budget named', async () => {
-    const run = await runCli(['--max-requests', '5'], cleanEnv());
+    const run = await runInProcess(['--max-requests', '5'], cleanEnv());
     expect(run.code, run.stdout).toBe(3);
     expect(run.stdout).not.toMatch(/^CONFORMANT/m);
     expect(run.stdout).toMatch(/^ {2}MUST {5}\d+ pass of \d+ — \d+ not verified$/m);
@@ -55,19 +55,19 @@ describe('coverage is part of the verdict', () => {
 
   test('no quota-exhausted key against a faithful server: CONFORMANT (partial), exit 0, naming the variable', async () => {
     const env = Object.fromEntries(Object.entries(MOCK_ENV).filter(([k]) => k !== 'FFMPEG_API_QUOTA_EXCEEDED_KEY'));
-    const run = await runCli(['--target', mock.url], cleanEnv(env));
+    const run = await runInProcess(['--target', mock.url], cleanEnv(env));
     expect(run.code, run.stdout).toBe(0);
     const quota = buildCatalog(await loadContract()).filter((c) => c.id.startsWith('auth.quota.')).length; // one per operation
     expect(run.stdout.split('\n')).toContainEqual(expect.stringMatching(new RegExp(`^CONFORMANT \\(partial\\): no MUST failure, but not every MUST check was verified — not verified: quota \\(${quota}\\)`)));
     expect(run.stdout).toContain(`not verified: quota, ${quota} checks — to verify: FFMPEG_API_QUOTA_EXCEEDED_KEY`);
     const report = run.report();
     expect(report.summary).toMatchObject({ verdict: 'partial', gaps: [{ category: 'quota', remedy: 'FFMPEG_API_QUOTA_EXCEEDED_KEY' }] });
-    const strictComplete = await runCli(['--target', mock.url, '--require-complete'], cleanEnv(env));
+    const strictComplete = await runInProcess(['--target', mock.url, '--require-complete'], cleanEnv(env));
     expect(strictComplete.code).toBe(3);
   });
 
   test('every applicable check verified: a plain CONFORMANT; checks of another profile do not count against it', async () => {
-    const run = await runCli(['--target', mock.url], cleanEnv(MOCK_ENV));
+    const run = await runInProcess(['--target', mock.url], cleanEnv(MOCK_ENV));
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/^CONFORMANT \(every applicable MUST check verified, none failed\)/m);
     const report = run.report();
@@ -81,7 +81,7 @@ describe('the key is checked before the target is judged', () => {
     const other = 'Basic b3RoZXJfdmFsaWRfa2V5XzEyMzQ1Njc4OTA=';
     const mock = await startMock({ keys: { valid: other } });
     try {
-      const run = await runCli(['--target', mock.url], cleanEnv(MOCK_ENV));
+      const run = await runInProcess(['--target', mock.url], cleanEnv(MOCK_ENV));
       expect(run.code, run.stdout).toBe(3);
       const lines = withoutProgress(run.stderr).split('\n').filter(Boolean);
       expect(lines).toEqual([expect.stringMatching(/^warning: the target refused FFMPEG_API_KEY \(GET \/directory answered 401\): check if you regenerated your key/)]);
@@ -148,7 +148,7 @@ test('a faithful idiomatic server (no Cache-Control, a charset, extra headers) p
   server.on('clientError', (_e, socket) => socket.end('HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: 36\r\nConnection: close\r\n\r\n{"ok":false,"error":"Bad request"}\r\n'));
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   try {
-    const run = await runCli(['--target', `http://127.0.0.1:${(server.address() as AddressInfo).port}`, '--strict'], cleanEnv(MOCK_ENV));
+    const run = await runInProcess(['--target', `http://127.0.0.1:${(server.address() as AddressInfo).port}`, '--strict'], cleanEnv(MOCK_ENV));
     expect(run.code, run.stdout).toBe(0);
     expect(run.report().checks.find((c) => c.id === 'cache.private')).toMatchObject({ verdict: 'observed', outcome: 'Cache-Control (none); Vary (none)' });
   } finally {
@@ -158,7 +158,7 @@ test('a faithful idiomatic server (no Cache-Control, a charset, extra headers) p
   }
 });
 
-// In this process (runInProcess: the command's own code, one after another as they set the environment).
+// In this process, one after another (runInProcess sets the environment while it runs).
 describe('inputs that cannot give an honest run are refused: exit 2, one line', () => {
   test.for([
     ['a key with a trailing CR (a CRLF .env file)', { FFMPEG_API_KEY: `${DEFAULT_KEYS.valid}\r` }, [], /FFMPEG_API_KEY holds a control character/],
@@ -178,8 +178,8 @@ describe('inputs that cannot give an honest run are refused: exit 2, one line', 
 test('a --baseline from another target: one warning line, and the run still compares', async () => {
   const mock = await startMock();
   try {
-    const first = await runCli(['--target', mock.url, '--only', 'auth.missing.*'], cleanEnv(MOCK_ENV));
-    const run = await runCli(['--only', 'auth.missing.*', '--baseline', `${first.dir}/report.json`], cleanEnv(MOCK_ENV));
+    const first = await runInProcess(['--target', mock.url, '--only', 'auth.missing.*'], cleanEnv(MOCK_ENV));
+    const run = await runInProcess(['--only', 'auth.missing.*', '--baseline', `${first.dir}/report.json`], cleanEnv(MOCK_ENV));
     expect(run.code).toBe(0);
     expect(withoutProgress(run.stderr).trim()).toMatch(new RegExp(`^warning: the baseline .*report\\.json is of target ${mock.url.replace(/\./g, '\\.')}, not mock: its drift compares unlike runs$`));
   } finally {
