@@ -26,10 +26,18 @@ export interface Matrix {
   rows: Array<{ id: string; level: Level; clause: string; title: string; status: RowStatus; divergent: boolean; cells: Array<MatrixCell | null> }>;
 }
 
-/** The error texts the contract documents, as the reports quote them in their expected answers. */
+/**
+ * The error texts the contract documents, as the reports record them (spec.errorTexts, from the
+ * spec's error schemas). A report.json written before that field existed falls back to the
+ * matrix's former reading: the texts its checks quote in their expected answers (`"error":"..."`),
+ * so an older report compares as it always did.
+ */
 function documentedTexts(reports: Report[]): Set<string> {
   const texts = new Set<string>();
-  for (const r of reports) for (const c of r.checks) for (const m of c.expected.matchAll(/"error":("(?:[^"\\]|\\.)*")/g)) texts.add(JSON.parse(m[1]!) as string);
+  for (const r of reports) {
+    if (r.spec.errorTexts) for (const t of r.spec.errorTexts) texts.add(t);
+    else for (const c of r.checks) for (const m of c.expected.matchAll(/"error":("(?:[^"\\]|\\.)*")/g)) texts.add(JSON.parse(m[1]!) as string);
+  }
   return texts;
 }
 

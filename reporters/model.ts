@@ -84,7 +84,13 @@ export interface Summary {
 export interface Report {
   schemaVersion: 1;
   tool: { name: string; version: string };
-  spec: { path: string; version: string; sha256: string };
+  spec: {
+    path: string;
+    version: string;
+    sha256: string;
+    /** The error texts the contract documents (the `error` its response schemas fix); absent from a report.json written before the field existed (reporters/matrix.ts says what then). */
+    errorTexts?: string[];
+  };
   target: {
     name: string;
     url: string;

@@ -2,10 +2,8 @@
 // and every oracle target (test/fault-runs.ts) and writes the exact failing check ids of each to
 // test/fixtures/fault-expectations.json, which test/faults.test.ts compares exactly. Review its diff:
 // a check that a fault newly fails, or no longer fails, is a change of the suite's sensitivity.
-import { readFileSync, writeFileSync } from 'node:fs';
-import { runSubject, SUBJECTS, type Outcome } from '../test/fault-runs.js';
-
-export const EXPECTATIONS = new URL('../test/fixtures/fault-expectations.json', import.meta.url);
+import { writeFileSync } from 'node:fs';
+import { EXPECTATIONS, readExpectations, runSubject, SUBJECTS, type Outcome } from '../test/fault-runs.js';
 
 const only = process.argv.slice(2);
 const unknown = only.filter((s) => !SUBJECTS.includes(s));
@@ -15,7 +13,7 @@ if (unknown.length) {
 }
 let table: Record<string, Outcome> = {};
 try {
-  table = JSON.parse(readFileSync(EXPECTATIONS, 'utf8')) as Record<string, Outcome>;
+  table = readExpectations();
 } catch {
   // none yet: record every subject
 }

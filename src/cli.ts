@@ -45,7 +45,9 @@ async function main(argv: string[]): Promise<number> {
   }
   const abort = new AbortController();
   onSignals(abort);
-  return (await execute(values, { signal: abort.signal })).code;
+  // The run's lines go to the console: stdout, stderr, and on a terminal the progress line redrawn in place.
+  const print = { out, err, ...(process.stderr.isTTY && { terminal: (text: string) => void process.stderr.write(text) }) };
+  return (await execute(values, { signal: abort.signal, print })).code;
 }
 
 /** The checks that ran, in a report that ends as the process will (exit 2), when the suites were running. */

@@ -1,7 +1,7 @@
 // One run of the `conformance` command, shared by the command (src/cli.ts) and the programmatic
 // API (src/index.ts): from parsed flags to the exit code and the report. Exit codes: 0 conformant,
-// 1 not conformant, 2 could not run, 3 inconclusive, 130 interrupted. Every line it prints passes
-// through src/secrets.ts.
+// 1 not conformant, 2 could not run, 3 inconclusive, 130 interrupted. Every line it prints goes to
+// the run's own writers (ExecuteOptions.print), redacted on the way by src/secrets.ts.
 import { accessSync, constants, mkdirSync } from 'node:fs';
 import { withDrift } from '../reporters/drift.js';
 import { progressLine, summaryLines, writeReports } from '../reporters/index.js';
@@ -15,7 +15,7 @@ import { DEFAULT_KEYS, startMock, type RunningMock } from './mock/server.js';
 import { planLines } from './plan.js';
 import { preflight } from './preflight.js';
 import { mergeBlobs, partialReport, reportHead, runSuites, TOOL } from './run.js';
-import { addSecret, err as errLine, out as outLine, redact } from './secrets.js';
+import { addSecret, redacting, type Lines } from './secrets.js';
 import { loadContract, type Contract } from './spec.js';
 import { buildCatalog, type Check } from '../suites/catalog.js';
 import { describeCheck } from '../suites/engine.js';
@@ -52,10 +52,6 @@ export interface Outcome {
   report?: Report;
 }
 
-/** Where the run's lines go: the console by default (src/secrets.ts redacts them). */
-let out = outLine;
-let err = errLine;
-
 // [reports] flags that cannot go together, and what ends a run: drift, views, console summary.
 const EXCLUSIVE = [
   ['compare', 'merge-reports'], ['compare', 'shard'], ['compare', 'baseline'], ['compare', 'target'],
@@ -65,25 +61,25 @@ const EXCLUSIVE = [
 ] as const;
 
 /** Writes every view of the report (with its drift against the baseline, if any) and prints the summary. */
-function finish(run: Report, dir: string, baseline?: { path: string; report: Report }): Outcome {
+function finish(run: Report, dir: string, lines: Lines, baseline?: { path: string; report: Report }): Outcome {
   const report = baseline ? withDrift(run, baseline.report, baseline.path) : run;
   // Drift against another target or contract compares unlike things: say so, once.
   const other = baseline && [
     baseline.report.target.name !== run.target.name && `target ${baseline.report.target.name}, not ${run.target.name}`,
     baseline.report.spec.sha256 !== run.spec.sha256 && `another spec (sha256 ${baseline.report.spec.sha256.slice(0, 12)})`,
   ].filter(Boolean);
-  if (other?.length) err(`warning: the baseline ${baseline!.path} is of ${other.join(' and ')}: its drift compares unlike runs`);
+  if (other?.length) lines.err(`warning: the baseline ${baseline!.path} is of ${other.join(' and ')}: its drift compares unlike runs`);
   const files = writeReports(report, dir);
-  for (const line of summaryLines(report, files)) out(line);
+  for (const line of summaryLines(report, files)) lines.out(line);
   return { code: report.summary.exitCode, report };
 }
 
 /** --compare: the matrix of existing reports; exit 1 when any check diverges between targets. */
-function compare(paths: string[], dir: string): Outcome {
+function compare(paths: string[], dir: string, lines: Lines): Outcome {
   if (paths.length < 2) throw new UsageError('--compare needs at least two report.json files');
   const matrix = buildMatrix(paths.map((path) => ({ path, report: loadReport(path) })));
   prepareReportDir(dir);
-  for (const line of matrixLines(matrix, writeMatrix(matrix, dir))) out(line);
+  for (const line of matrixLines(matrix, writeMatrix(matrix, dir))) lines.out(line);
   return { code: matrix.summary.divergent ? EXIT.notConformant : EXIT.conformant };
 }
 // [/reports]
@@ -116,17 +112,18 @@ function endedAs(report: Report, exitCode: number): Report {
  * second (a failure printed as it happens goes above it). Otherwise (CI logs, the API): a line
  * every 5 s, so a quick run prints none. No escape codes: the line is redrawn with a carriage return.
  */
-function progress(tty: boolean, of: string, done: () => number, startedAt: Date): { print: (line: string) => void; stop: () => void } {
+function progress(lines: Lines, of: string, done: () => number, startedAt: Date): { print: (line: string) => void; stop: () => void } {
   const text = () => `… ${done()}${of} checks done, ${Math.round((Date.now() - startedAt.getTime()) / 1000)} s`;
-  if (!tty) {
-    const heartbeat = setInterval(() => err(text()), HEARTBEAT_MS).unref();
-    return { print: (line) => out(line), stop: () => clearInterval(heartbeat) };
+  const terminal = lines.terminal;
+  if (!terminal) {
+    const heartbeat = setInterval(() => lines.err(text()), HEARTBEAT_MS).unref();
+    return { print: lines.out, stop: () => clearInterval(heartbeat) };
   }
   let width = 0;
-  const clear = () => void process.stderr.write(`\r${' '.repeat(width)}\r`);
+  const clear = () => terminal(`\r${' '.repeat(width)}\r`);
   const draw = () => {
-    const t = redact(text());
-    process.stderr.write(`\r${t.padEnd(width)}`);
+    const t = text();
+    terminal(`\r${t.padEnd(width)}`);
     width = Math.max(width, t.length);
   };
   draw();
@@ -134,7 +131,7 @@ function progress(tty: boolean, of: string, done: () => number, startedAt: Date)
   return {
     print: (line) => {
       clear();
-      out(line);
+      lines.out(line);
       draw();
     },
     stop: () => {
@@ -154,17 +151,18 @@ export interface ExecuteOptions {
   signal?: AbortSignal;
   /** false: do not read a .env file (the API's default). */
   envFile?: false;
-  /** Where the lines go instead of the console; they are redacted first. */
-  print?: { out: (line: string) => void; err: (line: string) => void };
+  /**
+   * Where this run's lines go, each redacted first (src/secrets.ts): the command passes the
+   * console's writers, the API the caller's. None: the run prints nothing.
+   */
+  print?: Lines;
 }
 
 /** A run (or --list, --plan, --compare, --merge-reports) from parsed flags. */
 export async function execute(values: CliValues, options: ExecuteOptions = {}): Promise<Outcome> {
   checkExclusive(values);
-  const print = options.print;
-  out = print ? (line) => print.out(redact(line)) : outLine;
-  err = print ? (line) => print.err(redact(line)) : errLine;
-  if (values.compare) return compare(values.compare, values['report-dir'] ?? 'reports');
+  const lines = redacting(options.print);
+  if (values.compare) return compare(values.compare, values['report-dir'] ?? 'reports', lines);
   if (options.envFile !== false) loadEnvFile(values['env-file'] ?? '.env', values['env-file'] !== undefined);
   // Known as secrets before anything can echo input back (a key pasted as --target, say).
   for (const name of Object.values(KEY_VARS)) addSecret(name, process.env[name]);
@@ -173,7 +171,7 @@ export async function execute(values: CliValues, options: ExecuteOptions = {}): 
     // The target, spec and options come from the blobs: this machine needs no key, only redaction.
     const dir = values['report-dir'] ?? 'reports';
     prepareReportDir(dir);
-    return finish(await mergeBlobs(values['merge-reports']), dir, baseline);
+    return finish(await mergeBlobs(values['merge-reports']), dir, lines, baseline);
   }
   const config = resolveConfig(values);
   const contract = await loadContract(config.specPath);
@@ -189,13 +187,13 @@ export async function execute(values: CliValues, options: ExecuteOptions = {}): 
   catalog = select(catalog, selection);
   if (!catalog.length) throw new UsageError('--only/--skip leave no check to run');
   if (values.list) {
-    for (const line of listLines(catalog, config.target, contract)) out(line);
+    for (const line of listLines(catalog, config.target, contract)) lines.out(line);
     return { code: EXIT.conformant };
   }
-  if (selection.only.length || selection.skip.length) out(`Selection: ${catalog.length} checks (${[...selection.only.map((p) => `--only ${p}`), ...selection.skip.map((p) => `--skip ${p}`)].join(' ')})`);
+  if (selection.only.length || selection.skip.length) lines.out(`Selection: ${catalog.length} checks (${[...selection.only.map((p) => `--only ${p}`), ...selection.skip.map((p) => `--skip ${p}`)].join(' ')})`);
   // --- safety: --plan lists every request and sends nothing (no mock, no preflight, no report)
   if (config.plan) {
-    for (const line of planLines(config, contract, catalog)) out(line);
+    for (const line of planLines(config, contract, catalog)) lines.out(line);
     return { code: EXIT.conformant };
   }
   // --- end safety
@@ -206,15 +204,15 @@ export async function execute(values: CliValues, options: ExecuteOptions = {}): 
       if (e instanceof UsageError) writeUnreachable(config, contract, catalog, e.message);
       throw e;
     });
-    if (keyRejected) err(`warning: ${keyRejected}`);
-    out(`${TOOL.name} ${TOOL.version} — checking ${config.target.url}${mock ? ' (bundled reference mock)' : ''} against spec ${contract.version}`);
+    if (keyRejected) lines.err(`warning: ${keyRejected}`);
+    lines.out(`${TOOL.name} ${TOOL.version} — checking ${config.target.url}${mock ? ' (bundled reference mock)' : ''} against spec ${contract.version}`);
     const ran: CheckResult[] = [];
     const startedAt = new Date();
     state.phase = {
       kind: 'running',
       partial: (exitCode) => (ran.length ? writeReports(endedAs(partialReport(reportHead(config, contract, startedAt), ran, startedAt, exitCode === EXIT.interrupted), exitCode), config.reportDir) : []),
     };
-    const shown = progress(!print && Boolean(process.stderr.isTTY), config.shard ? '' : ` of ${catalog.length}`, () => ran.length, startedAt);
+    const shown = progress(lines, config.shard ? '' : ` of ${catalog.length}`, () => ran.length, startedAt);
     const report = await runSuites(config, contract, catalog, {
       onResult: (r) => {
         ran.push(r);
@@ -227,7 +225,7 @@ export async function execute(values: CliValues, options: ExecuteOptions = {}): 
       preflightThrottle: throttle,
       preflightRequests: requests,
     }).finally(() => shown.stop());
-    const outcome = finish(report, config.reportDir, baseline);
+    const outcome = finish(report, config.reportDir, lines, baseline);
     state.phase = { kind: 'reported', exitCode: outcome.code };
     return outcome;
   } finally {

@@ -78,12 +78,12 @@ export async function runConformance(options: ConformanceOptions = {}): Promise<
     if (value !== undefined) process.env[name] = value;
     return () => (before === undefined ? delete process.env[name] : (process.env[name] = before));
   });
-  const onLine = options.onLine ?? (() => {});
+  const onLine = options.onLine;
   try {
     const { report } = await execute(values, {
       ...(options.envFile === undefined && { envFile: false }),
       ...(options.signal && { signal: options.signal }),
-      print: { out: (l) => onLine(l, 'stdout'), err: (l) => onLine(l, 'stderr') },
+      ...(onLine && { print: { out: (l) => onLine(l, 'stdout'), err: (l) => onLine(l, 'stderr') } }),
     });
     if (!report) throw new UsageError('the run made no report');
     return report;

@@ -12,7 +12,7 @@ import type { ThrottleStats } from './http.js';
 import { UsageError } from './errors.js';
 import { buildPlan, runEnv, scheduleOf } from './plan.js';
 import { redactDeep, redactInPlace } from './secrets.js';
-import type { Contract } from './spec.js';
+import { documentedErrorTexts, type Contract } from './spec.js';
 
 /** The directory of the suites: the repository (TypeScript, run by vitest) or dist/ once built (npm run build). */
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -169,7 +169,12 @@ export function reportHead(config: Config, contract: Contract, startedAt: Date):
   return redactDeep({
     schemaVersion: 1,
     tool: { name: TOOL.name, version: TOOL.version },
-    spec: { path: contract.path.startsWith(ROOT) ? contract.path.slice(ROOT.length) : contract.path, version: contract.version, sha256: contract.sha256 },
+    spec: {
+      path: contract.path.startsWith(ROOT) ? contract.path.slice(ROOT.length) : contract.path,
+      version: contract.version,
+      sha256: contract.sha256,
+      errorTexts: documentedErrorTexts(contract),
+    },
     target: {
       name: config.target.name,
       url: config.target.url,

@@ -170,8 +170,27 @@ const STYLE_MARK = new RegExp(`\uE000${NONCE}:([\\d;]+)\uE001`, 'g');
 export const styleMark = (sgr: string): string => `\uE000${NONCE}:${sgr}\uE001`;
 const shown = (line: string) => printable(redact(line)).replace(STYLE_MARK, '\u001b[$1m') + '\n';
 
+/** The console's writers (the command's own lines, and a run's through src/cli.ts): redacted, printable, styled. */
 export const out = (line: string): void => void process.stdout.write(shown(line));
 export const err = (line: string): void => void process.stderr.write(shown(line));
+
+/** Where one run's lines go (src/command.ts): its own writers, never a module's. */
+export interface Lines {
+  out: (line: string) => void;
+  err: (line: string) => void;
+  /** stderr is a terminal: the progress line is redrawn in place through this (text without a newline). */
+  terminal?: (text: string) => void;
+}
+
+/**
+ * A run's writers behind the redaction: every line they get is redacted first (the console's
+ * writers redact again, harmlessly: redaction is idempotent). None: the run prints nothing.
+ */
+export function redacting(to: Lines | undefined): Lines {
+  if (!to) return { out: () => {}, err: () => {} };
+  const terminal = to.terminal;
+  return { out: (line) => to.out(redact(line)), err: (line) => to.err(redact(line)), ...(terminal && { terminal: (text: string) => terminal(redact(text)) }) };
+}
 
 /**
  * Redacts every string (keys included) inside a value in place, following each object once:

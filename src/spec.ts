@@ -227,6 +227,26 @@ function parseClauses(raw: unknown, path: string): Clause[] {
 export const responseFor = (op: Operation, credential: CredentialRole): DocumentedResponse | undefined =>
   Object.values(op.responses).find((r) => r.credential === credential);
 
+/** The `error` text a response schema fixes with `const` (directly or in an allOf/anyOf/oneOf part), if any. */
+function pinnedError(schema: unknown): string | undefined {
+  const s = schema as { properties?: { error?: { const?: unknown } }; allOf?: unknown[]; anyOf?: unknown[]; oneOf?: unknown[] } | undefined;
+  const own = s?.properties?.error?.const;
+  if (typeof own === 'string') return own;
+  for (const part of [...(s?.allOf ?? []), ...(s?.anyOf ?? []), ...(s?.oneOf ?? [])]) {
+    const found = pinnedError(part);
+    if (found !== undefined) return found;
+  }
+  return undefined;
+}
+
+/**
+ * The error texts the contract documents: every `error` a response schema fixes (`const`), as the
+ * judges read them (an `error-text` finding), distinct and sorted. A text only an example shows
+ * (a 404's "not found") is not one: the contract does not fix it.
+ */
+export const documentedErrorTexts = (contract: Contract): string[] =>
+  [...new Set(contract.operations.flatMap((op) => Object.values(op.responses).map((r) => pinnedError(r.schema)).filter((t) => t !== undefined)))].sort();
+
 /** One Ajv instance per contract; a compiled validator per response schema. */
 export function schemaValidators(contract: Contract): (operationId: string, status: string) => ValidateFunction {
   const ajv = new Ajv2020({ allErrors: true, strict: false });

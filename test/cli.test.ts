@@ -1,10 +1,10 @@
 // The `conformance` command as a user meets it: defaults, bad input, exit codes, no leaked key.
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import net, { type AddressInfo } from 'node:net';
+import net from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { startMock } from '../src/mock/server.js';
-import { cleanEnv, MOCK_ENV, ROOT, runCli, runInProcess, tempDir } from './helpers.js';
+import { cleanEnv, listenLocal, MOCK_ENV, ROOT, runCli, runInProcess, tempDir } from './helpers.js';
 
 describe('the default run', () => {
   test('checks the bundled mock offline, exits 0 and writes report.json', async () => {
@@ -117,7 +117,7 @@ describe('no secret anywhere', () => {
    * echoes the request back — whole in the body, and the Authorization value in headers as is,
    * upper- and lower-cased, split in two, base64-decoded, in a cookie and as a header name.
    */
-  function echoServer(): Promise<net.Server> {
+  function echoServer(): net.Server {
     const server = net.createServer((socket) => {
       let got = '';
       socket.on('error', () => {});
@@ -144,14 +144,14 @@ describe('no secret anywhere', () => {
         socket.end(`HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\n${headers.join('\r\n')}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
       });
     });
-    return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
+    return server;
   }
 
   test('a planted key never appears in stdout, stderr or any file in the report directory, even from a target that echoes it', async () => {
     for (const t of tokens) expect(t).toMatch(/^[A-Za-z0-9]+$/);
-    const echo = await echoServer();
+    const echo = echoServer();
     try {
-      const url = `http://127.0.0.1:${(echo.address() as AddressInfo).port}`;
+      const url = await listenLocal(echo);
       const keys = Object.fromEntries(Object.entries(PLANTED).map(([name, decoded]) => [name, `Basic ${Buffer.from(decoded).toString('base64')}`]));
       const run = await runCli(['--target', url], cleanEnv(keys));
       expect(run.code, run.stderr).toBe(1);

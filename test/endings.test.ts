@@ -2,12 +2,11 @@
 // smaller bad inputs get one line, and the mock cannot grow.
 import { lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { addSecret, clearSecrets, decodeEscapes, redactInPlace, writeRedacted } from '../src/secrets.js';
 import { startMock } from '../src/mock/server.js';
-import { cleanEnv, MOCK_ENV, readReport, runCli, tempDir, withoutProgress } from './helpers.js';
+import { cleanEnv, listenLocal, MOCK_ENV, readReport, runCli, tempDir, withoutProgress } from './helpers.js';
 
 const oneLine = (stderr: string) => withoutProgress(stderr).trim().split('\n');
 
@@ -80,8 +79,7 @@ describe('a shard blob is redacted before it touches the disk (issue 13, case 9)
       res.end(JSON.stringify(ok ? { ok: true, directories: [], seen: req.headers.authorization } : { ok: false, error: `Invalid API key ${req.headers.authorization ?? ''}` }));
     });
     servers.push(server);
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const target = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const target = await listenLocal(server);
     const runs = await Promise.all([1, 2].map((i) => runCli(['--target', target, '--shard', `${i}/2`, '--timeout', '10'], cleanEnv(MOCK_ENV), { timeoutMs: 45_000 })));
     const tokens = Object.values(MOCK_ENV).map((k) => k.slice('Basic '.length));
     for (const run of runs) {

@@ -2,7 +2,6 @@
 // is reported (a check no suite runs is a harness failure, exit 2), and verdicts are data.
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { parseCli, resolveConfig } from '../src/config.js';
@@ -14,7 +13,7 @@ import { buildCatalog, type Check } from '../suites/catalog.js';
 import { WRONG_KEY } from '../suites/engine.js';
 import { select, unmatched } from '../suites/select.js';
 import type { TargetEntry } from '../src/targets.js';
-import { cleanEnv, MOCK_ENV, namedTarget, runCli, runInProcess, tempDir, type CliRun } from './helpers.js';
+import { cleanEnv, type CliRun, listenLocal, MOCK_ENV, namedTarget, runCli, runInProcess, tempDir } from './helpers.js';
 
 describe('every check of the catalog is reported', () => {
   test('a check that breaks before its judge rules is an error verdict that says so, not a lost check', async () => {
@@ -150,8 +149,7 @@ async function api(vary: (req: http.IncomingMessage) => { status: number; body: 
     res.writeHead(answer.status, { 'content-type': 'application/json' }).end(JSON.stringify(answer.body));
   });
   server.on('clientError', (_e, socket) => socket.end('HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n'));
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => new Promise<void>((r) => (server.closeAllConnections(), server.close(() => r()))) };
+  return { url: await listenLocal(server), close: () => new Promise<void>((r) => (server.closeAllConnections(), server.close(() => r()))) };
 }
 
 /** Every view a run writes, and its console output. */

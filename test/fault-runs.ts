@@ -2,6 +2,7 @@
 // target) and returns the ids of the checks that fail: the engine's own verdicts (suites/engine.ts),
 // after the command's preflight and plan, without a vitest run or a child process per subject.
 // Shared by test/faults.test.ts, test/kill.test.ts and `npm run faults:record`.
+import { readFileSync } from 'node:fs';
 import { parseCli, resolveConfig } from '../src/config.js';
 import { UsageError } from '../src/errors.js';
 import { FAULTS, startMock, type Fault, type MockKeys, type MockOptions } from '../src/mock/server.js';
@@ -24,9 +25,23 @@ export const FAULT_KEYS: MockKeys = {
 };
 export const FAULT_ENV = { FFMPEG_API_KEY: FAULT_KEYS.valid, FFMPEG_API_QUOTA_EXCEEDED_KEY: FAULT_KEYS.quota, FFMPEG_API_REVOKED_KEY: FAULT_KEYS.revoked };
 
-type Setup = 'tls' | 'injectKey';
+/** How a mock is started for checks that apply only to an https target or behind a key-injecting backend. */
+export type Setup = 'tls' | 'injectKey';
+export const SETUP_OPTIONS = { tls: { tls: TEST_TLS }, injectKey: { injectKey: true } } satisfies Record<Setup, MockOptions>;
 /** Faults whose checks apply only to an https target or behind a key-injecting backend. */
 const FAULT_SETUP: Partial<Record<Fault, Setup>> = { 'no-hsts': 'tls', 'http-served': 'tls', 'proxy-leaks-key': 'injectKey', 'proxy-forwards-client-auth': 'injectKey' };
+
+/**
+ * The flags that point a run at a server (a mock started with `setup`, or an oracle under a
+ * profile): a named target with its plain-http twin when it has one, and --insecure for the test certificate.
+ */
+export function targetFlags(server: Listening & { plainUrl?: string }, setup?: Setup, profile: 'direct' | 'key-injecting-proxy' = 'direct'): string[] {
+  const plainHttpUrl = server.plainUrl;
+  return [
+    ...namedTarget({ url: server.url, profile: setup === 'injectKey' ? 'key-injecting-proxy' : profile, ...(plainHttpUrl && { plainHttpUrl }) }),
+    ...(setup === 'tls' ? ['--insecure'] : []),
+  ];
+}
 
 /** Every subject of the fault table: the clean mock, each fault of the mock, and each oracle (also behind a key-injecting backend where that kills a check). */
 export const SUBJECTS: string[] = [
@@ -39,6 +54,10 @@ export const SUBJECTS: string[] = [
 
 /** What a run against a subject showed: the failing check ids (sorted), or why it could not run. */
 export type Outcome = { failing: string[]; errors: string[] } | { couldNotRun: string };
+
+/** test/fixtures/fault-expectations.json: the recorded outcome of each subject (`npm run faults:record` writes it). */
+export const EXPECTATIONS = new URL('fixtures/fault-expectations.json', import.meta.url);
+export const readExpectations = (): Record<string, Outcome> => JSON.parse(readFileSync(EXPECTATIONS, 'utf8')) as Record<string, Outcome>;
 
 export async function runSubject(subject: string): Promise<Outcome> {
   const results = await evaluateSubject(subject);
@@ -59,13 +78,11 @@ export async function evaluateSubject(subject: string, keys: MockKeys = FAULT_KE
   const setup = kind === 'fault' ? FAULT_SETUP[name as Fault] : undefined;
   const server: Listening & { plainUrl?: string } =
     kind === 'fault'
-      ? await startMock({ ...mockOptions, faults: name ? [name as Fault] : [], ...(setup === 'tls' && { tls: TEST_TLS }), ...(setup === 'injectKey' && { injectKey: true }) })
+      ? await startMock({ ...mockOptions, faults: name ? [name as Fault] : [], ...(setup && SETUP_OPTIONS[setup]) })
       : await startOracle(name as Oracle, mockOptions);
   try {
-    const plainHttpUrl = server.plainUrl;
     const args = [
-      ...namedTarget({ url: server.url, profile: setup === 'injectKey' ? 'key-injecting-proxy' : (profile ?? 'direct'), ...(plainHttpUrl ? { plainHttpUrl } : {}) }),
-      ...(setup === 'tls' ? ['--insecure'] : []),
+      ...targetFlags(server, setup, profile),
       // One request at a time, in plan order: what a replaying cache has seen first is then always the same.
       '--concurrency',
       '1',

@@ -2,13 +2,12 @@
 // test/oracles.ts) fails exactly the checks recorded in test/fixtures/fault-expectations.json, no
 // more and no fewer; the clean mock fails none. Regenerate the table with `npm run faults:record`
 // and review its diff. The runs are in-process (test/fault-runs.ts); the CLI is run end to end below.
-import { readFileSync } from 'node:fs';
 import { expect, test } from 'vitest';
-import { DEFAULT_KEYS, FAULTS, startMock, type MockOptions, type RunningMock } from '../src/mock/server.js';
-import { evaluateSubject, FAULT_ENV, FAULT_KEYS, runSubject, SUBJECTS, type Outcome } from './fault-runs.js';
-import { cleanEnv, failing, MOCK_ENV, namedTarget, runCli, TEST_TLS } from './helpers.js';
+import { DEFAULT_KEYS, FAULTS, startMock } from '../src/mock/server.js';
+import { evaluateSubject, FAULT_ENV, FAULT_KEYS, readExpectations, runSubject, SETUP_OPTIONS, SUBJECTS, targetFlags } from './fault-runs.js';
+import { cleanEnv, failing, MOCK_ENV, runCli } from './helpers.js';
 
-const EXPECTED = JSON.parse(readFileSync(new URL('fixtures/fault-expectations.json', import.meta.url), 'utf8')) as Record<string, Outcome>;
+const EXPECTED = readExpectations();
 
 test('the table has a row for every fault of the mock and every oracle, and no other', () => {
   expect(Object.keys(EXPECTED)).toEqual(SUBJECTS);
@@ -94,16 +93,6 @@ test.concurrent.for(SUBJECTS)('%s fails exactly the recorded checks (npm run fau
   expect(await runSubject(subject)).toEqual(EXPECTED[subject]);
 });
 
-/** Faults whose checks apply only to an https target or a key-injecting backend. */
-const MOCK_OPTIONS = { tls: { tls: TEST_TLS }, injectKey: { injectKey: true } } satisfies Record<string, MockOptions>;
-
-/** The flags that point a run at a mock started with `setup`. */
-function targetArgs(mock: RunningMock, setup?: 'tls' | 'injectKey'): string[] {
-  if (!setup) return ['--target', mock.url];
-  const profile = setup === 'injectKey' ? 'key-injecting-proxy' : 'direct';
-  return [...namedTarget({ url: mock.url, profile, ...(mock.plainUrl && { plainHttpUrl: mock.plainUrl }) }), ...(setup === 'tls' ? ['--insecure'] : [])];
-}
-
 test('end to end, the command against a fault fails exactly its recorded checks, with exit 1', async () => {
   const mock = await startMock({ keys: FAULT_KEYS, faults: ['decode-and-compare'] });
   try {
@@ -135,9 +124,9 @@ test.for([
   ['over https', 'tls', /^proxy\./],
   ['behind a key-injecting backend', 'injectKey', /^(transport|auth|hdr|response|security|cache\.replay)\b/],
 ] as const)('the clean mock passes %s: no MUST or SHOULD check fails or errors', async ([, setup, inapplicable]) => {
-  const mock = await startMock(setup ? MOCK_OPTIONS[setup] : {});
+  const mock = await startMock(setup ? SETUP_OPTIONS[setup] : {});
   try {
-    const run = await runCli([...targetArgs(mock, setup), '--strict'], cleanEnv(MOCK_ENV));
+    const run = await runCli([...targetFlags(mock, setup), '--strict'], cleanEnv(MOCK_ENV));
     const report = run.report();
     expect(run.code, run.stdout + run.stderr).toBe(0);
     expect(failing(report)).toEqual([]);

@@ -32,7 +32,7 @@ export function hostileReport(interrupted = false): Report {
     {
       schemaVersion: 1,
       tool: { name: 'ffmpeg-api-conformance', version: '0.1.0' },
-      spec: { path: 'spec/openapi.yaml', version: '1.0.0', sha256: 'a'.repeat(64) },
+      spec: { path: 'spec/openapi.yaml', version: '1.0.0', sha256: 'a'.repeat(64), errorTexts: ['Invalid API key'] },
       target: { name: `hostile ${HOSTILE}`, url: 'http://127.0.0.1:9', bundledMock: false, profile: 'direct', credentials: { valid: { variable: 'FFMPEG_API_KEY', set: true } } },
       options: { strict: false, concurrency: 8, timeoutMs: 10000 },
       startedAt: '2026-01-01T00:00:00.000Z',

@@ -1,6 +1,7 @@
 // Runs the real `conformance` command in a child process, as a user or CI would.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import type { AddressInfo, Server } from 'node:net';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -125,6 +126,12 @@ export async function runInProcess(args: string[], env: NodeJS.ProcessEnv = {}, 
     for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
     Object.assign(process.env, saved);
   }
+}
+
+/** Listens on 127.0.0.1, on a port the system picks, and resolves to the server's URL. */
+export async function listenLocal(server: Server, scheme: 'http' | 'https' = 'http'): Promise<string> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return `${scheme}://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
 /** Reads a report.json the tool wrote, and fails unless it validates against reporters/report.schema.json. */

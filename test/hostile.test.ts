@@ -6,7 +6,7 @@ import net from 'node:net';
 import { afterAll, describe, expect, test } from 'vitest';
 import type { Verdict } from '../reporters/model.js';
 import { createMockServer } from '../src/mock/server.js';
-import { cleanEnv, MOCK_ENV, runCli, TEST_TLS } from './helpers.js';
+import { cleanEnv, listenLocal, MOCK_ENV, runCli, TEST_TLS } from './helpers.js';
 
 const CAP = 256 * 1024; // src/config.ts: maxBodyBytes
 
@@ -27,10 +27,8 @@ async function listen(server: net.Server, scheme: 'http' | 'https', log: string[
     sockets.add(s);
     s.on('close', () => sockets.delete(s)).on('error', () => {});
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
   const hostile = {
-    url: `${scheme}://127.0.0.1:${port}`,
+    url: await listenLocal(server, scheme),
     log,
     close: () =>
       new Promise<void>((resolve) => {

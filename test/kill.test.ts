@@ -1,14 +1,13 @@
 // Every check that can fail is shown to fail: each MUST or SHOULD check of the catalog is failed
 // by at least one seeded fault of the mock or one oracle target, as recorded in
 // test/fixtures/fault-expectations.json (which test/faults.test.ts proves by running them).
-import { readFileSync } from 'node:fs';
 import { expect, test } from 'vitest';
 import { loadContract } from '../src/spec.js';
 import { buildCatalog } from '../suites/catalog.js';
 import { fill, keyParts } from '../suites/keyforms.js';
-import { FAULT_KEYS, type Outcome } from './fault-runs.js';
+import { FAULT_KEYS, readExpectations, type Outcome } from './fault-runs.js';
 
-const TABLE = JSON.parse(readFileSync(new URL('fixtures/fault-expectations.json', import.meta.url), 'utf8')) as Record<string, Outcome>;
+const TABLE = readExpectations();
 const catalog = buildCatalog(await loadContract());
 /** The checks that can fail: every one whose level is not OBSERVE. */
 const judged = catalog.filter((c) => c.level !== 'OBSERVE').map((c) => c.id);

@@ -2,7 +2,6 @@
 // safe where it is shown. Real runs of the CLI against the bundled mock and loopback targets.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import zlib from 'node:zlib';
 import { afterAll, afterEach, describe, expect, test } from 'vitest';
@@ -11,7 +10,7 @@ import { addSecret, clearSecrets, decodeEscapes } from '../src/secrets.js';
 import type { Check } from '../suites/catalog.js';
 import { JUDGES, type Answer, type JudgeContext } from '../suites/judges.js';
 import { keyParts } from '../suites/keyforms.js';
-import { cleanEnv, MOCK_ENV, runCli } from './helpers.js';
+import { cleanEnv, listenLocal, MOCK_ENV, runCli } from './helpers.js';
 
 /** Every file under a directory, with its content. */
 function filesUnder(dir: string): Array<[string, string]> {
@@ -55,8 +54,7 @@ async function echoing(encode: (auth: string) => string, head: Record<string, st
     res.writeHead(ok ? 200 : 401, { 'content-type': 'application/json', ...head }).end(pack(body));
   });
   servers.push(server);
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return listenLocal(server);
 }
 const servers: http.Server[] = [];
 afterAll(() => servers.forEach((s) => (s.closeAllConnections(), s.close())));
@@ -115,8 +113,7 @@ describe('what a target sends is made safe where it is shown (issue 13, cases 6 
       res.writeHead(ok ? 200 : 401, { 'content-type': 'application/json', 'x-hostile': 'H'.repeat(4000) }).end(JSON.stringify(body));
     });
     servers.push(server);
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const run = await runCli(['--target', `http://127.0.0.1:${(server.address() as AddressInfo).port}`, '--timeout', '10'], cleanEnv(MOCK_ENV), { timeoutMs: 45_000 });
+    const run = await runCli(['--target', await listenLocal(server), '--timeout', '10'], cleanEnv(MOCK_ENV), { timeoutMs: 45_000 });
     expect(run.code, `${run.stdout} ${run.stderr}`).toBe(1);
     const files = filesUnder(run.dir);
     const sizes = Object.fromEntries(files.map(([p, c]) => [p.slice(run.dir.length + 1), Buffer.byteLength(c)]));

@@ -1,9 +1,8 @@
 // Documentation drift, observed (public-api-facts.md:25-35): what a target does under /v1, and its
 // own /openapi.json against the contract, recorded in the report without judging it.
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { cleanEnv, MOCK_ENV, runCli } from './helpers.js';
+import { cleanEnv, listenLocal, MOCK_ENV, runCli } from './helpers.js';
 
 /** A provider that moved: /v1 answers, and its document lists one operation of the contract, plus one of its own. */
 const PUBLISHED = {
@@ -22,8 +21,7 @@ beforeAll(async () => {
     const [status, body] = req.url === '/openapi.json' ? [200, PUBLISHED] : req.url === '/v1/directory' ? [200, { ok: true, directories: [] }] : [404, { ok: false, error: 'no' }];
     res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  url = await listenLocal(server);
 });
 afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 

@@ -3,8 +3,9 @@
 // is still shown to fail against something (test/kill.test.ts). Raw sockets, not node:http, for the
 // ones that answer everything: they must also take the malformed requests Node's parser refuses.
 import http from 'node:http';
-import net, { type AddressInfo } from 'node:net';
+import net from 'node:net';
 import { startMock, type MockOptions } from '../src/mock/server.js';
+import { listenLocal } from './helpers.js';
 
 export interface Listening {
   url: string;
@@ -22,9 +23,8 @@ export const ORACLES = {
 export type Oracle = keyof typeof ORACLES;
 
 async function listen(server: net.Server): Promise<Listening> {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    url: await listenLocal(server),
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }

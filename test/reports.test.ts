@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { LEVELS } from '../src/spec.js';
+import { documentedErrorTexts, LEVELS, loadContract } from '../src/spec.js';
 import { VERDICTS, type Report } from '../reporters/model.js';
 import { startMock, type RunningMock } from '../src/mock/server.js';
 import { groupedFindings } from '../reporters/text.js';
@@ -60,6 +60,9 @@ test('the default run (npm run conformance) writes report.json, report.md, repor
   const report = run.report(); // validates against the schema
   expect(run.stdout).toMatch(/report: .*report\.json[\s\S]*report: .*report\.md[\s\S]*report: .*report\.html[\s\S]*report: .*junit\.xml/);
   assertViewsAgree(run.dir, report);
+  // The contract's error texts travel in the report (the matrix reads them), each one a check expects.
+  expect(report.spec.errorTexts).toEqual(documentedErrorTexts(await loadContract()));
+  for (const text of report.spec.errorTexts!) expect(report.checks.some((c) => c.expected.includes(JSON.stringify(text))), text).toBe(true);
 });
 
 describe('a run with failures, not-verified and observed checks', () => {

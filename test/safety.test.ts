@@ -3,11 +3,11 @@
 // report, network trouble is a verdict, keys never go over plain http or through a redirect.
 import { writeFileSync } from 'node:fs';
 import http from 'node:http';
-import net, { type AddressInfo } from 'node:net';
+import net from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createMockServer, DEFAULT_KEYS, startMock, type MockOptions } from '../src/mock/server.js';
-import { cleanEnv, MOCK_ENV, namedTarget, runCli, runInProcess, tempDir, TEST_TLS } from './helpers.js';
+import { cleanEnv, listenLocal, MOCK_ENV, namedTarget, runCli, runInProcess, tempDir, TEST_TLS } from './helpers.js';
 
 interface Seen {
   method: string;
@@ -36,11 +36,10 @@ async function recording(handler: http.RequestListener | MockOptions = {}) {
     if (typeof handler === 'function') socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
   });
   server.on('connection', (s) => s.on('error', () => {}));
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as AddressInfo).port;
+  const url = await listenLocal(server);
   return {
-    port,
-    url: `http://127.0.0.1:${port}`,
+    port: Number(new URL(url).port),
+    url,
     seen,
     total: () => seen.length + malformed.size,
     maxInFlight: () => maxInFlight,
@@ -258,14 +257,12 @@ describe('network trouble is a verdict, never a crash or a hang', () => {
     const sockets = new Set<net.Socket>();
     server.on('connection', (s) => (sockets.add(s), s.on('error', () => {})));
     servers.push({ close: () => sockets.forEach((s) => s.destroy()) });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    return listenLocal(server);
   }
 
   test('nothing reachable: exit 2 with one clear line', async () => {
     const probe = net.createServer();
-    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
-    const closedPort = `http://127.0.0.1:${(probe.address() as AddressInfo).port}`;
+    const closedPort = await listenLocal(probe);
     await new Promise((r) => probe.close(r));
     const silent = await tcp(() => {});
     const garbage = await tcp((s) => s.end('SSH-2.0-OpenSSH_9.2\r\n'));

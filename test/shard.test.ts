@@ -2,12 +2,11 @@
 // into one directory, then `--merge-reports` rebuilds the same report.json as an unsharded run.
 import { cpSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Report } from '../reporters/model.js';
 import { startMock, type RunningMock } from '../src/mock/server.js';
-import { cleanEnv, MOCK_ENV, runInProcess, tempDir } from './helpers.js';
+import { cleanEnv, listenLocal, MOCK_ENV, runInProcess, tempDir } from './helpers.js';
 
 let mock: RunningMock;
 beforeAll(async () => {
@@ -79,9 +78,8 @@ test('the blobs hold no key: they are redacted like every other file', async () 
       ? res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true,"directories":[]}')
       : res.writeHead(401, { 'content-type': `text/plain; echo="${req.headers.authorization ?? ''}"` }).end('no'),
   );
-  await new Promise<void>((r) => reflect.listen(0, '127.0.0.1', r));
+  const url = await listenLocal(reflect);
   try {
-    const url = `http://127.0.0.1:${(reflect.address() as AddressInfo).port}`;
     const run = await runInProcess(['--target', url, '--shard', '1/1'], cleanEnv({ FFMPEG_API_KEY: key }));
     expect(run.code, run.stderr).toBe(1);
     const blob = readFileSync(join(run.dir, 'blobs', 'blob-1-1.json'), 'utf8');

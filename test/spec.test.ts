@@ -6,7 +6,7 @@ import SwaggerParser from '@apidevtools/swagger-parser';
 import { describe, expect, test } from 'vitest';
 import { buildCatalog, VARIANTS } from '../suites/catalog.js';
 import { JUDGES } from '../suites/judges.js';
-import { DEFAULT_SPEC, loadContract, schemaValidators } from '../src/spec.js';
+import { DEFAULT_SPEC, documentedErrorTexts, loadContract, schemaValidators } from '../src/spec.js';
 import { ROOT } from './helpers.js';
 
 const contract = await loadContract();
@@ -48,6 +48,10 @@ describe('spec/openapi.yaml', () => {
     expect(v('listDirectories', '401')({ ok: false, error: 'Invalid API Key' })).toBe(false);
     expect(v('createFile', '400')({ ok: false, error: 'Missing Authorization header', extra: 1 })).toBe(true);
     expect(v('createFile', '403')({ ok: true, error: 'Quota exceeded' })).toBe(false);
+  });
+
+  test('the documented error texts are the ones the error schemas fix, not an example\'s (the report carries them)', () => {
+    expect(documentedErrorTexts(contract)).toEqual(['Invalid API key', 'Missing Authorization header', 'Quota exceeded']);
   });
 
   test('conflicting clauses say which reading the suite enforces', () => {

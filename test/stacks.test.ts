@@ -4,7 +4,6 @@
 // before comparing, so they accept other strings than the key: the run must say NOT CONFORMANT and
 // name the unpadded-key and unused-bits checks (auth.copying).
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import fastifyBasicAuth from '@fastify/basic-auth';
 import express from 'express';
 import basicAuth from 'express-basic-auth';
@@ -12,7 +11,7 @@ import Fastify from 'fastify';
 import { expect, test } from 'vitest';
 import { createMockServer } from '../src/mock/server.js';
 import { FAULT_ENV, FAULT_KEYS } from './fault-runs.js';
-import { cleanEnv, failing, namedTarget, runCli } from './helpers.js';
+import { cleanEnv, failing, listenLocal, namedTarget, runCli } from './helpers.js';
 
 const [USER, PASSWORD] = Buffer.from(FAULT_KEYS.valid.slice('Basic '.length), 'base64').toString('latin1').split(/:(.*)/s) as [string, string];
 const INVALID = { ok: false, error: 'Invalid API key' };
@@ -21,7 +20,13 @@ const MISSING = { ok: false, error: 'Missing Authorization header' };
 /** The API behind the middleware: answers as the valid key would be answered (the middleware already decided). */
 const backend = () => createMockServer({ keys: FAULT_KEYS, injectKey: true }).listeners('request')[0] as http.RequestListener;
 
-async function fastifyServer(): Promise<http.Server> {
+/** A stand-in listening on loopback, and its URL. */
+interface StandIn {
+  server: http.Server;
+  url: string;
+}
+
+async function fastifyServer(): Promise<StandIn> {
   const app = Fastify();
   const api = backend();
   await app.register(fastifyBasicAuth, {
@@ -41,27 +46,25 @@ async function fastifyServer(): Promise<http.Server> {
     done();
   });
   app.all('/*', () => undefined); // every path reaches the hooks
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  return app.server;
+  const url = await app.listen({ port: 0, host: '127.0.0.1' });
+  return { server: app.server, url };
 }
 
-async function expressServer(): Promise<http.Server> {
+async function expressServer(): Promise<StandIn> {
   const app = express();
   app.use((req, res, next) => (req.headers.authorization === undefined ? void res.status(400).json(MISSING) : next()));
   app.use(basicAuth({ users: { [USER]: PASSWORD }, unauthorizedResponse: INVALID }));
   app.use(backend());
   const server = http.createServer(app);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return server;
+  return { server, url: await listenLocal(server) };
 }
 
 test.for([
   ['@fastify/basic-auth', fastifyServer],
   ['express-basic-auth', expressServer],
 ] as const)('a server on %s with a user:password key is NOT CONFORMANT: the unpadded and unused-bits keys are accepted', async ([, start]) => {
-  const server = await start();
+  const { server, url } = await start();
   try {
-    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     // first, the stand-in does what it is meant to: the key is accepted, a wrong one refused
     const ask = (authorization: string) => fetch(`${url}/directory`, { headers: { authorization } }).then(async (r) => [r.status, await r.json()] as const);
     expect((await ask(FAULT_KEYS.valid))[0]).toBe(200);

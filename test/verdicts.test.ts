@@ -2,12 +2,11 @@
 // a rejected key is not a broken target, throttling is waited out and never judged, and inputs
 // that cannot give an honest run are refused.
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createMockServer, DEFAULT_KEYS, startMock, type RunningMock } from '../src/mock/server.js';
 import { loadContract } from '../src/spec.js';
 import { buildCatalog } from '../suites/catalog.js';
-import { cleanEnv, failing, MOCK_ENV, runCli, runInProcess, withoutProgress } from './helpers.js';
+import { cleanEnv, failing, listenLocal, MOCK_ENV, runCli, runInProcess, withoutProgress } from './helpers.js';
 
 /** A loopback front for the reference mock: `gate` may answer a request itself (429, say) instead of the mock. */
 async function front(gate: (req: http.IncomingMessage, res: http.ServerResponse) => boolean) {
@@ -16,9 +15,8 @@ async function front(gate: (req: http.IncomingMessage, res: http.ServerResponse)
   const [clientError] = mock.listeners('clientError') as Array<(...a: unknown[]) => void>;
   const server = http.createServer((req, res) => (gate(req, res) ? undefined : api!(req, res)));
   server.on('clientError', clientError!);
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    url: await listenLocal(server),
     close: () => new Promise<void>((r) => (server.closeAllConnections(), server.close(() => r()))),
   };
 }
@@ -145,9 +143,9 @@ test('a faithful idiomatic server (no Cache-Control, a charset, extra headers) p
     req.pipe(out);
   });
   server.on('clientError', (_e, socket) => socket.end('HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: 36\r\nConnection: close\r\n\r\n{"ok":false,"error":"Bad request"}\r\n'));
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const url = await listenLocal(server);
   try {
-    const run = await runInProcess(['--target', `http://127.0.0.1:${(server.address() as AddressInfo).port}`, '--strict'], cleanEnv(MOCK_ENV));
+    const run = await runInProcess(['--target', url, '--strict'], cleanEnv(MOCK_ENV));
     expect(run.code, run.stdout).toBe(0);
     expect(run.report().checks.find((c) => c.id === 'cache.private')).toMatchObject({ verdict: 'observed', outcome: 'Cache-Control (none); Vary (none)' });
   } finally {

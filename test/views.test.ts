@@ -123,3 +123,19 @@ test('the matrix: only verdict, status, documented error text or an OBSERVE valu
   expect(pair(['a', 'pass', { outcome: '401 Invalid API key' }], ['a', 'not-verified', { reason: 'no key' }])).toBe('not-comparable');
   expect(pair(['a', 'not-verified', { reason: 'no key' }], ['a', 'not-verified', { reason: 'no key' }])).toBe('same');
 });
+
+test("the matrix reads the documented error texts from the reports' spec, and an older report's from its expected answers", () => {
+  const head = { ...hostileReport(), checks: undefined, summary: undefined };
+  const rows = (specs: Array<typeof head.spec>) => {
+    const outcomes = ['401 Invalid API key', '401 (not JSON)'];
+    const reports = specs.map((spec, i) => buildReport({ ...head, spec, target: { ...head.target, name: `t${i}` } }, [check('a', 'pass', { outcome: outcomes[i]! })]));
+    return buildMatrix(reports.map((report, i) => ({ path: `${i}.json`, report }))).rows[0]!.status;
+  };
+  const older = { ...head.spec, errorTexts: undefined };
+  // The field decides, not the expected prose (the fixture's check quotes "Invalid API key").
+  expect(rows([{ ...older, errorTexts: [] }, { ...older, errorTexts: [] }])).toBe('same');
+  expect(rows([head.spec, head.spec])).toBe('divergent');
+  // A report.json without the field: the texts its checks quote in their expected answers.
+  expect(rows([older, older])).toBe('divergent');
+  expect(reportErrors(JSON.parse(JSON.stringify({ ...hostileReport(), spec: older })))).toEqual([]); // still a valid report.json
+});
