@@ -1,7 +1,7 @@
 // Runs the real `conformance` command in a child process, as a user or CI would.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import type { AddressInfo, Server } from 'node:net';
+import net, { type AddressInfo, type Server } from 'node:net';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -132,6 +132,37 @@ export async function runInProcess(args: string[], env: NodeJS.ProcessEnv = {}, 
 export async function listenLocal(server: Server, scheme: 'http' | 'https' = 'http'): Promise<string> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return `${scheme}://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+/**
+ * A loopback port that refuses connections and that no other process can take meanwhile: the
+ * local end of a connection this process holds open (bound, not listening). No free-then-reuse
+ * race. `open(server)` listens on it later: the connection is closed from the accepting side
+ * first (that end waits in TIME_WAIT), and the listener is bound as soon as the port's own end
+ * has closed.
+ */
+export async function refusingPort(): Promise<{ url: string; open: (server: Server) => Promise<void>; close: () => void }> {
+  let accepted: net.Socket | undefined;
+  const holder = net.createServer((s) => ((accepted = s), s.on('error', () => {})));
+  await listenLocal(holder);
+  const end = net.connect((holder.address() as AddressInfo).port, '127.0.0.1');
+  end.on('error', () => {});
+  await new Promise<void>((resolve) => end.on('connect', resolve));
+  while (!accepted) await new Promise((resolve) => setImmediate(resolve));
+  const port = end.localPort!;
+  const close = () => (end.destroy(), accepted?.destroy(), holder.close());
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close,
+    open: async (server) => {
+      const closed = new Promise((resolve) => end.once('close', resolve));
+      end.once('end', () => end.destroy()); // the accepting side's FIN arrived: this end closes last
+      accepted!.destroy();
+      await closed;
+      holder.close();
+      await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, '127.0.0.1', resolve));
+    },
+  };
 }
 
 /** Reads a report.json the tool wrote, and fails unless it validates against reporters/report.schema.json. */

@@ -7,6 +7,7 @@ import zlib from 'node:zlib';
 import { afterEach, describe, expect, test } from 'vitest';
 import { closeAgents, HarnessError, isLoopback, parseResponse, retryAfterMs, send, THROTTLE_TRIES, Transport, type HttpOptions, type HttpResponse } from '../src/http.js';
 import { addSecret, clearSecrets } from '../src/secrets.js';
+import { refusingPort } from './helpers.js';
 
 const OPTS: HttpOptions = { timeoutMs: 5_000, maxBodyBytes: 65_536, insecure: false, concurrency: 8 };
 const servers: Array<http.Server | net.Server> = [];
@@ -60,15 +61,12 @@ describe('retries: only when no answer came', () => {
   });
 
   test('a refused connection is tried again, with backoff', async () => {
-    const probe = net.createServer();
-    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
-    const port = (probe.address() as AddressInfo).port;
-    await new Promise((r) => probe.close(r));
+    const refusing = await refusingPort();
     // Nothing listens for the first attempt (at once); the port opens during the first backoff (250 ms).
-    const pending = get(port);
+    const pending = get(Number(new URL(refusing.url).port));
     const late = http.createServer((_req, res) => ok(res));
     servers.push(late);
-    setTimeout(() => late.listen(port, '127.0.0.1'), 100);
+    setTimeout(() => void refusing.open(late), 100);
     expect((await pending).status).toBe(200);
   });
 

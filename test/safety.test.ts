@@ -7,7 +7,7 @@ import net from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createMockServer, DEFAULT_KEYS, startMock, type MockOptions } from '../src/mock/server.js';
-import { cleanEnv, listenLocal, MOCK_ENV, namedTarget, runCli, runInProcess, tempDir, TEST_TLS } from './helpers.js';
+import { cleanEnv, listenLocal, MOCK_ENV, namedTarget, refusingPort, runCli, runInProcess, tempDir, TEST_TLS } from './helpers.js';
 
 interface Seen {
   method: string;
@@ -261,9 +261,9 @@ describe('network trouble is a verdict, never a crash or a hang', () => {
   }
 
   test('nothing reachable: exit 2 with one clear line', async () => {
-    const probe = net.createServer();
-    const closedPort = await listenLocal(probe);
-    await new Promise((r) => probe.close(r));
+    const refusing = await refusingPort();
+    servers.push(refusing);
+    const closedPort = refusing.url;
     const silent = await tcp(() => {});
     const garbage = await tcp((s) => s.end('SSH-2.0-OpenSSH_9.2\r\n'));
     const tlsMock = await startMock({ tls: TEST_TLS });
