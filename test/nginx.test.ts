@@ -5,6 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import net, { type AddressInfo } from 'node:net';
+import tls from 'node:tls';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { DEFAULT_KEYS, startMock, type RunningMock } from '../src/mock/server.js';
@@ -80,12 +81,15 @@ const PROXIES: ProxyRow[] = [
   },
 ];
 
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const { port } = s.address() as AddressInfo;
-  await new Promise((r) => s.close(r));
-  return port;
+/**
+ * A listening socket on a loopback port, handed to nginx (its NGINX variable, as in its binary
+ * upgrade: "using inherited sockets"), so no port is freed here and bound again there.
+ */
+async function listening(): Promise<{ port: number; server: net.Server; fd: number }> {
+  const server = net.createServer();
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const fd = (server as unknown as { _handle: { fd: number } })._handle.fd;
+  return { port: (server.address() as AddressInfo).port, server, fd };
 }
 
 interface Running {
@@ -130,16 +134,19 @@ ${servers.join('\n')}
 `;
 }
 
-async function waitForPort(port: number, nginx: ChildProcess, log: string): Promise<void> {
-  for (let i = 0; i < 200; i++) {
+/** Waits until nginx answers on the port (the socket listens from the start: connecting alone proves nothing). */
+async function waitForAnswer(port: number, secure: boolean, nginx: ChildProcess, log: string): Promise<void> {
+  for (let i = 0; i < 100; i++) {
     if (nginx.exitCode !== null) throw new Error(`nginx exited (${nginx.exitCode}): ${existsSync(log) ? readFileSync(log, 'utf8') : ''}`);
-    const up = await new Promise<boolean>((resolve) => {
-      const s = net.connect(port, '127.0.0.1', () => (s.destroy(), resolve(true))).on('error', () => resolve(false));
+    const answered = await new Promise<boolean>((resolve) => {
+      const s: net.Socket = secure ? tls.connect({ port, host: '127.0.0.1', rejectUnauthorized: false }, () => s.write('GET / HTTP/1.0\r\n\r\n')) : net.connect(port, '127.0.0.1', () => s.write('GET / HTTP/1.0\r\n\r\n'));
+      s.setTimeout(500, () => (s.destroy(), resolve(false)));
+      s.once('data', () => (s.destroy(), resolve(true))).on('error', () => resolve(false));
     });
-    if (up) return;
+    if (answered) return;
     await new Promise((r) => setTimeout(r, 50));
   }
-  throw new Error(`nginx did not listen on ${port}: ${existsSync(log) ? readFileSync(log, 'utf8') : ''}`);
+  throw new Error(`nginx did not answer on ${port}: ${existsSync(log) ? readFileSync(log, 'utf8') : ''}`);
 }
 
 // Nine runs at once on a small machine: allow each more than the default time.
@@ -157,20 +164,26 @@ describe.concurrent('nginx in front of the mock', { timeout: 150_000 }, () => {
     for (const d of ['temp', 'cache', 'html']) mkdirSync(join(prefix, d));
     writeFileSync(join(prefix, 'html/error.html'), '<!doctype html><html><body><h1>Something went wrong</h1></body></html>\n');
     const rows = [];
+    const sockets: Array<{ server: net.Server; fd: number }> = [];
     for (const row of PROXIES) {
       const mock = await startMock();
-      const port = await freePort();
-      const plainPort = await freePort();
+      const [main, plain] = [await listening(), await listening()];
+      sockets.push(main, plain);
+      const [port, plainPort] = [main.port, plain.port];
       rows.push({ row, port, plainPort, upstream: mock.url });
       running.set(row.name, { row, mock, url: `${row.tls ? 'https' : 'http'}://127.0.0.1:${port}`, ...(row.tls && { plainUrl: `http://127.0.0.1:${plainPort}` }) });
     }
     const conf = join(prefix, 'nginx.conf');
     writeFileSync(conf, nginxConf(prefix, rows));
     const log = join(prefix, 'error.log');
-    nginx = spawn(NGINX, ['-p', prefix, '-e', log, '-c', conf], { stdio: 'ignore' });
+    nginx = spawn(NGINX, ['-p', prefix, '-e', log, '-c', conf], {
+      stdio: ['ignore', 'ignore', 'ignore', ...sockets.map((s) => s.fd)], // as fds 3, 4, …
+      env: { ...process.env, NGINX: sockets.map((_, i) => `${3 + i};`).join('') },
+    });
+    for (const { server } of sockets) server.close(); // nginx holds them now; this process accepts nothing
     for (const { port, plainPort, row } of rows) {
-      await waitForPort(port, nginx, log);
-      if (row.tls) await waitForPort(plainPort, nginx, log);
+      await waitForAnswer(port, Boolean(row.tls), nginx, log);
+      if (row.tls) await waitForAnswer(plainPort, false, nginx, log);
     }
   });
 
