@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { startMock, DEFAULT_KEYS, type RunningMock } from '../src/mock/server.js';
 import { lintSpec, specCopy } from './spec-lint.js';
-import { cleanEnv, MOCK_ENV, runCli } from './helpers.js';
+import { cleanEnv, MOCK_ENV, runInProcess } from './helpers.js';
 
 const TASK = `  /ffmpeg/task/{taskId}:
     get:
@@ -58,12 +58,12 @@ test("the mock started from the copy answers the new operation from the copy's e
 });
 
 test('--plan lists its auth matrix with the example in the path, and a run against that mock is conformant', { timeout: 180_000 }, async () => {
-  const plan = await runCli(['--target', mock.url, '--spec', copy, '--plan'], cleanEnv(MOCK_ENV));
+  const plan = await runInProcess(['--target', mock.url, '--spec', copy, '--plan'], cleanEnv(MOCK_ENV));
   expect(plan.code, plan.stderr).toBe(0);
   const rows = plan.stdout.split('\n').filter((l) => l.includes('/ffmpeg/task/{taskId}'));
   for (const role of ['(none)', '(a throwaway invalid key)', 'FFMPEG_API_KEY', 'FFMPEG_API_QUOTA_EXCEEDED_KEY', 'FFMPEG_API_REVOKED_KEY'])
     expect(rows.some((r) => r.includes(role)), `${role} in\n${rows.join('\n')}`).toBe(true);
-  const run = await runCli(['--target', mock.url, '--spec', copy], cleanEnv(MOCK_ENV), { timeoutMs: 150_000 });
+  const run = await runInProcess(['--target', mock.url, '--spec', copy], cleanEnv(MOCK_ENV));
   expect(run.code, run.stdout + run.stderr).toBe(0);
   const checks = run.report().checks.filter((c) => c.id.endsWith('.getTask'));
   expect(checks.map((c) => [c.id, c.verdict]).sort()).toEqual(

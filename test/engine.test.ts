@@ -13,7 +13,7 @@ import { buildCatalog, type Check } from '../suites/catalog.js';
 import { WRONG_KEY } from '../suites/engine.js';
 import { select, unmatched } from '../suites/select.js';
 import type { TargetEntry } from '../src/targets.js';
-import { cleanEnv, type CliRun, listenLocal, MOCK_ENV, namedTarget, runCli, runInProcess, tempDir } from './helpers.js';
+import { cleanEnv, listenLocal, MOCK_ENV, namedTarget, runInProcess, tempDir, type CliRun } from './helpers.js';
 
 describe('every check of the catalog is reported', () => {
   test('a check that breaks before its judge rules is an error verdict that says so, not a lost check', async () => {
@@ -93,7 +93,7 @@ const samePath = (template: string, path: string) => new RegExp(`^${template.rep
 
 const QUOTA_LESS = Object.fromEntries(Object.entries(MOCK_ENV).filter(([k]) => k !== 'FFMPEG_API_QUOTA_EXCEEDED_KEY'));
 
-describe.concurrent('the run sends exactly the requests --plan lists', { timeout: 150_000 }, () => {
+describe('the run sends exactly the requests --plan lists', { timeout: 150_000 }, () => {
   test.for<{ name: string; args: string[]; env: Record<string, string>; entry?: Omit<TargetEntry, 'url'>; mock?: MockOptions }>([
     { name: 'direct', args: [], env: MOCK_ENV },
     { name: 'direct, no quota key', args: [], env: QUOTA_LESS },
@@ -105,13 +105,13 @@ describe.concurrent('the run sends exactly the requests --plan lists', { timeout
     const target = await recordingMock(options);
     try {
       const select = entry ? namedTarget({ url: target.mock.url, ...entry }) : ['--target', target.mock.url];
-      const plan = await runCli([...select, ...args, '--plan'], cleanEnv(env));
+      const plan = await runInProcess([...select, ...args, '--plan'], cleanEnv(env));
       expect(plan.code, plan.stderr).toBe(0);
       expect(target.seen.length + target.malformed()).toBe(0);
       const rows = planRows(plan.stdout);
       const flag = args.indexOf('--max-requests');
       const budget = flag >= 0 ? Number(args[flag + 1]) : Infinity;
-      const run = await runCli([...select, ...args], cleanEnv(env));
+      const run = await runInProcess([...select, ...args], cleanEnv(env));
       expect([0, 3], run.stdout + run.stderr).toContain(run.code);
       // Every request that arrived is a row of the plan: same method, path and credential.
       const open = [...rows];
@@ -160,11 +160,11 @@ function views(run: CliRun): Record<string, string> {
   };
 }
 
-describe.concurrent('failures read expected-then-observed in every view, never in the test framework\'s words', () => {
+describe('failures read expected-then-observed in every view, never in the test framework\'s words', () => {
   test('401 to a request without a key: "expected 400 … got 401 …"', async () => {
     const target = await api((req) => (req.headers.authorization === undefined ? { status: 401, body: { ok: false, error: 'Invalid API key' } } : undefined));
     try {
-      const run = await runCli(['--target', target.url, '--only', 'auth.missing.listDirectories', '--only', 'hdr.*'], cleanEnv(MOCK_ENV));
+      const run = await runInProcess(['--target', target.url, '--only', 'auth.missing.listDirectories', '--only', 'hdr.*'], cleanEnv(MOCK_ENV));
       expect(run.code).toBe(1);
       for (const [name, text] of Object.entries(views(run))) {
         const shown = text.replace(/&quot;/g, '"').replace(/\\"/g, '"');
@@ -181,7 +181,7 @@ describe.concurrent('failures read expected-then-observed in every view, never i
   test('"directories": "none" in the success body: each view names body.directories and the rule it broke', async () => {
     const target = await api((req) => (req.headers.authorization === MOCK_ENV.FFMPEG_API_KEY ? { status: 200, body: { ok: true, directories: 'none' } } : undefined));
     try {
-      const run = await runCli(['--target', target.url, '--only', 'auth.valid.listDirectories'], cleanEnv(MOCK_ENV));
+      const run = await runInProcess(['--target', target.url, '--only', 'auth.valid.listDirectories'], cleanEnv(MOCK_ENV));
       expect(run.code).toBe(1);
       for (const [name, text] of Object.entries(views(run))) {
         expect(text.replace(/&quot;/g, '"').replace(/\\"/g, '"'), name).toContain('body.directories: must be array (got "none")');
@@ -201,7 +201,7 @@ describe.concurrent('failures read expected-then-observed in every view, never i
       return /^(Bearer|Token) /.test(auth) ? { status: 401, body: { ok: false, error: 'Invalid API key', got: auth } } : undefined;
     });
     try {
-      const run = await runCli(['--target', target.url], cleanEnv(MOCK_ENV));
+      const run = await runInProcess(['--target', target.url], cleanEnv(MOCK_ENV));
       const echo = run.report().checks.find((c) => c.id === 'security.no-credential-echo')!;
       expect(echo.verdict).toBe('fail');
       expect(echo.findings!.map((f) => f.probe)).toEqual(['hdr.prefix.bearer', 'hdr.prefix.token']);
@@ -230,7 +230,7 @@ describe('--only, --skip and --list', () => {
   });
 
   test('--only runs only those checks, says so on the console, and the report records the selection', async () => {
-    const run = await runCli(['--only', 'auth.missing.*'], cleanEnv());
+    const run = await runInProcess(['--only', 'auth.missing.*'], cleanEnv());
     expect(run.code, run.stderr).toBe(0);
     const report = run.report();
     expect(report.checks.length).toBeGreaterThan(0);
@@ -240,7 +240,7 @@ describe('--only, --skip and --list', () => {
   });
 
   test('--skip: the aggregate that lost evidence says it was narrowed', async () => {
-    const run = await runCli(['--skip', 'hdr.size.64k', '--only', 'security.no-5xx', '--only', 'hdr.size.*'], cleanEnv());
+    const run = await runInProcess(['--skip', 'hdr.size.64k', '--only', 'security.no-5xx', '--only', 'hdr.size.*'], cleanEnv());
     expect(run.code, run.stderr).toBe(0);
     expect(run.report().checks.find((c) => c.id === 'security.no-5xx')?.outcome).toMatch(/\(evidence narrowed by --skip: 1 request left out\)$/);
   });

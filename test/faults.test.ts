@@ -5,7 +5,7 @@
 import { expect, test } from 'vitest';
 import { DEFAULT_KEYS, FAULTS, startMock } from '../src/mock/server.js';
 import { evaluateSubject, FAULT_ENV, FAULT_KEYS, readExpectations, runSubject, SETUP_OPTIONS, SUBJECTS, targetFlags } from './fault-runs.js';
-import { cleanEnv, failing, MOCK_ENV, runCli } from './helpers.js';
+import { cleanEnv, failing, MOCK_ENV, runInProcess } from './helpers.js';
 
 const EXPECTED = readExpectations();
 
@@ -96,7 +96,7 @@ test.concurrent.for(SUBJECTS)('%s fails exactly the recorded checks (npm run fau
 test('end to end, the command against a fault fails exactly its recorded checks, with exit 1', async () => {
   const mock = await startMock({ keys: FAULT_KEYS, faults: ['decode-and-compare'] });
   try {
-    const run = await runCli(['--target', mock.url], cleanEnv(FAULT_ENV));
+    const run = await runInProcess(['--target', mock.url], cleanEnv(FAULT_ENV));
     const row = EXPECTED['fault:decode-and-compare']!;
     expect(failing(run.report()).sort()).toEqual('failing' in row ? row.failing : []);
     expect(run.code, run.stdout).toBe(1);
@@ -109,7 +109,7 @@ test('end to end, the command against a fault fails exactly its recorded checks,
 test('without --strict a SHOULD-only failure leaves the run conformant (exit 0)', async () => {
   const mock = await startMock({ faults: ['echo-credential'] });
   try {
-    const run = await runCli(['--target', mock.url], cleanEnv(MOCK_ENV));
+    const run = await runInProcess(['--target', mock.url], cleanEnv(MOCK_ENV));
     expect(failing(run.report())).toEqual(['security.no-credential-echo']);
     expect(run.code, run.stdout).toBe(0);
   } finally {
@@ -126,7 +126,7 @@ test.for([
 ] as const)('the clean mock passes %s: no MUST or SHOULD check fails or errors', async ([, setup, inapplicable]) => {
   const mock = await startMock(setup ? SETUP_OPTIONS[setup] : {});
   try {
-    const run = await runCli([...targetFlags(mock, setup), '--strict'], cleanEnv(MOCK_ENV));
+    const run = await runInProcess([...targetFlags(mock, setup), '--strict'], cleanEnv(MOCK_ENV));
     const report = run.report();
     expect(run.code, run.stdout + run.stderr).toBe(0);
     expect(failing(report)).toEqual([]);

@@ -2,7 +2,7 @@
 // own /openapi.json against the contract, recorded in the report without judging it.
 import http from 'node:http';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { cleanEnv, listenLocal, MOCK_ENV, runCli } from './helpers.js';
+import { cleanEnv, listenLocal, MOCK_ENV, runInProcess } from './helpers.js';
 
 /** A provider that moved: /v1 answers, and its document lists one operation of the contract, plus one of its own. */
 const PUBLISHED = {
@@ -26,7 +26,7 @@ beforeAll(async () => {
 afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
 test('the /v1 prefix and the published document are recorded (OBSERVE), with the operations missing on either side', async () => {
-  const run = await runCli(['--target', url, '--only', 'drift'], cleanEnv(MOCK_ENV));
+  const run = await runInProcess(['--target', url, '--only', 'drift'], cleanEnv(MOCK_ENV));
   const checks = Object.fromEntries(run.report().checks.map((c) => [c.id, c]));
   expect(checks['drift.v1-prefix']).toMatchObject({ verdict: 'observed', level: 'OBSERVE', outcome: '200' });
   expect(checks['drift.openapi-document']).toMatchObject({ verdict: 'observed', level: 'OBSERVE' });
@@ -37,7 +37,7 @@ test('the /v1 prefix and the published document are recorded (OBSERVE), with the
 });
 
 test('the bundled mock publishes its own spec: nothing missing on either side', async () => {
-  const run = await runCli(['--only', 'drift'], cleanEnv());
+  const run = await runInProcess(['--only', 'drift'], cleanEnv());
   expect(run.report().checks.find((c) => c.id === 'drift.openapi-document')?.outcome).toBe(
     '200 OpenAPI 3.1.0; missing there: none; not in the contract: none; Authorization: security scheme (6)',
   );

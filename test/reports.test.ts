@@ -6,7 +6,7 @@ import { documentedErrorTexts, LEVELS, loadContract } from '../src/spec.js';
 import { VERDICTS, type Report } from '../reporters/model.js';
 import { startMock, type RunningMock } from '../src/mock/server.js';
 import { groupedFindings } from '../reporters/text.js';
-import { cleanEnv, junitErrors, MOCK_ENV, runCli } from './helpers.js';
+import { cleanEnv, junitErrors, MOCK_ENV, runInProcess } from './helpers.js';
 
 const count = (text: string, re: RegExp) => text.match(re)?.length ?? 0;
 
@@ -55,7 +55,7 @@ function assertViewsAgree(dir: string, report: Report): void {
 }
 
 test('the default run (npm run conformance) writes report.json, report.md, report.html and junit.xml, all consistent', async () => {
-  const run = await runCli([]);
+  const run = await runInProcess([]);
   expect(run.code, run.stderr).toBe(0);
   const report = run.report(); // validates against the schema
   expect(run.stdout).toMatch(/report: .*report\.json[\s\S]*report: .*report\.md[\s\S]*report: .*report\.html[\s\S]*report: .*junit\.xml/);
@@ -74,7 +74,7 @@ describe('a run with failures, not-verified and observed checks', () => {
 
   test('its views agree with report.json, which validates against the schema', async () => {
     const env = cleanEnv({ FFMPEG_API_KEY: MOCK_ENV.FFMPEG_API_KEY, FFMPEG_API_QUOTA_EXCEEDED_KEY: MOCK_ENV.FFMPEG_API_QUOTA_EXCEEDED_KEY });
-    const run = await runCli(['--target', mock.url], env);
+    const run = await runInProcess(['--target', mock.url], env);
     expect(run.code, run.stderr).toBe(1);
     const report = run.report();
     const s = report.summary;

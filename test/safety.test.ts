@@ -82,8 +82,8 @@ describe('--plan', () => {
   test('the requests a run sends are the requests the plan lists, each probe once', async () => {
     const mock = await recording();
     try {
-      const plan = await runCli(['--target', mock.url, '--plan'], cleanEnv(MOCK_ENV));
-      const run = await runCli(['--target', mock.url], cleanEnv(MOCK_ENV));
+      const plan = await runInProcess(['--target', mock.url, '--plan'], cleanEnv(MOCK_ENV));
+      const run = await runInProcess(['--target', mock.url], cleanEnv(MOCK_ENV));
       expect(run.code, run.stdout).toBe(0);
       expect(mock.total()).toBe(totalOf(plan.stdout));
     } finally {
@@ -134,7 +134,7 @@ describe('budget and writes', () => {
   test('--max-requests N: the target gets N requests, the checks left are not-verified with the reason', async () => {
     const mock = await recording();
     try {
-      const run = await runCli(['--target', mock.url, '--max-requests', '12'], cleanEnv(MOCK_ENV));
+      const run = await runInProcess(['--target', mock.url, '--max-requests', '12'], cleanEnv(MOCK_ENV));
       expect(mock.total()).toBe(12);
       const report = run.report();
       const budgeted = report.checks.filter((c) => c.verdict === 'not-verified' && /--max-requests 12 was reached/.test(c.reason ?? ''));
@@ -156,7 +156,7 @@ describe('budget and writes', () => {
     const mock = await recording();
     try {
       const url = `http://0.0.0.0:${mock.port}`;
-      const run = await runCli(['--target', url, '--allow-insecure-http', ...flags], cleanEnv(MOCK_ENV));
+      const run = await runInProcess(['--target', url, '--allow-insecure-http', ...flags], cleanEnv(MOCK_ENV));
       const posts = (path: string, auth?: string) => mock.seen.filter((s) => s.method === 'POST' && s.path === path && s.authorization === auth).length;
       expect(posts('/directory', DEFAULT_KEYS.valid)).toBe(expected);
       expect(posts('/directory', undefined)).toBe(1); // negative checks are always sent
@@ -182,7 +182,7 @@ describe('safe by default: unsafe methods write', () => {
     ['without --allow-writes', [], ['sent (none)', 'sent (a throwaway invalid key)']],
     ['with --allow-writes', ['--allow-writes'], ['sent (none)', 'sent (a throwaway invalid key)', 'sent FFMPEG_API_KEY']],
   ] as const)('--plan against the live API %s: POST /ffmpeg/process and /ffmpeg/run', async ([, flags, sent]) => {
-    const run = await runCli(['--target', 'https://api.ffmpeg-api.com', '--plan', ...flags], cleanEnv({ FFMPEG_API_KEY: DEFAULT_KEYS.valid }));
+    const run = await runInProcess(['--target', 'https://api.ffmpeg-api.com', '--plan', ...flags], cleanEnv({ FFMPEG_API_KEY: DEFAULT_KEYS.valid }));
     expect(run.code, run.stderr).toBe(0);
     for (const path of ['/ffmpeg/process', '/ffmpeg/run']) expect(rowsFor(run.stdout, path).filter((r) => r.startsWith('sent')).sort(), path).toEqual([...sent].sort());
   });
@@ -190,7 +190,7 @@ describe('safe by default: unsafe methods write', () => {
   test('a loopback target that declares writes: false gets no valid-key request to a writing operation, even with --allow-writes', async () => {
     const mock = await recording();
     try {
-      const run = await runCli([...namedTarget({ url: mock.url, capabilities: { writes: false } }), '--allow-writes'], cleanEnv(MOCK_ENV));
+      const run = await runInProcess([...namedTarget({ url: mock.url, capabilities: { writes: false } }), '--allow-writes'], cleanEnv(MOCK_ENV));
       expect([0, 3], run.stdout + run.stderr).toContain(run.code); // conformant, or partial: the writes were not verified
       expect(mock.seen.filter((s) => s.method !== 'GET' && s.authorization === DEFAULT_KEYS.valid)).toEqual([]);
       expect(mock.seen.filter((s) => s.method === 'POST' && s.authorization === undefined).length).toBe(4); // each writing operation's missing-header check always runs
@@ -206,11 +206,11 @@ describe('the key over the network', () => {
     const mock = await recording();
     try {
       const url = `http://0.0.0.0:${mock.port}`;
-      const refused = await runCli(['--target', url], cleanEnv(MOCK_ENV));
+      const refused = await runInProcess(['--target', url], cleanEnv(MOCK_ENV));
       expect(refused.code).toBe(2);
       expect(refused.stderr).toMatch(/refusing to send API keys over plain http to 0\.0\.0\.0/);
       expect(mock.total()).toBe(0);
-      const allowed = await runCli(['--target', url, '--allow-insecure-http'], cleanEnv(MOCK_ENV));
+      const allowed = await runInProcess(['--target', url, '--allow-insecure-http'], cleanEnv(MOCK_ENV));
       expect(allowed.code, allowed.stderr).toBe(0);
       expect(mock.seen.some((s) => s.authorization === DEFAULT_KEYS.valid)).toBe(true);
     } finally {
@@ -222,7 +222,7 @@ describe('the key over the network', () => {
     const elsewhere = await recording();
     const redirecting = await recording((req, res) => res.writeHead(307, { location: `${elsewhere.url}${req.url}` }).end());
     try {
-      const run = await runCli(['--target', redirecting.url], cleanEnv(MOCK_ENV));
+      const run = await runInProcess(['--target', redirecting.url], cleanEnv(MOCK_ENV));
       expect(run.code).toBe(1);
       expect(redirecting.seen.some((s) => s.authorization === DEFAULT_KEYS.valid)).toBe(true);
       expect(elsewhere.total()).toBe(0);
@@ -237,7 +237,7 @@ describe('concurrency', () => {
   test.for([1, 3, 8])('--concurrency %i: the target never answers more than that many requests at once', async (n) => {
     const mock = await recording({ latencyMs: 30 });
     try {
-      const run = await runCli(['--target', mock.url, '--concurrency', String(n)], cleanEnv(MOCK_ENV));
+      const run = await runInProcess(['--target', mock.url, '--concurrency', String(n)], cleanEnv(MOCK_ENV));
       expect(run.code, run.stdout).toBe(0);
       expect(mock.maxInFlight()).toBeLessThanOrEqual(n);
       // ...and requests do overlap: the bound is used, not a serial run.
@@ -274,12 +274,12 @@ describe('network trouble is a verdict, never a crash or a hang', () => {
       [['--target', garbage], /cannot reach target .*did not answer valid HTTP|cannot reach target .*HTTP/],
       [['--target', tlsMock.url], /cannot reach target .*TLS failed.*self-signed.*pass --insecure/],
     ];
-    const runs = await Promise.all(cases.map(([args]) => runCli(args, cleanEnv(MOCK_ENV))));
-    runs.forEach((run, i) => {
+    for (const [args, message] of cases) {
+      const run = await runInProcess(args, cleanEnv(MOCK_ENV)); // one after another: it sets the environment
       expect(run.code, run.stderr).toBe(2);
       expect(run.stderr.trim().split('\n')).toHaveLength(1);
-      expect(run.stderr).toMatch(cases[i]![1]);
-    });
+      expect(run.stderr).toMatch(message);
+    }
   });
 
   // The target answers the preflight (no key) and the documented 400s, and then, for every

@@ -11,7 +11,7 @@ import Fastify from 'fastify';
 import { expect, test } from 'vitest';
 import { createMockServer } from '../src/mock/server.js';
 import { FAULT_ENV, FAULT_KEYS } from './fault-runs.js';
-import { cleanEnv, failing, listenLocal, namedTarget, runCli } from './helpers.js';
+import { cleanEnv, failing, listenLocal, namedTarget, runInProcess } from './helpers.js';
 
 const [USER, PASSWORD] = Buffer.from(FAULT_KEYS.valid.slice('Basic '.length), 'base64').toString('latin1').split(/:(.*)/s) as [string, string];
 const INVALID = { ok: false, error: 'Invalid API key' };
@@ -70,7 +70,7 @@ test.for([
     expect((await ask(FAULT_KEYS.valid))[0]).toBe(200);
     expect(await ask('Basic d3Jvbmc6a2V5')).toEqual([401, INVALID]);
     // the stand-in does not model quota: that gap is declared, not failed
-    const run = await runCli([...namedTarget({ url, capabilities: { quotaKey: false } })], cleanEnv(FAULT_ENV));
+    const run = await runInProcess([...namedTarget({ url, capabilities: { quotaKey: false } })], cleanEnv(FAULT_ENV));
     expect(run.code, run.stdout).toBe(1);
     expect(run.stdout).toMatch(/NOT CONFORMANT/);
     // only probes of auth.copying that keep the decoded bytes: without them the stand-in passed as CONFORMANT
