@@ -156,7 +156,7 @@ export async function refusingPort(): Promise<{ url: string; open: (server: Serv
     close,
     open: async (server) => {
       const closed = new Promise((resolve) => end.once('close', resolve));
-      end.once('end', () => end.destroy()); // the accepting side's FIN arrived: this end closes last
+      end.once('end', () => end.destroy()).resume(); // the accepting side's FIN arrived: this end closes last
       accepted!.destroy();
       await closed;
       holder.close();
