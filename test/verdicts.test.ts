@@ -117,7 +117,7 @@ describe.concurrent('throttling is waited out, not judged', () => {
     const target = await front((_req, res) => (res.writeHead(429).end(), true));
     try {
       // Ended on its own (runCli's kill timer leaves a null code), the deadline named.
-      const run = await runCli(['--target', target.url, '--deadline', '8'], cleanEnv(MOCK_ENV), { timeoutMs: 60_000 });
+      const run = await runCli(['--target', target.url, '--deadline', '4'], cleanEnv(MOCK_ENV), { timeoutMs: 60_000 });
       expect(run.code, run.stdout).toBe(3);
       const report = run.report();
       expect(report.summary.verdicts.fail).toBe(0);
