@@ -1,11 +1,15 @@
 #!/usr/bin/env node
 // The `conformance` command (bin ffmpeg-api-conformance): flags, signals, a crash, a closed pipe.
-// The run itself is src/command.ts, which the programmatic API (src/index.ts) shares.
-import { execute, state } from './command.js';
+// The run itself is src/command.ts, which the programmatic API (src/index.ts) shares; it is loaded
+// (vitest and all) only once the flags ask for more than --help or --version.
 import { helpText, parseCli, swallowedByNpm } from './config.js';
 import { EXIT, UsageError } from './errors.js';
-import { TOOL } from './run.js';
 import { err, out } from './secrets.js';
+import { TOOL } from './tool.js';
+
+let command: typeof import('./command.js') | undefined;
+/** Where the run is (src/command.ts); before it is loaded, still setting up. */
+const phase = () => command?.state.phase ?? ({ kind: 'setup' } as const);
 
 /**
  * Ctrl-C / SIGTERM. The first stops the run: checks not finished are left out, the mock and the
@@ -14,14 +18,14 @@ import { err, out } from './secrets.js';
  */
 function onSignals(abort: AbortController): void {
   const handler = () => {
-    const { phase } = state;
-    if (phase.kind === 'reported') process.exit(phase.exitCode);
-    if (phase.kind === 'setup') {
+    const now = phase();
+    if (now.kind === 'reported') process.exit(now.exitCode);
+    if (now.kind === 'setup') {
       err('interrupted before any check ran: no report');
       process.exit(EXIT.interrupted);
     }
     if (abort.signal.aborted) {
-      phase.partial(EXIT.interrupted);
+      now.partial(EXIT.interrupted);
       process.exit(EXIT.interrupted);
     }
     err('interrupted: stopping, then writing the report of the checks that finished (again to stop at once)');
@@ -29,7 +33,6 @@ function onSignals(abort: AbortController): void {
   };
   process.on('SIGINT', handler).on('SIGTERM', handler);
 }
-
 
 async function main(argv: string[]): Promise<number> {
   const swallowed = swallowedByNpm();
@@ -47,13 +50,15 @@ async function main(argv: string[]): Promise<number> {
   onSignals(abort);
   // The run's lines go to the console: stdout, stderr, and on a terminal the progress line redrawn in place.
   const print = { out, err, ...(process.stderr.isTTY && { terminal: (text: string) => void process.stderr.write(text) }) };
-  return (await execute(values, { signal: abort.signal, print })).code;
+  command = await import('./command.js');
+  return (await command.execute(values, { signal: abort.signal, print })).code;
 }
 
 /** The checks that ran, in a report that ends as the process will (exit 2), when the suites were running. */
 function savePartial(): string {
   try {
-    const files = state.phase.kind === 'running' ? state.phase.partial(EXIT.couldNotRun) : [];
+    const now = phase();
+    const files = now.kind === 'running' ? now.partial(EXIT.couldNotRun) : [];
     return files.length ? ` (the checks that ran are in ${files[0]})` : '';
   } catch {
     return ''; // the report cannot be written either; the error line is all there is
@@ -67,7 +72,8 @@ function savePartial(): string {
 function crash(e: unknown): never {
   const saved = savePartial();
   err(`internal error: ${String((e as Error)?.message ?? e).split('\n')[0]}${saved}`);
-  process.exit(state.phase.kind === 'reported' ? state.phase.exitCode : EXIT.couldNotRun);
+  const now = phase();
+  process.exit(now.kind === 'reported' ? now.exitCode : EXIT.couldNotRun);
 }
 process.on('uncaughtException', crash).on('unhandledRejection', crash);
 // Output piped into a reader that stopped (`| head`): end quietly, as any command-line tool does.

@@ -1,5 +1,5 @@
 // Runs the vitest suites against one target and returns the report model.
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createVitest, type CliOptions, type Reporter } from 'vitest/node';
@@ -13,13 +13,11 @@ import { UsageError } from './errors.js';
 import { buildPlan, runEnv, scheduleOf } from './plan.js';
 import { redactDeep, redactInPlace } from './secrets.js';
 import { documentedErrorTexts, type Contract } from './spec.js';
+import { TOOL } from './tool.js';
 
 /** The directory of the suites: the repository (TypeScript, run by vitest) or dist/ once built (npm run build). */
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BUILT = import.meta.url.endsWith('.js');
-/** package.json: beside src/ in the repository, one level further up from dist/src/. */
-const PACKAGE_JSON = new URL(BUILT ? '../../package.json' : '../package.json', import.meta.url);
-export const TOOL = JSON.parse(readFileSync(PACKAGE_JSON, 'utf8')) as { name: string; version: string };
 
 export interface RunHooks {
   onResult?: (r: CheckResult) => void;
