@@ -160,7 +160,13 @@ export async function refusingPort(): Promise<{ url: string; open: (server: Serv
       accepted!.destroy();
       await closed;
       holder.close();
-      await new Promise<void>((resolve, reject) => server.once('error', reject).listen(port, '127.0.0.1', resolve));
+      // The port's own end may wait a moment for the last ACK (LAST_ACK): only it can hold the port.
+      for (let tries = 1; ; tries++) {
+        const failed = await new Promise<Error | undefined>((resolve) => server.once('error', resolve).listen(port, '127.0.0.1', () => resolve(undefined)));
+        if (!failed) return;
+        if ((failed as NodeJS.ErrnoException).code !== 'EADDRINUSE' || tries === 50) throw failed;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
     },
   };
 }
