@@ -56,7 +56,15 @@ async function withoutVitestExitHandlers<T>(create: () => Promise<T>): Promise<T
 /** The vitest options shared by a run and a merge of sharded runs. */
 const SUITE_EXT = BUILT ? '.conformance.js' : '.conformance.ts';
 // An installed package lives under node_modules/, which vitest's default exclude would leave out.
-const SUITES: CliOptions = { config: false, root: ROOT, include: [`suites/**/*${SUITE_EXT}`], exclude: [], watch: false };
+const SUITES: CliOptions = {
+  config: false,
+  root: ROOT,
+  include: [`suites/**/*${SUITE_EXT}`],
+  exclude: [],
+  watch: false,
+  // Built JavaScript needs no transform: what the suite files import loads natively, as from node_modules.
+  ...(BUILT && { server: { deps: { external: [/\/dist\/(src|suites|reporters)\/(?!.*\.conformance\.js$)/] } } }),
+};
 const SUITE_FILES = readdirSync(join(ROOT, 'suites')).filter((f) => f.endsWith(SUITE_EXT));
 
 /** Where `--shard i/n` writes its vitest blob; `--merge-reports` reads the whole directory. */
