@@ -13,5 +13,7 @@ export default defineConfig({
     maxWorkers: workers,
     testTimeout: 120_000, // a test may wait for a spawn slot (test/helpers.ts)
     hookTimeout: 30_000,
+    // The built command (runInProcess) loads natively, as it runs for a user: no transform of built JavaScript.
+    server: { deps: { external: [/\/dist\//] } },
   },
 });

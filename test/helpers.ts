@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import net, { type AddressInfo, type Server } from 'node:net';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { validateXML } from 'xmllint-wasm';
 import type { Report } from '../reporters/model.js';
 import { reportErrors } from '../reporters/schema.js';
@@ -56,6 +56,7 @@ async function slot(): Promise<() => void> {
 
 /** The built command (test/global-setup.ts builds it), as `npm run conformance` and the package's bin run it. */
 export const CLI = join(ROOT, 'dist/src/cli.js');
+const BUILT = (module: string) => pathToFileURL(join(ROOT, 'dist/src', module)).href;
 
 /** Spawns the CLI as `npm run conformance` does. The `--` keeps Node 20 from reading `--env-file` itself. */
 export async function runCli(args: string[], env: NodeJS.ProcessEnv = cleanEnv(), opts: { cwd?: string; timeoutMs?: number; tty?: boolean; nodeArgs?: string[]; onOutput?: (soFar: { stdout: string; stderr: string }, child: ChildProcess) => void } = {}): Promise<CliRun> {
@@ -100,10 +101,11 @@ export async function runCli(args: string[], env: NodeJS.ProcessEnv = cleanEnv()
  * Not for concurrent tests: it sets process.env and the working directory while it runs.
  */
 export async function runInProcess(args: string[], env: NodeJS.ProcessEnv = {}, cwd?: string): Promise<CliRun> {
-  const { execute } = await import('../src/command.js');
-  const { parseCli } = await import('../src/config.js');
-  const { UsageError } = await import('../src/errors.js');
-  const { redact } = await import('../src/secrets.js');
+  // The built command (test/global-setup.ts builds it), as the bin runs it; loaded natively (vitest.config.ts).
+  const { execute } = (await import(BUILT('command.js'))) as typeof import('../src/command.js');
+  const { parseCli } = (await import(BUILT('config.js'))) as typeof import('../src/config.js');
+  const { UsageError } = (await import(BUILT('errors.js'))) as typeof import('../src/errors.js');
+  const { redact } = (await import(BUILT('secrets.js'))) as typeof import('../src/secrets.js');
   const saved = { ...process.env };
   const savedCwd = process.cwd();
   for (const k of Object.keys(process.env)) if (k.startsWith('FFMPEG_API_') || k === 'FORCE_COLOR' || k === 'NO_COLOR') delete process.env[k];
