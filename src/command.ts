@@ -32,15 +32,15 @@ function prepareReportDir(dir: string): void {
 }
 
 /** The bundled mock serves the run's spec (--spec) and accepts the configured keys, or its documented defaults for those unset. */
-async function startBundledMock(config: Config, contract: Contract): Promise<RunningMock> {
+async function startBundledMock(config: Config, contract: Contract, env: NodeJS.ProcessEnv): Promise<RunningMock> {
   for (const role of Object.keys(KEY_VARS) as KeyRole[]) {
     const name = KEY_VARS[role];
-    if (!process.env[name]) {
-      process.env[name] = DEFAULT_KEYS[role];
+    if (!env[name]) {
+      env[name] = DEFAULT_KEYS[role];
       addSecret(name, DEFAULT_KEYS[role]);
     }
   }
-  const mock = await startMock({ contract, keys: { valid: process.env[KEY_VARS.valid], quota: process.env[KEY_VARS.quota], revoked: process.env[KEY_VARS.revoked] } });
+  const mock = await startMock({ contract, keys: { valid: env[KEY_VARS.valid], quota: env[KEY_VARS.quota], revoked: env[KEY_VARS.revoked] } });
   config.target.url = mock.url;
   return mock;
 }
@@ -88,10 +88,10 @@ function compare(paths: string[], dir: string, lines: Lines): Outcome {
 const HEARTBEAT_MS = 5_000;
 
 /** A target that gives no HTTP answer at all: no check can run, but the report still says why (exit 2). */
-function writeUnreachable(config: Config, contract: Contract, catalog: Check[], reason: string): void {
+function writeUnreachable(config: Config, contract: Contract, catalog: Check[], reason: string, env: NodeJS.ProcessEnv): void {
   const startedAt = new Date();
   const checks: CheckResult[] = catalog.map((c) => ({ ...describeCheck(c, contract), verdict: 'error', message: reason, durationMs: 0 }));
-  const report = partialReport(reportHead(config, contract, startedAt), checks, startedAt, false);
+  const report = partialReport(reportHead(config, contract, startedAt, env), checks, startedAt, false);
   writeReports(endedAs(report, EXIT.couldNotRun), config.reportDir);
 }
 
@@ -150,6 +150,8 @@ function checkExclusive(values: CliValues): void {
 export interface ExecuteOptions {
   /** Aborting it stops the run: the checks that finished are reported, marked interrupted. */
   signal?: AbortSignal;
+  /** Where the keys are read (by variable name); the process's environment if not given. Never written to. */
+  env?: NodeJS.ProcessEnv;
   /** false: do not read a .env file (the API's default). */
   envFile?: false;
   /**
@@ -164,9 +166,11 @@ export async function execute(values: CliValues, options: ExecuteOptions = {}): 
   checkExclusive(values);
   const lines = redacting(options.print);
   if (values.compare) return compare(values.compare, values['report-dir'] ?? 'reports', lines);
-  if (options.envFile !== false) loadEnvFile(values['env-file'] ?? '.env', values['env-file'] !== undefined);
+  // The keys come from this environment (a copy for the bundled mock's defaults), never from module state: runs side by side stay apart.
+  const env = { ...(options.env ?? process.env) };
+  if (options.envFile !== false) loadEnvFile(values['env-file'] ?? '.env', values['env-file'] !== undefined, env);
   // Known as secrets before anything can echo input back (a key pasted as --target, say).
-  for (const name of Object.values(KEY_VARS)) addSecret(name, process.env[name]);
+  for (const name of Object.values(KEY_VARS)) addSecret(name, env[name]);
   const baseline = values.baseline === undefined ? undefined : { path: values.baseline, report: loadReport(values.baseline) };
   if (values['merge-reports'] !== undefined) {
     // The target, spec and options come from the blobs: this machine needs no key, only redaction.
@@ -174,7 +178,7 @@ export async function execute(values: CliValues, options: ExecuteOptions = {}): 
     prepareReportDir(dir);
     return finish(await mergeBlobs(values['merge-reports']), dir, lines, baseline);
   }
-  const config = resolveConfig(values);
+  const config = resolveConfig(values, env);
   const contract = await loadContract(config.specPath);
   let catalog: Check[];
   try {
@@ -194,15 +198,15 @@ export async function execute(values: CliValues, options: ExecuteOptions = {}): 
   if (selection.only.length || selection.skip.length) lines.out(`Selection: ${catalog.length} checks (${[...selection.only.map((p) => `--only ${p}`), ...selection.skip.map((p) => `--skip ${p}`)].join(' ')})`);
   // --- safety: --plan lists every request and sends nothing (no mock, no preflight, no report)
   if (config.plan) {
-    for (const line of planLines(config, contract, catalog)) lines.out(line);
+    for (const line of planLines(config, contract, catalog, env)) lines.out(line);
     return { code: EXIT.conformant };
   }
   // --- end safety
   prepareReportDir(config.reportDir);
-  const mock = config.target.bundledMock ? await startBundledMock(config, contract) : undefined;
+  const mock = config.target.bundledMock ? await startBundledMock(config, contract, env) : undefined;
   try {
-    const { keyRejected, throttle, requests } = await preflight(config, contract).catch((e: unknown) => {
-      if (e instanceof UsageError) writeUnreachable(config, contract, catalog, e.message);
+    const { keyRejected, throttle, requests } = await preflight(config, contract, env).catch((e: unknown) => {
+      if (e instanceof UsageError) writeUnreachable(config, contract, catalog, e.message, env);
       throw e;
     });
     if (keyRejected) lines.err(`warning: ${keyRejected}`);
@@ -211,10 +215,11 @@ export async function execute(values: CliValues, options: ExecuteOptions = {}): 
     const startedAt = new Date();
     state.phase = {
       kind: 'running',
-      partial: (exitCode) => (ran.length ? writeReports(endedAs(partialReport(reportHead(config, contract, startedAt), ran, startedAt, exitCode === EXIT.interrupted), exitCode), config.reportDir) : []),
+      partial: (exitCode) => (ran.length ? writeReports(endedAs(partialReport(reportHead(config, contract, startedAt, env), ran, startedAt, exitCode === EXIT.interrupted), exitCode), config.reportDir) : []),
     };
     const shown = progress(lines, config.shard ? '' : ` of ${catalog.length}`, () => ran.length, startedAt);
     const report = await runSuites(config, contract, catalog, {
+      env,
       onResult: (r) => {
         ran.push(r);
         const line = progressLine(r);

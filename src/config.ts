@@ -132,8 +132,8 @@ export function helpText(): string {
   ].join('\n');
 }
 
-/** Loads the .env file into process.env without overriding what the environment already has. */
-export function loadEnvFile(path: string, explicit: boolean): void {
+/** Loads the .env file into `env` (the run's environment) without overriding what it already has. */
+export function loadEnvFile(path: string, explicit: boolean, env: NodeJS.ProcessEnv = process.env): void {
   if (!existsSync(path)) {
     if (explicit) throw new UsageError(`cannot read env file ${path}`);
     return;
@@ -149,7 +149,7 @@ export function loadEnvFile(path: string, explicit: boolean): void {
     if (!/^\s*(export\s+)?[A-Za-z_][A-Za-z0-9_.-]*\s*=/.test(line))
       throw new UsageError(`${path}:${i + 1}: not a NAME=value line`);
   });
-  dotenv.config({ path, quiet: true, override: false });
+  dotenv.config({ path, quiet: true, override: false, processEnv: env as Record<string, string> });
 }
 
 /** The shortest token the redaction can find reliably in any output (src/secrets.ts matches runs of 6 or more). */

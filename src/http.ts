@@ -102,8 +102,10 @@ function agent(insecure: boolean): Agent {
 
 /** Closes pooled connections so the process can exit. */
 export async function closeAgents(): Promise<void> {
-  await Promise.all([...agents.values()].map((a) => a.close()));
+  // Forgotten first: a run still going (the API's runs side by side) gets a new agent, never a closing one.
+  const closing = [...agents.values()];
   agents.clear();
+  await Promise.all(closing.map((a) => a.close()));
 }
 
 export function isLoopback(hostname: string): boolean {

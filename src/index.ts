@@ -69,25 +69,16 @@ export async function runConformance(options: ConformanceOptions = {}): Promise<
     insecure: options.insecure,
     'env-file': options.envFile,
   };
-  // The suites read the keys from the environment (in the run's worker too): set for the run only,
-  // and every key variable is put back after it (the bundled mock fills in its defaults).
-  const saved = (Object.keys(KEY_VARS) as KeyRole[]).map((role) => {
-    const name = KEY_VARS[role];
-    const before = process.env[name];
-    const value = options.keys?.[role];
-    if (value !== undefined) process.env[name] = value;
-    return () => (before === undefined ? delete process.env[name] : (process.env[name] = before));
-  });
+  // The run's own environment: the process's, with the keys given here; nothing is set in process.env.
+  const env: NodeJS.ProcessEnv = { ...process.env };
+  for (const role of Object.keys(KEY_VARS) as KeyRole[]) if (options.keys?.[role] !== undefined) env[KEY_VARS[role]] = options.keys[role];
   const onLine = options.onLine;
-  try {
-    const { report } = await execute(values, {
-      ...(options.envFile === undefined && { envFile: false }),
-      ...(options.signal && { signal: options.signal }),
-      ...(onLine && { print: { out: (l) => onLine(l, 'stdout'), err: (l) => onLine(l, 'stderr') } }),
-    });
-    if (!report) throw new UsageError('the run made no report');
-    return report;
-  } finally {
-    for (const restore of saved) restore();
-  }
+  const { report } = await execute(values, {
+    env,
+    ...(options.envFile === undefined && { envFile: false }),
+    ...(options.signal && { signal: options.signal }),
+    ...(onLine && { print: { out: (l) => onLine(l, 'stdout'), err: (l) => onLine(l, 'stderr') } }),
+  });
+  if (!report) throw new UsageError('the run made no report');
+  return report;
 }

@@ -29,6 +29,8 @@ export interface RunHooks {
   keyRejected?: string;
   /** How many requests the preflight sent (the budget counts them; 2 when the keyed one got no answer). */
   preflightRequests?: number;
+  /** Where the keys are read, by variable name (the process's environment if not given). */
+  env?: NodeJS.ProcessEnv;
   /** How the preflight was throttled: counted in the report with the run's own. */
   preflightThrottle?: ThrottleStats;
 }
@@ -102,13 +104,16 @@ export async function runSuites(config: Config, contract: Contract, catalog: Che
   const shard = config.shard;
   // The run sends what the plan lists: the same rules, the same order (src/plan.ts).
   const keyRejected = hooks.keyRejected;
-  const schedule = scheduleOf(buildPlan(catalog, { target: config.target, contract, env: runEnv(config), keyRejected }));
-  const provided: RunContext = { target: config.target, http: config.http, contract, catalog, schedule, prefetch: !shard, ...(budget && { budget }), ...(keyRejected && { keyRejected }) };
+  const env = runEnv(config, hooks.env);
+  const schedule = scheduleOf(buildPlan(catalog, { target: config.target, contract, env, keyRejected }));
+  // The keys travel to the suites' worker in the run context (never through process.env, which other runs share).
+  const keys = Object.fromEntries(Object.values(config.target.credentials).flatMap((name) => (env[name] ? [[name, env[name]]] : [])));
+  const provided: RunContext = { target: config.target, http: config.http, contract, catalog, schedule, keys, prefetch: !shard, ...(budget && { budget }), ...(keyRejected && { keyRejected }) };
   // Only the suite files that hold a check of this run (--only may leave some empty; vitest refuses an empty file).
   const files = SUITE_FILES.filter((f) => catalog.some((c) => f === `${c.suite}${SUITE_EXT}`));
   if (shard && shard.count > files.length) throw new UsageError(`--shard ${shard.index}/${shard.count}: the run has only ${files.length} suite files to spread over shards`);
   const blob = shard && blobFile(config.reportDir, shard);
-  collector.head = reportHead(config, contract, startedAt);
+  collector.head = reportHead(config, contract, startedAt, env);
   // A cancel is only heard once a test module runs (vitest resets it when the run begins).
   let running = false;
   const cancel = () => void vitest.cancelCurrentRun('keyboard-input');
@@ -171,7 +176,7 @@ export function partialReport(
   return redactDeep(buildReport({ ...head, durationMs: Date.now() - startedAt.getTime(), interrupted, ...(shard && { shard }) }, [...results]));
 }
 
-export function reportHead(config: Config, contract: Contract, startedAt: Date): Omit<ReportHead, 'durationMs' | 'interrupted'> {
+export function reportHead(config: Config, contract: Contract, startedAt: Date, env: NodeJS.ProcessEnv = process.env): Omit<ReportHead, 'durationMs' | 'interrupted'> {
   return redactDeep({
     schemaVersion: 1,
     tool: { name: TOOL.name, version: TOOL.version },
@@ -187,7 +192,7 @@ export function reportHead(config: Config, contract: Contract, startedAt: Date):
       bundledMock: config.target.bundledMock,
       profile: config.target.profile,
       credentials: Object.fromEntries(
-        Object.entries(config.target.credentials).map(([role, variable]) => [role, { variable, set: Boolean(process.env[variable]) }]),
+        Object.entries(config.target.credentials).map(([role, variable]) => [role, { variable, set: Boolean(env[variable]) }]),
       ),
     },
     options: { strict: config.strict, ...(config.requireComplete && { requireComplete: true }), concurrency: config.concurrency, timeoutMs: config.http.timeoutMs },

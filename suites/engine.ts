@@ -19,6 +19,8 @@ export interface RunContext {
   catalog: Check[];
   /** The keys of the probes the plan sends, in plan order (src/plan.ts): nothing else is sent. */
   schedule: string[];
+  /** The run's keys by variable name (only the target's credential variables that are set). */
+  keys: Record<string, string>;
   /** --max-requests, and how many the command already sent (the preflight). */
   budget?: { max: number; spent: number };
   /** Send every probe from the start (a whole run; a shard sends only its own files' probes). */

@@ -1,25 +1,31 @@
-// The programmatic API in this process (no spawned command): two runs at once keep their lines apart.
+// The programmatic API in this process (no spawned command): two runs at once keep their keys and
+// their lines apart, and neither touches process.env.
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
 import { DEFAULT_KEYS, runConformance, startMock } from '../src/index.js';
-import { KEY_VARS, type KeyRole } from '../src/config.js';
 import { tempDir } from './helpers.js';
 
-test("two runConformance calls at once: each run's lines reach its own onLine only", async () => {
-  // The keys are set for the whole test: each run puts back what it found, so neither run ends
-  // the other's keys (its suite worker reads them from the environment).
-  const saved = { ...process.env };
-  for (const role of Object.keys(KEY_VARS) as KeyRole[]) process.env[KEY_VARS[role]] = DEFAULT_KEYS[role];
-  const [broken, sound] = await Promise.all([startMock({ faults: ['bearer-accepted'] }), startMock()]);
+test('two runConformance calls at once: each run uses its own keys, its lines reach its own onLine only', async () => {
+  // Each mock accepts another valid key: a run that saw the other's key would find it refused (inconclusive).
+  const keys = [`Basic ${Buffer.from('api_run_one:valid-key-0001').toString('base64')}`, `Basic ${Buffer.from('api_run_two:valid-key-0002').toString('base64')}`];
+  const before = { ...process.env };
+  const [broken, sound] = await Promise.all([startMock({ faults: ['bearer-accepted'], keys: { ...DEFAULT_KEYS, valid: keys[0]! } }), startMock({ keys: { ...DEFAULT_KEYS, valid: keys[1]! } })]);
   try {
-    const runs = [broken, sound].map((mock) => {
+    const runs = [broken, sound].map((mock, i) => {
       const lines: string[] = [];
       const reportDir = tempDir();
-      const report = runConformance({ target: mock.url, reportDir, only: ['auth.prefix*'], onLine: (line, stream) => lines.push(`${stream}: ${line}`) });
+      const report = runConformance({
+        target: mock.url,
+        reportDir,
+        only: ['auth.prefix*', 'auth.valid.listDirectories'],
+        keys: { valid: keys[i]!, quota: DEFAULT_KEYS.quota, revoked: DEFAULT_KEYS.revoked },
+        onLine: (line, stream) => lines.push(`${stream}: ${line}`),
+      });
       return { mock, lines, reportDir, report };
     });
     const reports = await Promise.all(runs.map((r) => r.report));
     expect(reports.map((r) => r.summary.verdict)).toEqual(['not-conformant', 'conformant']);
+    for (const report of reports) expect(report.checks.find((c) => c.id === 'auth.valid.listDirectories')?.verdict).toBe('pass');
     for (const [i, run] of runs.entries()) {
       const other = runs[1 - i]!;
       const text = run.lines.join('\n');
@@ -31,9 +37,8 @@ test("two runConformance calls at once: each run's lines reach its own onLine on
     // The failure printed as it happened is the broken target's, and only there.
     expect(runs[0]!.lines).toContainEqual(expect.stringMatching(/^stdout: .*hdr\.prefix\.bearer \[MUST\] .*FAIL/));
     expect(runs[1]!.lines.join('\n')).not.toContain('FAIL');
+    expect(process.env).toEqual(before);
   } finally {
     await Promise.all([broken.close(), sound.close()]);
-    for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
-    Object.assign(process.env, saved);
   }
 });

@@ -93,12 +93,13 @@ export async function runCli(args: string[], env: NodeJS.ProcessEnv = cleanEnv()
 }
 
 /**
- * The command in this process (no child, no start-up): parses the flags and runs them as
- * src/cli.ts does, with the FFMPEG_API_* variables of `env` (a cleanEnv(), say) as the whole key
- * environment, colour settings cleared, and `cwd` as the working directory, all restored after.
- * The run (vitest and all) is the command's own; only how a process ends (exit codes of signals,
- * pipes, crashes, a hang cut by a kill timer, what reaches the real stdout) needs runCli.
- * Not for concurrent tests: it sets process.env and the working directory while it runs.
+ * The built command in this process (no child, no start-up): parses the flags and runs them as
+ * src/cli.ts does, with the FFMPEG_API_* variables of `env` (a cleanEnv(), say) as the run's whole
+ * key environment, passed to the run (process.env is not touched: runs may go side by side). With
+ * `cwd` the run reads that directory's .env (the working directory is changed meanwhile: not for
+ * concurrent tests); without, it reads none unless --env-file says so.
+ * How a process ends (exit codes of signals, pipes, crashes, a hang cut by a kill timer, what
+ * reaches the real stdout) needs runCli.
  */
 export async function runInProcess(args: string[], env: NodeJS.ProcessEnv = {}, cwd?: string): Promise<CliRun> {
   // The built command (test/global-setup.ts builds it), as the bin runs it; loaded natively (vitest.config.ts).
@@ -106,18 +107,17 @@ export async function runInProcess(args: string[], env: NodeJS.ProcessEnv = {}, 
   const { parseCli } = (await import(BUILT('config.js'))) as typeof import('../src/config.js');
   const { UsageError } = (await import(BUILT('errors.js'))) as typeof import('../src/errors.js');
   const { redact } = (await import(BUILT('secrets.js'))) as typeof import('../src/secrets.js');
-  const saved = { ...process.env };
+  const runEnv = Object.fromEntries(Object.entries(env).filter(([k]) => k.startsWith('FFMPEG_API_')));
   const savedCwd = process.cwd();
-  for (const k of Object.keys(process.env)) if (k.startsWith('FFMPEG_API_') || k === 'FORCE_COLOR' || k === 'NO_COLOR') delete process.env[k];
-  for (const [k, v] of Object.entries(env)) if (k.startsWith('FFMPEG_API_') && v !== undefined) process.env[k] = v;
   const dir = tempDir();
-  process.chdir(cwd ?? dir); // as runCli: no .env of the repository is read
+  if (cwd) process.chdir(cwd);
   const lines = { stdout: [] as string[], stderr: [] as string[] };
   const text = (l: string[]) => l.map((x) => `${x}\n`).join('');
   const ended = (code: number): CliRun => ({ code, stdout: text(lines.stdout), stderr: text(lines.stderr), dir, report: () => readReport(join(dir, 'report.json')) });
   try {
     const values = parseCli(args.includes('--report-dir') ? args : [...args, '--report-dir', dir]);
-    const { code } = await execute(values, { print: { out: (l) => lines.stdout.push(l), err: (l) => lines.stderr.push(l) } });
+    const reads = cwd !== undefined || values['env-file'] !== undefined;
+    const { code } = await execute(values, { env: runEnv, ...(!reads && { envFile: false }), print: { out: (l) => lines.stdout.push(l), err: (l) => lines.stderr.push(l) } });
     return ended(code);
   } catch (e) {
     if (!(e instanceof UsageError)) throw e;
@@ -125,8 +125,6 @@ export async function runInProcess(args: string[], env: NodeJS.ProcessEnv = {}, 
     return ended(e.code);
   } finally {
     process.chdir(savedCwd);
-    for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
-    Object.assign(process.env, saved);
   }
 }
 
