@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { DEFAULT_KEYS, startMock, type RunningMock } from '../src/mock/server.js';
 import type { Profile } from '../src/targets.js';
-import { cleanEnv, failing, MOCK_ENV, namedTarget, ROOT, runCli, tempDir } from './helpers.js';
+import { cleanEnv, failing, MOCK_ENV, namedTarget, ROOT, runInProcess, tempDir } from './helpers.js';
 
 const NGINX = ['/usr/sbin/nginx', '/usr/local/sbin/nginx', '/usr/bin/nginx'].find((p) => existsSync(p));
 const MISSING = 'nginx is not installed (apt-get install nginx); these tests are required in CI';
@@ -201,7 +201,7 @@ describe.concurrent('nginx in front of the mock', { timeout: 150_000 }, () => {
     const { url, plainUrl } = running.get(name)!;
     const direct = !row.profile && !row.tls;
     const target = direct ? ['--target', url] : namedTarget({ url, profile: row.profile ?? 'direct', ...(plainUrl && { plainHttpUrl: plainUrl }) });
-    const run = await runCli([...target, '--strict', ...(row.tls ? ['--insecure'] : [])], cleanEnv(MOCK_ENV), { timeoutMs: 140_000 });
+    const run = await runInProcess([...target, '--strict', ...(row.tls ? ['--insecure'] : [])], cleanEnv(MOCK_ENV));
     const report = run.report();
     if (row.throttles) {
       // Throttling is never a contract outcome: no failure, and the report says how long was spent waiting.
