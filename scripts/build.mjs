@@ -3,10 +3,11 @@
 // at the same relative places (dist/spec/openapi.yaml, dist/targets.json, ...).
 import { execFileSync } from 'node:child_process';
 import process from 'node:process';
-import { copyFileSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL, URL } from 'node:url';
+import { inputsSha256, STAMP } from './build-inputs.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const DIST = join(ROOT, 'dist');
@@ -22,5 +23,6 @@ for (const file of ['spec/openapi.yaml', 'targets.json', 'targets.schema.json', 
 // a run of the bundled spec starts without swagger-parser.
 const { loadContract } = await import(pathToFileURL(join(next, 'src/spec.js')).href);
 await loadContract(join(next, 'spec/openapi.yaml'), { cacheDir: join(next, 'spec/validated') });
+writeFileSync(join(next, STAMP), `${inputsSha256(ROOT)}\n`); // what it was built from (scripts/build-inputs.mjs)
 rmSync(DIST, { recursive: true, force: true });
 renameSync(next, DIST);
