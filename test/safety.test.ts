@@ -7,7 +7,7 @@ import net from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createMockServer, DEFAULT_KEYS, startMock, type MockOptions } from '../src/mock/server.js';
-import { cleanEnv, listenLocal, MOCK_ENV, namedTarget, refusingPort, runCli, runInProcess, tempDir, TEST_TLS } from './helpers.js';
+import { cleanEnv, listenLocal, MOCK_ENV, namedTarget, refusingPort, runInProcess, tempDir, TEST_TLS } from './helpers.js';
 
 interface Seen {
   method: string;
@@ -294,7 +294,7 @@ describe('network trouble is a verdict, never a crash or a hang', () => {
   ] as const)('a target that %s: error verdicts, the report written, exit 3', async ([, handler, flags, message]) => {
     const target = await recording(handler);
     try {
-      const run = await runCli(['--target', target.url, ...flags], cleanEnv(MOCK_ENV));
+      const run = await runInProcess(['--target', target.url, ...flags], cleanEnv(MOCK_ENV));
       expect(run.code, run.stdout + run.stderr).toBe(3);
       const report = run.report();
       const errors = report.checks.filter((c) => c.verdict === 'error');

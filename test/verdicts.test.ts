@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createMockServer, DEFAULT_KEYS, startMock, type RunningMock } from '../src/mock/server.js';
 import { loadContract } from '../src/spec.js';
 import { buildCatalog } from '../suites/catalog.js';
-import { cleanEnv, failing, listenLocal, MOCK_ENV, runCli, runInProcess, withoutProgress } from './helpers.js';
+import { cleanEnv, failing, listenLocal, MOCK_ENV, runInProcess, withoutProgress } from './helpers.js';
 
 /** A loopback front for the reference mock: `gate` may answer a request itself (429, say) instead of the mock. */
 async function front(gate: (req: http.IncomingMessage, res: http.ServerResponse) => boolean) {
@@ -102,7 +102,7 @@ describe.concurrent('throttling is waited out, not judged', () => {
   ] as const)('%s: every check judged, exit 0, the time spent waiting reported', async ([, retryAfter]) => {
     const target = await front(bucket(10, 20, retryAfter));
     try {
-      const run = await runCli(['--target', target.url], cleanEnv(MOCK_ENV), { timeoutMs: 120_000 });
+      const run = await runInProcess(['--target', target.url], cleanEnv(MOCK_ENV));
       expect(run.code, run.stdout).toBe(0);
       const report = run.report();
       expect(report.summary.verdicts.error + report.summary.verdicts.fail).toBe(0);
@@ -116,8 +116,8 @@ describe.concurrent('throttling is waited out, not judged', () => {
   test('429 forever: ends inside the deadline, inconclusive (exit 3), never a failure', async () => {
     const target = await front((_req, res) => (res.writeHead(429).end(), true));
     try {
-      // Ended on its own (runCli's kill timer leaves a null code), the deadline named.
-      const run = await runCli(['--target', target.url, '--deadline', '4'], cleanEnv(MOCK_ENV), { timeoutMs: 60_000 });
+      // Ended on its own (inside the test's timeout), the deadline named.
+      const run = await runInProcess(['--target', target.url, '--deadline', '4'], cleanEnv(MOCK_ENV));
       expect(run.code, run.stdout).toBe(3);
       const report = run.report();
       expect(report.summary.verdicts.fail).toBe(0);
