@@ -45,6 +45,7 @@ export function addSecret(name: string, value: string | undefined): void {
   if (secrets.some((s) => s.name === name && s.forms.join('\n') === list.join('\n'))) return; // already registered
   const slices = (fs: string[]) => new Set(fs.flatMap((f) => Array.from({ length: Math.max(0, f.length - WINDOW + 1) }, (_, i) => f.slice(i, i + WINDOW))));
   memo.clear();
+  runMemo.clear();
   secrets.push({
     name,
     forms: list,
@@ -82,6 +83,7 @@ export function decodeEscapes(text: string): string {
 export function clearSecrets(): void {
   secrets.length = 0;
   memo.clear();
+  runMemo.clear();
 }
 
 /** Whether a run of token-like characters carries a secret (see redact). */
@@ -120,6 +122,8 @@ export function redact(text: string): string {
  * redacted where it is recorded and again in every view).
  */
 const memo = new Map<string, string>();
+/** The same for each run of token-like characters (see RUN), redacted or as it is. */
+const runMemo = new Map<string, string>();
 const MEMO_MAX = 20_000;
 
 function redactNow(text: string): string {
@@ -131,11 +135,16 @@ function redactNow(text: string): string {
   }
   return out.replace(RUN, (found) => {
     if (found.startsWith(MARK)) return found; // already redacted: redaction is idempotent
-    const run = /[%\\&]/.test(found) ? decodeEscapes(found) : found;
-    if (run.length < 6) return found;
-    const lower = run.toLowerCase();
-    const hit = secrets.find((s) => carries(run, lower, s));
-    return hit ? MARK + hit.name + ']' : found;
+    let verdict = runMemo.get(found); // a report repeats its words (class names, ids, header names) many times
+    if (verdict === undefined) {
+      const run = /[%\\&]/.test(found) ? decodeEscapes(found) : found;
+      const lower = run.toLowerCase();
+      const hit = run.length < 6 ? undefined : secrets.find((s) => carries(run, lower, s));
+      verdict = hit ? MARK + hit.name + ']' : found;
+      if (runMemo.size >= MEMO_MAX) runMemo.clear();
+      runMemo.set(found, verdict);
+    }
+    return verdict;
   });
 }
 

@@ -1,12 +1,13 @@
-// The benchmark's floor: a one-test vitest run with the pool settings of src/run.ts, started as the
-// `conformance` command was before it shipped built JavaScript (node --import ./scripts/bench/boot.js).
+// The benchmark's floor: a one-test vitest run with the pool settings of the built command
+// (dist/src/run.js POOL), started as the command starts: plain node, built JavaScript, no loader.
 // Exit 0 only if the test ran and passed.
 import { createVitest } from 'vitest/node';
-import { POOL, ROOT } from '../../src/run.js';
+import { fileURLToPath } from 'node:url';
+import { POOL } from '../../dist/src/run.js';
 
 const vitest = await createVitest(
   'test',
-  { config: false, root: ROOT, include: ['scripts/bench/trivial.test.ts'], reporters: [{}], watch: false, ...POOL },
+  { config: false, root: fileURLToPath(new URL('../..', import.meta.url)), include: ['scripts/bench/trivial.test.js'], reporters: [{}], watch: false, ...POOL },
   { logLevel: 'silent', clearScreen: false },
 );
 try {

@@ -1,4 +1,4 @@
-// The one test of the benchmark's floor run (scripts/bench/floor.ts); not part of `npm test`.
+// The one test of the benchmark's floor run (scripts/bench/floor.mjs); not part of `npm test`.
 import { expect, test } from 'vitest';
 
 test('one plus one', () => {
