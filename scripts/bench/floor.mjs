@@ -2,7 +2,8 @@
 // (dist/src/run.js POOL), started as the command starts: plain node, built JavaScript, no loader.
 // Exit 0 only if the test ran and passed.
 import { createVitest } from 'vitest/node';
-import { fileURLToPath } from 'node:url';
+import process from 'node:process';
+import { fileURLToPath, URL } from 'node:url';
 import { POOL } from '../../dist/src/run.js';
 
 const vitest = await createVitest(
