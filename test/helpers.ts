@@ -136,27 +136,35 @@ export async function listenLocal(server: Server, scheme: 'http' | 'https' = 'ht
 
 /**
  * A loopback port that refuses connections and that no other process can take meanwhile: the
- * local end of a connection this process holds open (bound, not listening). No free-then-reuse
- * race. `open(server)` listens on it later: the connection is closed from the accepting side
- * first (that end waits in TIME_WAIT), and the listener is bound as soon as the port's own end
- * has closed.
+ * local end of a connection this process holds open (bound, not listening), on a port below
+ * Linux's ephemeral range (32768 and up), so no connection of another process is ever given it
+ * either. No free-then-reuse race. `open(server)` listens on it later: the connection is closed
+ * from the accepting side first (that end waits in TIME_WAIT), and the listener is bound once the
+ * port's own end has closed.
  */
 export async function refusingPort(): Promise<{ url: string; open: (server: Server) => Promise<void>; close: () => void }> {
   let accepted: net.Socket | undefined;
   const holder = net.createServer((s) => ((accepted = s), s.on('error', () => {})));
   await listenLocal(holder);
-  const end = net.connect((holder.address() as AddressInfo).port, '127.0.0.1');
-  end.on('error', () => {});
-  await new Promise<void>((resolve) => end.on('connect', resolve));
+  let end: net.Socket | undefined;
+  for (let tries = 0; !end; tries++) {
+    const localPort = 20_000 + Math.floor(Math.random() * 12_000);
+    end = await new Promise<net.Socket | undefined>((resolve, reject) => {
+      const s = net.connect({ port: (holder.address() as AddressInfo).port, host: '127.0.0.1', localAddress: '127.0.0.1', localPort });
+      s.once('connect', () => resolve(s)).once('error', (e: NodeJS.ErrnoException) => (e.code === 'EADDRINUSE' && tries < 50 ? resolve(undefined) : reject(e)));
+    });
+  }
+  const held = end;
+  held.on('error', () => {});
   while (!accepted) await new Promise((resolve) => setImmediate(resolve));
-  const port = end.localPort!;
-  const close = () => (end.destroy(), accepted?.destroy(), holder.close());
+  const port = held.localPort!;
+  const close = () => (held.destroy(), accepted?.destroy(), holder.close());
   return {
     url: `http://127.0.0.1:${port}`,
     close,
     open: async (server) => {
-      const closed = new Promise((resolve) => end.once('close', resolve));
-      end.once('end', () => end.destroy()).resume(); // the accepting side's FIN arrived: this end closes last
+      const closed = new Promise((resolve) => held.once('close', resolve));
+      held.once('end', () => held.destroy()).resume(); // the accepting side's FIN arrived: this end closes last
       accepted!.destroy();
       await closed;
       holder.close();
