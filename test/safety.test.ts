@@ -248,7 +248,7 @@ describe('concurrency', () => {
   });
 });
 
-describe('network trouble is a verdict, never a crash or a hang', () => {
+describe.concurrent('network trouble is a verdict, never a crash or a hang', () => {
   const servers: Array<{ close(): unknown }> = [];
   afterAll(() => servers.forEach((s) => s.close()));
   async function tcp(onConnection: (s: net.Socket) => void): Promise<string> {

@@ -37,7 +37,7 @@ function bucket(size: number, perSecond: number, retryAfter?: string) {
   };
 }
 
-describe('coverage is part of the verdict', () => {
+describe.concurrent('coverage is part of the verdict', () => {
   let mock: RunningMock;
   beforeAll(async () => void (mock = await startMock()));
   afterAll(() => mock.close());
