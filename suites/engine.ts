@@ -112,10 +112,11 @@ export class Run {
   private readonly judging: JudgeContext;
   private spent: number;
 
-  constructor(
-    readonly ctx: RunContext,
-    private readonly env: Record<string, string | undefined>,
-  ) {
+  /** The run's keys by variable name (ctx.keys). */
+  private readonly env: Record<string, string | undefined>;
+
+  constructor(readonly ctx: RunContext) {
+    const env = (this.env = ctx.keys);
     this.spent = ctx.budget?.spent ?? 0;
     const budget = ctx.budget;
     this.transport = new Transport({

@@ -100,7 +100,7 @@ export async function evaluateSubject(subject: string, keys: MockKeys = FAULT_KE
       throw e;
     }
     const schedule = scheduleOf(buildPlan(catalog, { target: config.target, contract, env, keyRejected }));
-    const run = new Run({ target: config.target, http: config.http, contract, catalog, schedule, keys: env, prefetch: true, ...(keyRejected && { keyRejected }) }, env);
+    const run = new Run({ target: config.target, http: config.http, contract, catalog, schedule, keys: env, prefetch: true, ...(keyRejected && { keyRejected }) });
     run.prefetch();
     return await Promise.all(catalog.map((c) => run.evaluate(c)));
   } finally {

@@ -1,4 +1,5 @@
-// Runs the real `conformance` command in a child process, as a user or CI would.
+// Runs the real `conformance` command: in a child process, as a user or CI would (runCli), or the
+// built command in this process where the process itself is not under test (runInProcess).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import net, { type AddressInfo, type Server } from 'node:net';
