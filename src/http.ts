@@ -30,6 +30,14 @@ export interface HttpResponse {
   /** Why the body could not be read (a Content-Encoding not decoded): it is shown as received, and proves nothing. */
   undecoded?: string;
   ms: number;
+  /** The status line's reason text ("OK"), when the target sent one. */
+  reason?: string;
+  /** Interim answers (103 Early Hints, 100 Continue) received before this one, in order. */
+  interim?: Array<{ status: number; headers: Record<string, string> }>;
+  /** Trailer fields after a chunked body. */
+  trailers?: Record<string, string>;
+  /** Chunk extensions (`;name=value` after a chunk size) of a chunked body, as sent (read on the raw-socket path). */
+  extensions?: string[];
 }
 
 /** An answer as received: the body still its bytes (at most the cap), before its Content-Encoding is undone. */
@@ -260,7 +268,14 @@ export const send = (req: HttpRequest, opts: HttpOptions): Promise<HttpResponse>
 
 async function sendUndici(req: HttpRequest, opts: HttpOptions): Promise<Received> {
   const signal = AbortSignal.timeout(opts.timeoutMs);
+  const interim: NonNullable<HttpResponse['interim']> = [];
+  let interimBytes = 0;
   const res = await undiciRequest(req.url, {
+    onInfo: ({ statusCode, headers }) => {
+      const flat = flatHeaders(headers);
+      interimBytes += JSON.stringify(flat).length;
+      if (interimBytes <= MAX_HEADER_BYTES) interim.push({ status: statusCode, headers: flat });
+    },
     method: req.method as 'GET',
     headers: req.headers.flat(),
     body: req.body,
@@ -289,10 +304,25 @@ async function sendUndici(req: HttpRequest, opts: HttpOptions): Promise<Received
   } catch (e) {
     throw Object.assign(classify(e, req.url), { status: res.statusCode });
   }
-  const headers: Record<string, string> = {};
-  for (const [k, v] of Object.entries(res.headers)) headers[k] = Array.isArray(v) ? v.join(', ') : (v ?? '');
+  const headers = flatHeaders(res.headers);
   const bytes = Buffer.concat(chunks).subarray(0, opts.maxBodyBytes);
-  return { status: res.statusCode, headers, body: bytes.toString('utf8'), bytes, truncated };
+  const trailers = truncated ? {} : flatHeaders(res.trailers ?? {});
+  return {
+    status: res.statusCode,
+    headers,
+    body: bytes.toString('utf8'),
+    bytes,
+    truncated,
+    ...(res.statusText && { reason: res.statusText }),
+    ...(interim.length && { interim }),
+    ...(Object.keys(trailers).length && { trailers }),
+  };
+}
+
+function flatHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {
+  const flat: Record<string, string> = {};
+  for (const [k, v] of Object.entries(headers)) flat[k] = Array.isArray(v) ? v.join(', ') : (v ?? '');
+  return flat;
 }
 
 /** Serialises a request exactly as given; only Host, Connection and Content-Length are added. */
@@ -384,6 +414,7 @@ const shown = (bytes: Buffer) => JSON.stringify(bytes.subarray(0, 40).toString('
 export function parseResponse(buf: Buffer, maxBody: number, state: 'more' | 'ended' | 'capped'): Received | undefined {
   const ended = state !== 'more';
   let pos = 0;
+  const interim: NonNullable<HttpResponse['interim']> = [];
   for (;;) {
     const rest = buf.subarray(pos);
     if (rest.length >= 5 && !rest.subarray(0, 5).toString('latin1').startsWith('HTTP/')) throw protocol(pos ? `the target sent ${shown(rest)} after an interim answer, not HTTP` : 'the target did not answer HTTP');
@@ -394,16 +425,18 @@ export function parseResponse(buf: Buffer, maxBody: number, state: 'more' | 'end
       return undefined;
     }
     const [statusLine = '', ...lines] = rest.subarray(0, end).toString('latin1').split('\r\n');
-    const m = /^HTTP\/1\.[01] ([1-5]\d\d)(?: [^\r\n]*)?$/.exec(statusLine);
+    const m = /^HTTP\/1\.[01] ([1-5]\d\d)(?: ([^\r\n]*))?$/.exec(statusLine);
     if (!m) throw protocol(`not a valid HTTP status line (three digits from 100 to 599): ${JSON.stringify(statusLine.slice(0, 60))}`);
     const status = Number(m[1]);
     const bodyAt = pos + end + 4;
     // An interim answer (103 Early Hints, 100 Continue): the final one follows it.
     if (status < 200 && status !== 101) {
+      interim.push({ status, headers: headersOf(lines) });
       pos = bodyAt;
       continue;
     }
-    return finalAnswer(status, headersOf(lines), buf.subarray(bodyAt), maxBody, state);
+    const answer = finalAnswer(status, headersOf(lines), buf.subarray(bodyAt), maxBody, state);
+    return answer && { ...answer, ...(m[2] && { reason: m[2] }), ...(interim.length && { interim }) };
   }
 }
 
@@ -423,11 +456,13 @@ function finalAnswer(status: number, headers: Record<string, string>, raw: Buffe
   let body = raw;
   let complete = state === 'ended'; // a body delimited by the end of the stream
   let expected = '';
+  let framing: Pick<HttpResponse, 'trailers' | 'extensions'> = {};
   if (/chunked/i.test(headers['transfer-encoding'] ?? '')) {
     const decoded = dechunk(raw, status);
     complete = decoded.done;
     expected = 'its last chunk';
     body = decoded.body;
+    framing = { ...(decoded.extensions.length && { extensions: decoded.extensions }), ...(decoded.trailers && { trailers: decoded.trailers }) };
   } else if (headers['content-length'] !== undefined) {
     const lengths = new Set(headers['content-length'].split(',').map((v) => v.trim()));
     const [length] = lengths;
@@ -446,7 +481,7 @@ function finalAnswer(status: number, headers: Record<string, string>, raw: Buffe
     return undefined;
   }
   const bytes = body.subarray(0, maxBody);
-  return { status, headers, body: bytes.toString('utf8'), bytes, truncated };
+  return { status, headers, body: bytes.toString('utf8'), bytes, truncated, ...framing };
 }
 
 const DECODERS: Record<string, () => zlib.Gunzip | zlib.Inflate | zlib.BrotliDecompress> = {
@@ -500,28 +535,40 @@ async function decodeBody(r: Received, maxBody: number): Promise<Omit<HttpRespon
   return { ...answer, body: data.subarray(0, maxBody).toString('utf8'), truncated };
 }
 
-/** Decodes a chunked body as far as it has arrived. */
-function dechunk(buf: Buffer, status: number): { body: Buffer; done: boolean } {
+/** Decodes a chunked body as far as it has arrived, keeping its chunk extensions and trailer fields (both bounded). */
+function dechunk(buf: Buffer, status: number): { body: Buffer; done: boolean; extensions: string[]; trailers?: Record<string, string> } {
   const parts: Buffer[] = [];
+  const extensions: string[] = [];
+  let extensionBytes = 0;
   let pos = 0;
   for (;;) {
     const eol = buf.indexOf('\r\n', pos);
     if (eol < 0 || eol - pos > MAX_CHUNK_LINE) {
       if (buf.length - pos > MAX_CHUNK_LINE) throw protocol(`a chunk-size line of the answer is longer than ${MAX_CHUNK_LINE} bytes`, status);
-      return { body: Buffer.concat(parts), done: false };
+      return { body: Buffer.concat(parts), done: false, extensions };
     }
     const line = buf.subarray(pos, eol).toString('latin1');
-    const m = /^([0-9A-Fa-f]{1,8})[ \t]*(?:;[^\r\n]*)?$/.exec(line);
+    const m = /^([0-9A-Fa-f]{1,8})[ \t]*(?:;([^\r\n]*))?$/.exec(line);
     if (!m) throw protocol(`malformed chunked body: the chunk size ${JSON.stringify(line.slice(0, 40))} is not hexadecimal digits`, status);
+    if (m[2] && extensionBytes < MAX_HEADER_BYTES) {
+      extensions.push(m[2]);
+      extensionBytes += m[2].length;
+    }
     const size = parseInt(m[1]!, 16);
-    if (size === 0) return { body: Buffer.concat(parts), done: true };
+    if (size === 0) {
+      // the trailer section: fields up to an empty line (kept when it has arrived whole)
+      const end = buf.indexOf('\r\n\r\n', eol);
+      const section = end < 0 ? '' : buf.subarray(eol + 2, Math.min(end, eol + 2 + MAX_HEADER_BYTES)).toString('latin1');
+      const trailers = section ? headersOf(section.split('\r\n')) : {};
+      return { body: Buffer.concat(parts), done: true, extensions, ...(Object.keys(trailers).length && { trailers }) };
+    }
     const data = eol + 2;
     if (buf.length < data + size) {
       parts.push(buf.subarray(data));
-      return { body: Buffer.concat(parts), done: false };
+      return { body: Buffer.concat(parts), done: false, extensions };
     }
     parts.push(buf.subarray(data, data + size));
-    if (buf.length < data + size + 2) return { body: Buffer.concat(parts), done: false };
+    if (buf.length < data + size + 2) return { body: Buffer.concat(parts), done: false, extensions };
     if (buf[data + size] !== 0x0d || buf[data + size + 1] !== 0x0a) throw protocol('malformed chunked body: a chunk is not followed by CRLF', status);
     pos = data + size + 2;
   }

@@ -8,51 +8,83 @@ import { UsageError } from './errors.js';
 interface Secret {
   name: string;
   forms: string[]; // the value, the token, the decoded form (and more, see addSecret); longest first
+  labels: Map<string, string>; // each form as it is, and what it is: "as sent", "base64", "hex", "reversed", "decoded"
   token: string; // in lower case: random-looking, so any fragment of it is a leak (unlike words of the decoded form)
   short: string[]; // forms shorter than WINDOW, in lower case
-  anyCase: Set<string>; // every WINDOW-character slice of the random-looking forms, in lower case: a re-cased key is still the key
-  exactCase: Set<string>; // every WINDOW-character slice of the decoded form and its password, as is: "QUOTA_EXCEEDED_KEY" is not "quota_exceeded_key_…"
+  anyCase: Map<string, string>; // every WINDOW-character slice of the random-looking forms, in lower case, and its form's label: a re-cased key is still the key
+  exactCase: Map<string, string>; // every WINDOW-character slice of the decoded form and its password, as is: "QUOTA_EXCEEDED_KEY" is not "quota_exceeded_key_…"
+  readable: string[]; // the decoded form and its password in lower case: found whole in any letter case
+  readableAnyCase: Set<string>; // every WIDE-character slice of those, in lower case: long enough that no variable name holds one
 }
 
 const secrets: Secret[] = [];
 const WINDOW = 12; // a run sharing this many consecutive characters with a secret is redacted
+const WIDE = 20; // … or this many with the decoded form in another letter case ("FFMPEG_API_QUOTA_EXCEEDED_KEY" shares 18 with "quota_exceeded_key_0123456789")
 const MARK = '[REDACTED:';
 
 /**
  * Registers a credential (a whole `Basic <token>` header value) under its variable name. Besides
- * the value, the token and the decoded `user:password` (and its password), the forms a key
- * travels in are known too: the base64 of the whole header value, the hex of the value and of the
- * decoded form, the token reversed. Percent-encoded, JSON-escaped and HTML-escaped copies are
+ * the value, the token and the decoded `user:password` (and its password, found in any letter
+ * case), the forms a key travels in are known too: the base64 and base64url of the header value and
+ * of the decoded form at each of the three offsets inside longer encoded bytes, the hex of both,
+ * the token reversed. Spaced hex, MIME-wrapped base64 and ignorable characters between letters are
+ * read where they are found (see scan). Percent-encoded, JSON-escaped and HTML-escaped copies are
  * decoded where they are found (see decodeEscapes), so they need no forms of their own.
  */
 export function addSecret(name: string, value: string | undefined): void {
   if (!value) return;
   const token = value.replace(/^\s*\S+\s+/, '').trim();
   const whole = value.trim();
-  const random = new Set([whole, token, Buffer.from(whole).toString('base64'), Buffer.from(whole).toString('hex'), [...token].reverse().join('')]);
+  const labels = new Map<string, string>(); // each form as it is, and what it is
+  const label = (what: string, forms: string[]) => forms.forEach((f) => labels.has(f) || labels.set(f, what));
+  label('as sent', [whole, token]);
+  label('hex', [Buffer.from(whole).toString('hex')]);
+  label('reversed', [[...token].reverse().join('')]);
+  label('base64', base64Forms(whole));
   const decoded = Buffer.from(token, 'base64').toString('utf8');
   const readable = new Set<string>();
   if (/^[\x20-\x7e]{8,}$/.test(decoded)) {
     readable.add(decoded);
-    random.add(Buffer.from(decoded).toString('hex'));
+    label('hex', [Buffer.from(decoded).toString('hex')]);
+    label('base64', base64Forms(decoded));
     const password = decoded.slice(decoded.indexOf(':') + 1);
     if (decoded.includes(':') && password.length >= 8) readable.add(password);
   }
   // A form under 6 characters would redact ordinary words: such keys are refused before any use (src/config.ts keyProblem).
-  const long = (set: Set<string>) => [...set].filter((f) => f.length >= 6);
-  const list = [...new Set([...long(random), ...long(readable)])].sort((a, b) => b.length - a.length);
+  const long = (set: Iterable<string>) => [...set].filter((f) => f.length >= 6);
+  const random = long(labels.keys());
+  label('decoded', [...readable]);
+  const list = [...new Set([...random, ...long(readable)])].sort((a, b) => b.length - a.length);
   if (!list.length) return;
   if (secrets.some((s) => s.name === name && s.forms.join('\n') === list.join('\n'))) return; // already registered
-  const slices = (fs: string[]) => new Set(fs.flatMap((f) => Array.from({ length: Math.max(0, f.length - WINDOW + 1) }, (_, i) => f.slice(i, i + WINDOW))));
+  const slices = (fs: string[], lower: boolean) =>
+    new Map(fs.flatMap((f) => Array.from({ length: Math.max(0, f.length - WINDOW + 1) }, (_, i): [string, string] => [(lower ? f.toLowerCase() : f).slice(i, i + WINDOW), labels.get(f)!])));
   memo.clear();
   runMemo.clear();
   secrets.push({
     name,
     forms: list,
+    labels,
     token: token.toLowerCase(),
     short: list.filter((f) => f.length < WINDOW).map((f) => f.toLowerCase()),
-    anyCase: slices(long(random).map((f) => f.toLowerCase())),
-    exactCase: slices(long(readable)),
+    anyCase: slices(random, true),
+    exactCase: slices(long(readable), false),
+    readable: long(readable).filter((f) => f.length >= 8).map((f) => f.toLowerCase()),
+    readableAnyCase: new Set([...readable].flatMap((f) => Array.from({ length: Math.max(0, f.length - WIDE + 1) }, (_, i) => f.toLowerCase().slice(i, i + WIDE)))),
+  });
+}
+
+/**
+ * The base64 and base64url of a string wherever it starts inside longer encoded bytes: at an
+ * offset of 0, 1 or 2 bytes from a 3-byte group (`'x' + key`, a JWT-style cookie holding the
+ * header), only the characters made of the string's own bits are the same, so those are kept.
+ */
+function base64Forms(text: string): string[] {
+  const bytes = Buffer.from(text);
+  return [0, 1, 2].flatMap((offset) => {
+    const encoded = Buffer.concat([Buffer.alloc(offset), bytes]).toString('base64');
+    const stable = encoded.slice(Math.ceil((8 * offset) / 6), Math.floor((8 * (offset + bytes.length)) / 6));
+    return [stable, stable.replace(/\+/g, '-').replace(/\//g, '_')];
   });
 }
 
@@ -86,14 +118,20 @@ export function clearSecrets(): void {
   runMemo.clear();
 }
 
-/** Whether a run of token-like characters carries a secret (see redact). */
-function carries(run: string, lower: string, s: Secret): boolean {
-  if (s.token.includes(lower) || s.short.some((f) => lower.includes(f))) return true;
+/** Which form of a secret a run of token-like characters carries, if any (see redact). */
+function carries(run: string, lower: string, s: Secret): string | undefined {
+  if (s.token.includes(lower)) return 'as sent';
+  if (s.short.some((f) => lower.includes(f))) return 'as sent';
+  if (s.readable.some((f) => lower.includes(f))) return 'decoded';
   // a fragment of the token inside a longer run: "session=<fragment>", "x-echo-<fragment>"
-  if (lower.split(/[=._~-]+/).some((piece) => piece.length >= 6 && piece !== lower && s.token.includes(piece))) return true;
-  // windows are looked up in sets, so a long run costs its length, not its length × the secret's
-  for (let i = 0; i + WINDOW <= run.length; i++) if (s.anyCase.has(lower.slice(i, i + WINDOW)) || s.exactCase.has(run.slice(i, i + WINDOW))) return true;
-  return false;
+  if (lower.split(/[=._~-]+/).some((piece) => piece.length >= 6 && piece !== lower && s.token.includes(piece))) return 'as sent';
+  // windows are looked up in maps, so a long run costs its length, not its length × the secret's
+  for (let i = 0; i + WINDOW <= run.length; i++) {
+    const form = s.anyCase.get(lower.slice(i, i + WINDOW)) ?? s.exactCase.get(run.slice(i, i + WINDOW));
+    if (form) return form;
+  }
+  for (let i = 0; i + WIDE <= run.length; i++) if (s.readableAnyCase.has(lower.slice(i, i + WIDE))) return 'decoded, in another letter case';
+  return undefined;
 }
 
 /** A run of token-like characters, escapes included (`%2B`, `\u002b`, `\/`, `&#43;`, `&plus;`). */
@@ -123,29 +161,135 @@ export function redact(text: string): string {
  */
 const memo = new Map<string, string>();
 /** The same for each run of token-like characters (see RUN), redacted or as it is. */
-const runMemo = new Map<string, string>();
+const runMemo = new Map<string, { mark: string; form: string } | null>();
 const MEMO_MAX = 20_000;
 
 function redactNow(text: string): string {
+  return scan(text, 0).text;
+}
+
+/** A run's verdict: the mark of the secret it carries and the form it carries it in, or nothing. */
+function runVerdict(found: string): { mark: string; form: string } | undefined {
+  let verdict = runMemo.get(found); // a report repeats its words (class names, ids, header names) many times
+  if (verdict === undefined) {
+    const escaped = /[%\\&]/.test(found);
+    const run = escaped ? decodeEscapes(found) : found;
+    const lower = run.toLowerCase();
+    verdict = null;
+    if (run.length >= 6)
+      for (const s of secrets) {
+        const form = carries(run, lower, s);
+        if (form) {
+          verdict = { mark: MARK + s.name + ']', form: escaped ? `${form}, escaped` : form };
+          break;
+        }
+      }
+    if (runMemo.size >= MEMO_MAX) runMemo.clear();
+    runMemo.set(found, verdict);
+  }
+  return verdict ?? undefined;
+}
+
+/** Characters that show as nothing (zero-width, formatting, NUL: UTF-16 text read as UTF-8), raw or escaped. */
+// (the last ones: zero-width characters, word joiners, a BOM and a soft hyphen as UTF-8 bytes read as latin1, as header values are)
+const IGNORABLE_CHAR = '(?:[\\0\\p{Cf}\\u115f\\u1160\\u3164\\uffa0]|\\u034f|[\\ufe00-\\ufe0f]|\\u00e2\\u0080[\\u008b-\\u008f]|\\u00e2\\u0081[\\u00a0-\\u00a4]|\\u00ef\\u00bb\\u00bf|\\u00c2\\u00ad)';
+const IGNORABLE_ESCAPE = '\\\\u(?:0000|00[aA][dD]|200[b-fB-F]|20[26][0-9a-fA-F]|[fF][eE][fF][fF])|&#(?:0|173|820[3-7]|8288|65279);|&#[xX]0*(?:0|[aA][dD]|200[b-fB-F]|2060|[fF][eE][fF][fF]);|%00|%[eE]2%80%8[b-fB-F]';
+const IGNORABLE = new RegExp(`${IGNORABLE_CHAR}|${IGNORABLE_ESCAPE}`, 'gu');
+const HAS_IGNORABLE = new RegExp(IGNORABLE.source, 'u');
+/** Token-like characters with ignorable ones between them: "B\u200ba\u200bs…", "B\0a\0s\0…". */
+const INTERLEAVED = new RegExp(`(?:[A-Za-z0-9+/=_%.~:-]|\\\\u[0-9A-Fa-f]{4}|&#?[A-Za-z0-9]{1,8};|${IGNORABLE_CHAR})+`, 'gu');
+/** Base64 (or base64url) lines broken as MIME does (raw line breaks or escaped ones). */
+const WRAPPED = /[A-Za-z0-9+/_-]+={0,2}(?:(?:\r?\n|\\r\\n|\\n)[ \t]*[A-Za-z0-9+/_-]+={0,2})+/g;
+/** Hex bytes with a separator between them ("42 61 73", "42:61", "0x42, 0x61", "\x42\x61"), in any case. */
+const SPACED_HEX = /(?:(?:0x|\\x)?[0-9A-Fa-f]{2}(?:[ \t:,;._|-]{1,3}|(?=0x|\\x))){7,}(?:0x|\\x)?[0-9A-Fa-f]{2}/g;
+
+/**
+ * Redacts `text` and names the forms found. In order: the exact forms; readings of the text that
+ * decode it another way (ignorable characters removed, MIME line breaks removed, spaced hex as
+ * bytes), each found piece redacted whole where it stands; then every run of token-like characters
+ * (see carries). A reading's own text is scanned the same way, to a depth of 2.
+ */
+function scan(text: string, depth: number): { text: string; forms: Set<string> } {
+  const forms = new Set<string>();
   let out = text;
   for (const s of secrets) {
+    const mark = MARK + s.name + ']';
     for (const form of s.forms) {
-      if (form.length >= 4) out = out.split(form).join(MARK + s.name + ']');
+      if (form.length >= 4 && out.includes(form)) {
+        out = out.split(form).join(mark);
+        forms.add(s.labels.get(form) ?? 'decoded');
+      }
+    }
+    // the decoded `user:password` in any letter case (a run never holds the colon)
+    for (const f of s.readable) {
+      if (!f.includes(':') || !out.toLowerCase().includes(f)) continue;
+      out = out.replace(new RegExp(f.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'gi'), mark);
+      forms.add('decoded');
     }
   }
-  return out.replace(RUN, (found) => {
-    if (found.startsWith(MARK)) return found; // already redacted: redaction is idempotent
-    let verdict = runMemo.get(found); // a report repeats its words (class names, ids, header names) many times
-    if (verdict === undefined) {
-      const run = /[%\\&]/.test(found) ? decodeEscapes(found) : found;
-      const lower = run.toLowerCase();
-      const hit = run.length < 6 ? undefined : secrets.find((s) => carries(run, lower, s));
-      verdict = hit ? MARK + hit.name + ']' : found;
-      if (runMemo.size >= MEMO_MAX) runMemo.clear();
-      runMemo.set(found, verdict);
-    }
-    return verdict;
+  const reading = (pattern: RegExp, form: string, read: (found: string) => string | undefined) => {
+    out = out.replace(pattern, (found) => {
+      const plain = read(found);
+      if (plain === undefined || plain === found || depth >= 2) return found;
+      const inner = scan(plain, depth + 1);
+      if (inner.text === plain) return found;
+      forms.add(form);
+      return MARK + (/\[REDACTED:([A-Z0-9_]*)\]/.exec(inner.text)?.[1] ?? '') + ']';
+    });
+  };
+  if (HAS_IGNORABLE.test(out)) reading(INTERLEAVED, 'with zero-width or NUL characters between its letters', (found) => found.replace(IGNORABLE, ''));
+  if (/\n|\\n/.test(out)) reading(WRAPPED, 'base64 with line breaks', (found) => found.replace(/\r?\n|\\r\\n|\\n|[ \t]/g, ''));
+  reading(SPACED_HEX, 'hex with separators', (found) => {
+    const bytes = Buffer.from(found.replace(/0x|\\x|[^0-9A-Fa-f]/g, ''), 'hex');
+    return `${bytes.toString('latin1')} ${bytes.toString('utf16le')}`;
   });
+  out = out.replace(RUN, (found) => {
+    if (found.startsWith(MARK)) return found; // already redacted: redaction is idempotent
+    const verdict = runVerdict(found);
+    if (!verdict) return found;
+    forms.add(verdict.form);
+    return verdict.mark;
+  });
+  return { text: out, forms };
+}
+
+/**
+ * The forms in which `text` carries a registered secret ("as sent", "base64", "hex with
+ * separators", "decoded", …): what the echo check names. Empty: none.
+ */
+export function secretForms(text: string): string[] {
+  return secrets.length && text.length >= 6 ? [...scan(text, 0).forms] : [];
+}
+
+/**
+ * Short pieces of a secret spread over several texts of one answer (its header values, in order):
+ * the indexes of the texts that together carry 12 characters of a form, or its whole decoded form.
+ * Each piece alone is too short to be found.
+ */
+export function spreadOver(values: string[]): Map<number, string> {
+  const hit = new Map<number, string>();
+  if (!secrets.length || values.length < 2) return hit;
+  const owner: number[] = [];
+  values.forEach((v, i) => {
+    for (let k = 0; k < v.length; k++) owner.push(i);
+  });
+  const joined = values.join('');
+  const lower = joined.toLowerCase();
+  for (const s of secrets) {
+    const mark = (from: number, to: number) => {
+      if (owner[from] !== owner[to - 1]) for (let k = from; k < to; k++) hit.set(owner[k]!, s.name);
+    };
+    for (let i = 0; i + WINDOW <= joined.length; i++) if (s.anyCase.has(lower.slice(i, i + WINDOW)) || s.exactCase.has(joined.slice(i, i + WINDOW))) mark(i, i + WINDOW);
+    for (const f of s.readable) for (let at = lower.indexOf(f); at >= 0; at = lower.indexOf(f, at + 1)) mark(at, at + f.length);
+  }
+  return hit;
+}
+
+/** Header values of one answer with the pieces of a secret spread over several of them redacted (see spreadOver). */
+export function redactSpread(headers: Record<string, string>): Record<string, string> {
+  const names = Object.keys(headers);
+  const spread = spreadOver(names.map((n) => headers[n]!));
+  return spread.size ? Object.fromEntries(names.map((n, i) => [n, spread.has(i) ? `${MARK}${spread.get(i)}]` : headers[n]!])) : headers;
 }
 
 /** Whether `text` carries a registered secret in any form `redact` would remove. */

@@ -3,7 +3,7 @@
 // gather its evidence as the plan says, hand it to its judge, return the result as data.
 import type { Target } from '../src/config.js';
 import { HarnessError, Transport, type HttpOptions, type HttpRequest, type ThrottleStats } from '../src/http.js';
-import { redactDeep } from '../src/secrets.js';
+import { redactDeep, redactSpread } from '../src/secrets.js';
 import { responseFor, schemaValidators, type Contract } from '../src/spec.js';
 import type { CheckResult } from '../reporters/model.js';
 import { checkInapplicable, parameterSource, probesOf, probeUnavailable, type Check, type Credential, type Probe, type Scope, type Unverifiable } from './catalog.js';
@@ -80,7 +80,7 @@ export function describeExchange(ex: Exchange): NonNullable<CheckResult['exchang
       response: {
         status: r.status,
         contentType: r.headers['content-type'] ?? null,
-        headers: Object.fromEntries(Object.entries(r.headers).slice(0, 40).map(([k, v]) => [clip(k, 100), clip(v, 300)])),
+        headers: Object.fromEntries(Object.entries(redactSpread(r.headers)).slice(0, 40).map(([k, v]) => [clip(k, 100), clip(v, 300)])),
         body: r.body.length > 2000 ? `${r.body.slice(0, 2000)}…` : r.body,
         bodyTruncated: r.truncated,
         ms: r.ms,

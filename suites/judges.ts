@@ -3,7 +3,7 @@
 // observed. Judges send nothing and throw nothing; suites/engine.ts gathers their evidence.
 import type { ValidateFunction } from 'ajv/dist/2020.js';
 import type { HarnessError, HttpRequest, HttpResponse } from '../src/http.js';
-import { containsSecret, decodeEscapes } from '../src/secrets.js';
+import { decodeEscapes, secretForms, spreadOver } from '../src/secrets.js';
 import { responseFor, type Contract, type Operation } from '../src/spec.js';
 import type { Check, JudgeId, Probe, Unverifiable } from './catalog.js';
 import type { KeyParts } from './keyforms.js';
@@ -220,14 +220,33 @@ const jsonEverywhere: Judge = {
 };
 
 /**
- * Where an answer carries a credential: its body (its Content-Encoding undone by the transport), a
- * header value or a header name, in any form redaction would remove (whole, token, decoded,
- * fragments, re-cased, percent-encoded, JSON- or HTML-escaped, base64 of the header value), or
- * the token that was sent, read with its escapes undone.
+ * Where an answer carries a credential, and in which form: its body (its Content-Encoding undone
+ * by the transport), a header value or name, the status line's reason text, an interim (1xx)
+ * answer's headers, a trailer, a chunk extension; in any form redaction finds (src/secrets.ts:
+ * whole, token, decoded in any case, fragments, escaped, base64 or base64url at any offset or
+ * line-wrapped, hex with any separator, UTF-16, zero-width characters between its letters), or
+ * its decoded form cut into short pieces over several header values. "header x-echo (base64)".
  */
 export function echoesIn(r: HttpResponse, k: KeyParts): string[] {
-  const places: Array<[string, string]> = [['the body', r.body], ...Object.entries(r.headers).flatMap(([name, v]): Array<[string, string]> => [[`header name ${name}`, name], [`header ${name}`, v]])];
-  return places.filter(([, text]) => containsSecret(text) || (k.token.length >= 8 && decodeEscapes(text).includes(k.token))).map(([where]) => where);
+  const fields = (what: string, headers: Record<string, string>) =>
+    Object.entries(headers).flatMap(([name, v]): Array<[string, string]> => [[`${what} name ${name}`, name], [`${what} ${name}`, v]]);
+  const places: Array<[string, string]> = [
+    ['the body', r.body],
+    ...fields('header', r.headers),
+    ...(r.reason ? [["the status line's reason text", r.reason] as [string, string]] : []),
+    ...(r.interim ?? []).flatMap((i) => fields(`the interim ${i.status} answer's header`, i.headers)),
+    ...fields('trailer', r.trailers ?? {}),
+    ...(r.extensions ?? []).map((e): [string, string] => ['a chunk extension', e]),
+  ];
+  const found = places.flatMap(([where, text]) => {
+    const forms = secretForms(text);
+    if (!forms.length && k.token.length >= 8 && decodeEscapes(text).includes(k.token)) forms.push('as sent');
+    return forms.length ? [`${where} (${forms.join(', ')})`] : [];
+  });
+  const values = Object.entries(r.headers);
+  const spread = [...spreadOver(values.map(([, v]) => v)).keys()];
+  if (spread.length) found.push(`headers ${spread.map((i) => values[i]![0]).join(', ')} (short pieces spread over several headers)`);
+  return found;
 }
 
 /** Why an answer's body cannot be shown free of a credential: the suite did not read it whole. */
