@@ -232,6 +232,7 @@ export function groupFindings(checks: readonly CheckResult[]): ClauseFinding[] {
   const kindOf = (c: CheckResult): ClauseFinding['kind'] => (c.verdict === 'fail' ? 'FAIL' : 'ERROR');
   const own = new Set(bad.map((c) => `${kindOf(c)}\n${c.clause}\n${answerOf(c)}`));
   const groups = new Map<string, ClauseFinding>();
+  const seen = new Map<string, Set<string>>();
   for (const c of [...bad].sort((a, b) => a.id.localeCompare(b.id))) {
     const kind = kindOf(c);
     const clause = c.answerClause && own.has(`${kind}\n${c.answerClause}\n${answerOf(c)}`) ? c.answerClause : c.clause;
@@ -241,7 +242,12 @@ export function groupFindings(checks: readonly CheckResult[]): ClauseFinding[] {
     if (LEVEL_RANK[c.level] < LEVEL_RANK[g.level]) g.level = c.level;
     if (!g.expected.includes(c.expected)) g.expected.push(c.expected);
     if (!g.observed.includes(answerOf(c))) g.observed.push(answerOf(c));
-    for (const m of c.findings?.length ? c.findings.map((f) => f.message) : [c.message?.split('\n')[0] ?? answerOf(c)]) if (!g.messages.includes(m)) g.messages.push(m);
+    const said = seen.get(key) ?? new Set(g.messages); // a Set: grouping stays linear in the findings
+    seen.set(key, said);
+    for (const m of c.findings?.length ? c.findings.map((f) => f.message) : [c.message?.split('\n')[0] ?? answerOf(c)]) if (!said.has(m)) {
+        said.add(m);
+        g.messages.push(m);
+      }
     groups.set(key, g);
   }
   return [...groups.values()].sort(

@@ -4,6 +4,7 @@
 import type { Target } from '../src/config.js';
 import { HarnessError, Transport, type HttpOptions, type HttpRequest, type ThrottleStats } from '../src/http.js';
 import { redactDeep, redactSpread } from '../src/secrets.js';
+import { capFindings } from './bounds.js';
 import { responseFor, schemaValidators, type Contract } from '../src/spec.js';
 import type { CheckResult } from '../reporters/model.js';
 import { checkInapplicable, parameterSource, probesOf, probeUnavailable, type Check, type Credential, type Probe, type Scope, type Unverifiable } from './catalog.js';
@@ -237,7 +238,8 @@ export class Run {
   /** Gathers a check's evidence as the plan says, and has its judge rule on it. */
   async evaluate(check: Check): Promise<CheckOutcome> {
     const base = describeCheck(check, this.ctx.contract);
-    const judged = await this.judge(check);
+    const all = await this.judge(check);
+    const judged = { ...all, findings: capFindings(all.findings) }; // bounded whatever the target sent (suites/bounds.ts)
     const shown = judged.shown;
     const narrowed = check.narrowed?.length ? ` (evidence narrowed by --skip: ${check.narrowed.length} request${check.narrowed.length > 1 ? 's' : ''} left out)` : '';
     const label = judged.outcome ?? (shown ? outcomeOf(shown, this.ctx.http.maxBodyBytes) : undefined);

@@ -6,6 +6,7 @@ import type { HarnessError, HttpRequest, HttpResponse } from '../src/http.js';
 import { decodeEscapes, secretForms, spreadOver } from '../src/secrets.js';
 import { responseFor, type Contract, type Operation } from '../src/spec.js';
 import type { Check, JudgeId, Probe, Unverifiable } from './catalog.js';
+import { capFindings, jsonDepth, MAX_FINDINGS, MAX_JSON_DEPTH } from './bounds.js';
 import type { KeyParts } from './keyforms.js';
 
 /** What happened to one request: its answer, or why there was none. */
@@ -80,7 +81,16 @@ export interface Judge {
 
 // --- reading answers -------------------------------------------------------------------------
 
+/** A body nesting deeper than MAX_JSON_DEPTH: judged by its depth alone (parsing, validating or printing it could exhaust the stack). */
+const tooDeep = (text: string): number | undefined => {
+  if (text.length < 2 * MAX_JSON_DEPTH) return undefined;
+  const depth = jsonDepth(text);
+  return depth > MAX_JSON_DEPTH ? depth : undefined;
+};
+
+/** The parsed body, or undefined when it is not JSON or nests deeper than the suite judges (see tooDeep). */
 export function parseJson(text: string): unknown {
+  if (tooDeep(text)) return undefined;
   try {
     return JSON.parse(text);
   } catch {
@@ -136,12 +146,12 @@ function at(value: unknown, pointer: string): unknown {
 /** An aggregate judged answer by answer: `offence` says what is wrong with one, or undefined. */
 function eachAnswer(kind: FindingKind, offence: (a: Answer, ctx: JudgeContext) => string | undefined): Judge['judge'] {
   return (_check, answers, ctx) => {
-    const findings = answers.flatMap((a): Finding[] => {
+    const offending = answers.flatMap((a) => {
       const what = offence(a, ctx);
-      return what === undefined ? [] : [{ kind, probe: a.probe.key, status: a.exchange.response.status, message: `${answerLabel(a)}: ${what}` }];
+      return what === undefined ? [] : [{ a, what }];
     });
-    const offending = answers.filter((a) => findings.some((f) => f.probe === a.probe.key));
-    return failed(findings, offending[0]?.exchange, `${answers.length} answers judged, ${offending.length} offending`);
+    const findings = offending.map(({ a, what }): Finding => ({ kind, probe: a.probe.key, status: a.exchange.response.status, message: `${answerLabel(a)}: ${what}` }));
+    return failed(findings, offending[0]?.a.exchange, `${answers.length} answers judged, ${offending.length} offending`);
   };
 }
 
@@ -169,11 +179,15 @@ const documented: Judge = {
     if (!isJson(r)) return failed([{ kind: 'content-type', status: r.status, message: `expected ${doc.status} with Content-Type application/json, got Content-Type ${r.headers['content-type'] ?? '(none)'}` }], shown);
     if (r.truncated) return { verdict: 'error', findings: [], reason: `the body is longer than ${ctx.maxBodyBytes} bytes, the most the suite reads, so it is not judged`, shown };
     if (r.undecoded) return { verdict: 'error', findings: [], reason: `the body is not judged: ${r.undecoded}`, shown };
+    if (tooDeep(r.body))
+      return failed([{ kind: 'schema', status: r.status, path: 'body', keyword: 'depth', message: `expected ${doc.status} with a JSON body valid against the spec's schema, got a body nested more than ${MAX_JSON_DEPTH} levels deep (no body the spec documents nests that deep)` }], shown);
     const body = parseJson(r.body);
     if (body === undefined) return failed([{ kind: 'not-json', status: r.status, message: `expected ${doc.status} with a JSON body, got ${clip(JSON.stringify(r.body), 120)}, which is not JSON` }], shown);
     const validate = ctx.validator(op.operationId, doc.status);
     if (validate(body)) return pass(shown);
-    const findings = (validate.errors ?? []).map((e): Finding => {
+    const errors = validate.errors ?? [];
+    // a finding per error up to the cap, and one that counts the rest (see suites/bounds.ts)
+    const findings = errors.slice(0, MAX_FINDINGS + 1).map((e): Finding => {
       const path = `body${e.instancePath.replace(/\//g, '.')}`;
       const got = at(body, e.instancePath);
       const allowed = e.keyword === 'const' ? ` ${JSON.stringify((e.params as { allowedValue?: unknown }).allowedValue)}` : '';
@@ -188,7 +202,7 @@ const documented: Judge = {
           : `${path}: ${e.message ?? 'is invalid'}${allowed} (got ${got === undefined ? 'nothing' : clip(JSON.stringify(got), 80)})`,
       };
     });
-    return failed(findings, shown);
+    return failed(capFindings(findings, errors.length), shown);
   },
 };
 
