@@ -3,7 +3,7 @@
 // Prints Markdown on stdout (BENCHMARKS.md holds a run); progress goes to stderr. Figures only:
 // never part of `npm test` or .ci/run, and no test asserts on time.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import type http from 'node:http';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -29,6 +29,7 @@ const { values: flags } = parseArgs({
     reps: { type: 'string', default: '5' },
     duration: { type: 'string', default: '5' },
     connections: { type: 'string', default: '10' },
+    'hostile-only': { type: 'boolean', default: false },
   },
   strict: true,
 });
@@ -68,8 +69,8 @@ interface Run {
   spanMs?: number;
 }
 
-/** Runs `node ...args` to its exit, under /usr/bin/time when present; throws unless it exits 0. */
-function node(what: string, args: string[], env: NodeJS.ProcessEnv): Promise<Run> {
+/** Runs `node ...args` to its exit, under /usr/bin/time when present; throws unless it exits `expected`. */
+function node(what: string, args: string[], env: NodeJS.ProcessEnv, expected = 0): Promise<Run> {
   const argv = TIME ? [TIME, '-f', 'bench-time %M %U %S', process.execPath, ...args] : [process.execPath, ...args];
   const started = performance.now();
   const child = spawn(argv[0]!, argv.slice(1), { cwd: WORK, env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -82,7 +83,7 @@ function node(what: string, args: string[], env: NodeJS.ProcessEnv): Promise<Run
       const ms = performance.now() - started;
       const t = /bench-time (\d+) ([\d.]+) ([\d.]+)/.exec(stderr);
       stderr = stderr.replace(/.*bench-time .*\n?/, '');
-      if (code !== 0) return reject(new Error(`${what} exited with ${code}: ${(stderr || stdout).trim().split('\n').slice(-3).join(' | ')}`));
+      if (code !== expected) return reject(new Error(`${what} exited with ${code}: ${(stderr || stdout).trim().split('\n').slice(-3).join(' | ')}`));
       resolve({ ms, code, stdout, stderr, ...(t && { rssMb: Number(t[1]) / 1024, cpuMs: (Number(t[2]) + Number(t[3])) * 1000 }) });
     }),
   );
@@ -199,7 +200,48 @@ const load = { mock: [] as Load[], bare: [] as Load[] };
 let checks = 0;
 const loadStart = os.loadavg()[0]!;
 
+// ---- hostile answers (issue 20): what one answer can cost a run ----
+
+const HOSTILE_DEADLINE_S = 10;
+const HOSTILE: Array<{ label: string; body: (auth: string) => string }> = [
+  { label: 'a success body of 80,000 wrong items (one schema error each)', body: () => JSON.stringify({ ok: true, directories: Array.from({ length: 80_000 }, () => 0) }) },
+  { label: 'a success body nested 100,000 deep (`[[[[…]]]]`, 200 KB)', body: () => `${'['.repeat(100_000)}${']'.repeat(100_000)}` },
+  {
+    label: 'the key echoed in every encoding (base64 at offsets 0-2, spaced hex, UTF-16, zero-width) in a 200 KB body',
+    body: (auth) => JSON.stringify({ ok: true, directories: [], pad: 'x'.repeat(200_000), seen: [0, 1, 2].map((n) => Buffer.from('x'.repeat(n) + auth).toString('base64')).concat([...Buffer.from(auth)].map((b) => b.toString(16)).join(' '), [...auth].join('\u200b'), Buffer.from(auth, 'utf16le').toString('latin1')) }),
+  },
+];
+const hostile: Array<Array<Run & { largestReport: number }>> = HOSTILE.map(() => []);
+
+/** A run with --deadline against a loopback target giving `body` to the valid key: wall, peak memory, the largest report. */
+async function againstHostile(body: (auth: string) => string): Promise<Run & { largestReport: number }> {
+  const { createServer } = await import('node:http');
+  const server = createServer((req, res) => {
+    const ok = req.headers.authorization === DEFAULT_KEYS.valid;
+    res.writeHead(ok ? 200 : 401, { 'content-type': 'application/json' }).end(ok ? body(req.headers.authorization ?? '') : '{"ok":false,"error":"Invalid API key"}');
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const dir = reportDir();
+  try {
+    const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    const run = await node('a run against a hostile target', [CLI, '--target', url, '--report-dir', dir, '--deadline', String(HOSTILE_DEADLINE_S)], keyEnv, 1);
+    const largestReport = Math.max(...readdirSync(dir).map((n) => statSync(join(dir, n)).size));
+    return { ...run, largestReport };
+  } finally {
+    server.closeAllConnections();
+    server.close();
+  }
+}
+
 async function main(): Promise<void> {
+  if (flags['hostile-only']) {
+    for (let rep = 1; rep <= REPS; rep++) {
+      err(`repetition ${rep}/${REPS}: hostile answers`);
+      for (const [i, h] of HOSTILE.entries()) hostile[i]!.push(await againstHostile(h.body));
+    }
+    printHostile();
+    return;
+  }
   err(`benchmark: ${REPS} repetitions, load runs of ${DURATION} s with ${CONNECTIONS} connections; scratch directory ${WORK}`);
   const standalone = await server(['--import', TSX, join(ROOT, 'src/mock/main.ts'), '--port', '0']);
   const bare = await server([join(ROOT, 'scripts/bench/bare-server.mjs')]);
@@ -229,6 +271,7 @@ async function main(): Promise<void> {
       for (const [i, [pool, isolate]] of VARIANTS.entries())
         variants[i]!.push(await againstMock(`the ${pool}/isolate=${isolate} run`, 0, (url) => ['--import', BOOT, join(ROOT, 'scripts/bench/variant.ts'), url, pool, String(isolate)]));
       raw.push(await rawUndici(standalone.url, latency[0]!.at(-1)!.requests!));
+      for (const [i, h] of HOSTILE.entries()) hostile[i]!.push(await againstHostile(h.body));
       const order = [['mock', standalone], ['bare', bare]] as const;
       for (const [name, target] of rep % 2 ? order : [...order].reverse()) {
         err(`repetition ${rep}/${REPS}: load on the ${name} server`);
@@ -349,6 +392,26 @@ function printReport(): void {
   target(`with ${LATENCY_MS} ms per answer, ≤ 0.9 s slower than with 0 ms (default --concurrency)`, `+${sec(slower)}`, slower <= 900);
   target('mock ≥ 80 % of bare node:http throughput', `${((rps('mock') / rps('bare')) * 100).toFixed(0)} %`, rps('mock') / rps('bare') >= 0.8);
   target('peak memory of a run < 200 MB', Number.isFinite(peakMb) ? `${peakMb.toFixed(0)} MB (max over repetitions)` : 'n/a', peakMb < 200);
+  out('');
+  printHostile();
+}
+
+/** Hostile answers: each run's wall time against its --deadline, its peak memory and its largest report. */
+function printHostile(): void {
+  out(`### Hostile answers (issue 20): what one answer can cost a run (\`--deadline ${HOSTILE_DEADLINE_S}\`)`);
+  out('');
+  head('target answers the valid key with', 'wall (median)', 'min – max', 'peak RSS (median, max)', 'largest report (max)');
+  for (const [i, h] of HOSTILE.entries()) row(h.label, sec(wall(hostile[i]!)), spread(hostile[i]!), rss(hostile[i]!), `${(Math.max(...hostile[i]!.map((r) => r.largestReport)) / 1024).toFixed(0)} KiB`);
+  const all = hostile.flat();
+  const peak = Math.max(...all.map((r) => r.rssMb ?? NaN));
+  const slowest = Math.max(...all.map((r) => r.ms));
+  const largest = Math.max(...all.map((r) => r.largestReport));
+  out('');
+  head('bound (whatever the target sends)', 'measured (max over runs)', 'met');
+  const bound = (what: string, measured: string, ok: boolean) => row(what, measured, ok ? 'yes' : '**no**');
+  bound('every report < 1 MiB', `${(largest / 1024).toFixed(0)} KiB`, largest < 1024 * 1024);
+  bound('peak memory < 300 MB', Number.isFinite(peak) ? `${peak.toFixed(0)} MB` : 'n/a', peak < 300);
+  bound(`the whole run (judging and writing included) within --deadline ${HOSTILE_DEADLINE_S}`, sec(slowest), slowest < HOSTILE_DEADLINE_S * 1000);
 }
 
 main().then(

@@ -247,7 +247,8 @@ export function resolveConfig(values: ReturnType<typeof parseCli>, env: NodeJS.P
       maxBodyBytes: 256 * 1024,
       insecure: values.insecure === true,
       concurrency,
-      deadlineAt: Date.now() + deadlineMs,
+      // the last fifth of the deadline (at most 5 s) is kept for judging and writing the reports (suites/bounds.ts keeps both bounded)
+      deadlineAt: Date.now() + deadlineMs - Math.min(5_000, deadlineMs / 5),
       allowInsecureHttp: values['allow-insecure-http'] === true,
     },
     plan: values.plan === true,
