@@ -1,9 +1,8 @@
 // Writes every view of a report into the report directory and renders the console summary.
 // report.json is the source of truth; the other files are pure renderings of it.
-import { join } from 'node:path';
 import { styleText } from 'node:util';
 import { LEVELS } from '../src/spec.js';
-import { styleMark, writeRedacted } from '../src/secrets.js';
+import { styleMark, writeRedactedTogether } from '../src/secrets.js';
 import { renderHtml } from './html.js';
 import { renderJunit } from './junit.js';
 import { renderMarkdown } from './markdown.js';
@@ -18,12 +17,12 @@ export const VIEWS: Record<string, (report: Report) => string> = {
   'junit.xml': renderJunit,
 };
 
+/** Writes every view together: all of them appear, or none (src/files.ts). */
 export function writeReports(report: Report, dir: string): string[] {
-  return Object.entries(VIEWS).map(([name, render]) => {
-    const file = join(dir, name);
-    writeRedacted(file, render(report));
-    return file;
-  });
+  return writeRedactedTogether(
+    dir,
+    Object.entries(VIEWS).map(([name, render]) => [name, render(report)]),
+  );
 }
 
 /**

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { UsageError } from '../src/errors.js';
+import { readInput } from '../src/files.js';
 import type { Report } from './model.js';
 
 export const REPORT_SCHEMA = JSON.parse(readFileSync(new URL('./report.schema.json', import.meta.url), 'utf8')) as object;
@@ -25,8 +26,9 @@ export function reportErrors(value: unknown): string[] {
 export function loadReport(path: string): Report {
   let value: unknown;
   try {
-    value = JSON.parse(readFileSync(path, 'utf8'));
+    value = JSON.parse(readInput(path, 'report').toString('utf8'));
   } catch (e) {
+    if (e instanceof UsageError) throw e;
     throw new UsageError(`cannot read report ${path}: ${(e as Error).message.split('\n')[0]}`);
   }
   const errors = reportErrors(value);

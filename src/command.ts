@@ -2,19 +2,20 @@
 // API (src/index.ts): from parsed flags to the exit code and the report. Exit codes: 0 conformant,
 // 1 not conformant, 2 could not run, 3 inconclusive, 130 interrupted. Every line it prints goes to
 // the run's own writers (ExecuteOptions.print), redacted on the way by src/secrets.ts.
-import { accessSync, constants, mkdirSync } from 'node:fs';
+import { relative } from 'node:path';
 import { withDrift } from '../reporters/drift.js';
-import { progressLine, summaryLines, writeReports } from '../reporters/index.js';
+import { progressLine, summaryLines, VIEWS, writeReports } from '../reporters/index.js';
 import { buildMatrix, matrixLines, writeMatrix } from '../reporters/matrix.js';
 import type { CheckResult, Report } from '../reporters/model.js';
 import { loadReport } from '../reporters/schema.js';
 import { KEY_VARS, loadEnvFile, type parseCli, resolveConfig, type Config, type KeyRole } from './config.js';
 import { EXIT, UsageError } from './errors.js';
+import { checkOutputDir } from './files.js';
 import { closeAgents } from './http.js';
 import { DEFAULT_KEYS, startMock, type RunningMock } from './mock/server.js';
 import { planLines } from './plan.js';
 import { preflight } from './preflight.js';
-import { mergeBlobs, partialReport, reportHead, runSuites } from './run.js';
+import { blobFile, mergeBlobs, partialReport, reportHead, runSuites } from './run.js';
 import { addSecret, redacting, type Lines } from './secrets.js';
 import { loadContract, type Contract } from './spec.js';
 import { TOOL } from './tool.js';
@@ -22,13 +23,9 @@ import { buildCatalog, type Check } from '../suites/catalog.js';
 import { describeCheck } from '../suites/engine.js';
 import { listLines, select, unmatched } from '../suites/select.js';
 
-function prepareReportDir(dir: string): void {
-  try {
-    mkdirSync(dir, { recursive: true });
-    accessSync(dir, constants.W_OK);
-  } catch {
-    throw new UsageError(`cannot write the report directory ${dir}`);
-  }
+/** Before the first request: the reports (and a shard's blob) can be written there (src/files.ts). */
+function prepareReportDir(dir: string, shard?: Config['shard']): void {
+  checkOutputDir(dir, [...Object.keys(VIEWS), ...(shard ? [relative(dir, blobFile(dir, shard))] : [])]);
 }
 
 /** The bundled mock serves the run's spec (--spec) and accepts the configured keys, or its documented defaults for those unset. */
@@ -179,7 +176,7 @@ export async function execute(values: CliValues, options: ExecuteOptions = {}): 
     return finish(await mergeBlobs(values['merge-reports']), dir, lines, baseline);
   }
   const config = resolveConfig(values, env);
-  const contract = await loadContract(config.specPath);
+  const contract = await loadContract(config.specPath, { onNote: (note) => lines.err(`note: ${note}`) });
   let catalog: Check[];
   try {
     catalog = buildCatalog(contract); // the suite's checks cite the spec's clauses and operations; built once per run
@@ -202,7 +199,7 @@ export async function execute(values: CliValues, options: ExecuteOptions = {}): 
     return { code: EXIT.conformant };
   }
   // --- end safety
-  prepareReportDir(config.reportDir);
+  prepareReportDir(config.reportDir, config.shard);
   const mock = config.target.bundledMock ? await startBundledMock(config, contract, env) : undefined;
   try {
     const { keyRejected, throttle, requests } = await preflight(config, contract, env).catch((e: unknown) => {

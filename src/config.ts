@@ -1,8 +1,9 @@
 // Configuration: command-line flags > environment > .env file > defaults.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import dotenv from 'dotenv';
 import { UsageError } from './errors.js';
+import { readInput } from './files.js';
 import { isLoopback, type HttpOptions } from './http.js';
 import { addSecret } from './secrets.js';
 import { DEFAULT_SPEC } from './spec.js';
@@ -138,12 +139,7 @@ export function loadEnvFile(path: string, explicit: boolean, env: NodeJS.Process
     if (explicit) throw new UsageError(`cannot read env file ${path}`);
     return;
   }
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new UsageError(`cannot read env file ${path} (${(e as NodeJS.ErrnoException).code ?? 'unreadable'}${(e as NodeJS.ErrnoException).code === 'EISDIR' ? ': a directory, not a file' : ''})`);
-  }
+  const text = readInput(path, 'env file').toString('utf8'); // a regular file of bounded size (src/files.ts)
   text.split(/\r?\n/).forEach((line, i) => {
     if (line.trim() === '' || line.trimStart().startsWith('#')) return;
     if (!/^\s*(export\s+)?[A-Za-z_][A-Za-z0-9_.-]*\s*=/.test(line))

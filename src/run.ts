@@ -10,6 +10,7 @@ import type { RunContext } from '../suites/engine.js';
 import type { Config } from './config.js';
 import type { ThrottleStats } from './http.js';
 import { UsageError } from './errors.js';
+import { staged } from './files.js';
 import { buildPlan, runEnv, scheduleOf } from './plan.js';
 import { redactDeep, redactInPlace } from './secrets.js';
 import { documentedErrorTexts, type Contract } from './spec.js';
@@ -112,7 +113,8 @@ export async function runSuites(config: Config, contract: Contract, catalog: Che
   // Only the suite files that hold a check of this run (--only may leave some empty; vitest refuses an empty file).
   const files = SUITE_FILES.filter((f) => catalog.some((c) => f === `${c.suite}${SUITE_EXT}`));
   if (shard && shard.count > files.length) throw new UsageError(`--shard ${shard.index}/${shard.count}: the run has only ${files.length} suite files to spread over shards`);
-  const blob = shard && blobFile(config.reportDir, shard);
+  // vitest's blob reporter writes with a plain writeFile: into a fresh directory, then renamed into place (src/files.ts)
+  const blob = shard ? staged(blobFile(config.reportDir, shard)) : undefined;
   collector.head = reportHead(config, contract, startedAt, env);
   // A cancel is only heard once a test module runs (vitest resets it when the run begins).
   let running = false;
@@ -134,7 +136,7 @@ export async function runSuites(config: Config, contract: Contract, catalog: Che
       ...SUITES,
       include: files.length ? files.map((f) => `suites/${f}`) : SUITES.include,
       // The redactor runs first (vitest calls reporters in order): the blob is redacted before it touches the disk.
-      reporters: blob ? [collector, gate, blobRedactor, ['blob', { outputFile: blob }]] : [collector, gate],
+      reporters: blob ? [collector, gate, blobRedactor, ['blob', { outputFile: blob.path }]] : [collector, gate],
       ...(shard && { shard: `${shard.index}/${shard.count}` }),
       ...POOL,
       ...pool,
@@ -147,10 +149,14 @@ export async function runSuites(config: Config, contract: Contract, catalog: Che
   ));
   try {
     await vitest.start();
+  } catch (e) {
+    blob?.discard();
+    throw e;
   } finally {
     hooks.signal?.removeEventListener('abort', onAbort);
     await vitest.close();
   }
+  blob?.commit();
   process.exitCode = undefined; // vitest sets it; the verdict decides ours
   const interrupted = collector.interrupted || Boolean(hooks.signal?.aborted);
   // A suite file that did not load, or a run without a single check, proves nothing: never a verdict.

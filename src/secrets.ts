@@ -1,9 +1,7 @@
 // The one place where secrets are redacted. Every output of the tool — console lines, error
 // messages, the exchanges stored in a check's meta and every report file — passes through here.
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
-import { UsageError } from './errors.js';
+import { writeFilesTogether, writeFileSafely } from './files.js';
 
 interface Secret {
   name: string;
@@ -365,20 +363,15 @@ export function redactInPlace(value: unknown, seen = new WeakSet<object>()): voi
   }
 }
 
-/**
- * Writes a file whose content has been redacted and made printable: whole or not at all. The
- * temporary file is created exclusively under an unpredictable name (no link planted there is
- * followed), then renamed over the path (a link at the path is replaced, not followed).
- */
+/** Writes a file whose content has been redacted and made printable, safely (src/files.ts: whole or not at all, never through a link). */
 export function writeRedacted(path: string, content: string): void {
-  const partial = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.partial`;
-  try {
-    mkdirSync(dirname(path), { recursive: true });
-    writeFileSync(partial, printable(redact(content)), { flag: 'wx', mode: 0o644 });
-    renameSync(partial, path);
-  } catch (e) {
-    rmSync(partial, { force: true });
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new UsageError(`cannot write ${path} (${code ?? 'error'}${code === 'EISDIR' ? ': a directory is in the way' : ''})`);
-  }
+  writeFileSafely(path, printable(redact(content)));
+}
+
+/** Writes the files of one report together, each redacted and made printable (src/files.ts: all of them or none). */
+export function writeRedactedTogether(dir: string, files: Array<[name: string, content: string]>): string[] {
+  return writeFilesTogether(
+    dir,
+    files.map(([name, content]) => [name, printable(redact(content))]),
+  );
 }

@@ -1,13 +1,13 @@
 // Loads the contract (spec/openapi.yaml): validated with swagger-parser, dereferenced once per
 // run, its clauses indexed, and its response schemas compiled with Ajv2020 + ajv-formats.
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { UsageError } from './errors.js';
+import { MAX_INPUT_BYTES, readInput, writeFileSafely } from './files.js';
 
 export const DEFAULT_SPEC = fileURLToPath(new URL('../spec/openapi.yaml', import.meta.url));
 
@@ -109,7 +109,7 @@ const SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
 const firstExample = (x: Examples | undefined): unknown => (x?.example !== undefined ? x.example : Object.values(x?.examples ?? {})[0]?.value);
 
 /** Bump when what loadContract makes of a spec changes: older cached contracts are then ignored. */
-const CACHE_FORMAT = 2;
+const CACHE_FORMAT = 3; // 3: the entry carries its own sha256 (CacheEntry)
 /**
  * Validated contracts, by the spec's sha256: the bundled spec's is made at build time
  * (scripts/build.mjs, beside the built spec), any other spec's after its first run (the user's
@@ -121,29 +121,52 @@ const cacheDirs = (): string[] => [
 ];
 const cacheFile = (dir: string, sha256: string) => join(dir, `contract-${CACHE_FORMAT}-${sha256}.json`);
 
-export async function loadContract(path = DEFAULT_SPEC, options: { cacheDir?: string } = {}): Promise<Contract> {
-  let bytes: Buffer;
+/**
+ * A cached contract as written: the contract's JSON and its own sha256, checked on read. The file
+ * is keyed by the spec's sha256 (its name) and must say the same inside.
+ */
+interface CacheEntry {
+  check: string;
+  contract: string;
+}
+const digest = (text: string | Buffer) => createHash('sha256').update(text).digest('hex');
+
+/** The cached contract of a spec, or why the entry found is not used (undefined: none there). */
+function readCached(file: string, sha256: string): Omit<Contract, 'path'> | string | undefined {
+  let text: string;
   try {
-    bytes = readFileSync(path);
-  } catch {
-    throw new UsageError(`cannot read spec ${path}`);
+    text = readInput(file, 'cached contract', MAX_INPUT_BYTES).toString('utf8');
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).message.includes('ENOENT') ? undefined : (e as Error).message;
   }
-  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  try {
+    const entry = JSON.parse(text) as CacheEntry;
+    if (typeof entry.contract !== 'string' || digest(entry.contract) !== entry.check) return `the cached contract ${file} does not match its own hash`;
+    const contract = JSON.parse(entry.contract) as Omit<Contract, 'path'>;
+    if (contract.sha256 !== sha256) return `the cached contract ${file} is for another spec`;
+    return contract;
+  } catch {
+    return `the cached contract ${file} is not readable JSON`;
+  }
+}
+
+export async function loadContract(path = DEFAULT_SPEC, options: { cacheDir?: string; onNote?: (note: string) => void } = {}): Promise<Contract> {
+  const bytes = readInput(path, 'spec'); // a regular file of bounded size (src/files.ts)
+  const sha256 = digest(bytes);
   // options.cacheDir (the build's): validate now and keep it there
   for (const dir of options.cacheDir ? [] : cacheDirs()) {
-    try {
-      return { ...(JSON.parse(readFileSync(cacheFile(dir, sha256), 'utf8')) as Omit<Contract, 'path'>), path, sha256 };
-    } catch {
-      // not cached there (or unreadable): validate
-    }
+    const cached = readCached(cacheFile(dir, sha256), sha256);
+    if (typeof cached === 'object') return { ...cached, path, sha256 };
+    // a bad entry is ignored (and rebuilt below when it is the user's cache)
+    if (typeof cached === 'string') options.onNote?.(`${cached}: ignored, the spec is validated again and the entry rebuilt`);
   }
   const contract = await validateContract(path, sha256);
   const cached: Partial<Contract> = { ...contract };
   delete cached.path; // where the spec lies is the run's, not the contract's
   try {
     const dir = options.cacheDir ?? cacheDirs()[1]!;
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(cacheFile(dir, sha256), JSON.stringify(cached));
+    const json = JSON.stringify(cached);
+    writeFileSafely(cacheFile(dir, sha256), JSON.stringify({ check: digest(json), contract: json } satisfies CacheEntry));
   } catch {
     // a read-only home: the next run validates again
   }

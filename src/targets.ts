@@ -6,6 +6,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import type { KeyRole } from './config.js';
 import { UsageError } from './errors.js';
+import { readInput } from './files.js';
 
 export const DEFAULT_TARGETS = fileURLToPath(new URL('../targets.json', import.meta.url));
 const SCHEMA = JSON.parse(readFileSync(new URL('../targets.schema.json', import.meta.url), 'utf8')) as object;
@@ -29,8 +30,9 @@ export const isTargetName = (raw: string) => raw !== 'mock' && /^[A-Za-z0-9][A-Z
 export function namedTarget(name: string, file: string): TargetEntry {
   let doc: { targets: Record<string, TargetEntry> };
   try {
-    doc = JSON.parse(readFileSync(file, 'utf8')) as typeof doc;
+    doc = JSON.parse(readInput(file, 'targets file').toString('utf8')) as typeof doc;
   } catch (e) {
+    if (e instanceof UsageError) throw e;
     throw new UsageError(`cannot read targets file ${file}: ${(e as Error).message.split('\n')[0]}`);
   }
   const ajv = new Ajv2020({ allErrors: false, strict: false });
