@@ -79,7 +79,7 @@ export function checkOutputDir(dir: string, names: string[]): void {
     throw new UsageError(`cannot write the report directory ${dir} (${why(e)})`);
   }
   const blocked = names.find((name) => inTheWay(join(dir, name)));
-  if (blocked) throw new UsageError(`cannot write ${join(dir, blocked)}: a directory is in the way`);
+  if (blocked) throw new UsageError(`cannot write ${join(dir, blocked)} (EISDIR: a directory is in the way)`);
 }
 
 /** The most bytes an input file may have (--spec, --env-file, --targets, --baseline, --compare). */
@@ -100,7 +100,7 @@ export function readInput(path: string, what: string, max = MAX_INPUT_BYTES): Bu
   }
   try {
     const stat = fstatSync(fd);
-    if (!stat.isFile()) throw new UsageError(`cannot read ${what} ${path}: not a regular file (${stat.isDirectory() ? 'a directory' : stat.isFIFO() ? 'a FIFO' : stat.isCharacterDevice() || stat.isBlockDevice() ? 'a device' : 'a special file'})`);
+    if (!stat.isFile()) throw new UsageError(`cannot read ${what} ${path}: ${stat.isDirectory() ? 'a directory' : stat.isFIFO() ? 'a FIFO' : stat.isCharacterDevice() || stat.isBlockDevice() ? 'a device' : 'a special file'}, not a file`);
     if (stat.size > max) throw new UsageError(`cannot read ${what} ${path}: ${stat.size} bytes, more than the ${max} accepted`);
     const buffer = Buffer.alloc(stat.size);
     let read = 0;

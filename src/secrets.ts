@@ -13,7 +13,29 @@ interface Secret {
   exactCase: Map<string, string>; // every WINDOW-character slice of the decoded form and its password, as is: "QUOTA_EXCEEDED_KEY" is not "quota_exceeded_key_…"
   readable: string[]; // the decoded form and its password in lower case: found whole in any letter case
   readableAnyCase: Set<string>; // every WIDE-character slice of those, in lower case: long enough that no variable name holds one
+  /** Rolling hashes of the slices above (see hashes): a long run is searched in one pass, a slice made only where a hash matches. */
+  hashed: { anyCase: Set<number>; exactCase: Set<number>; readableAnyCase: Set<number> };
 }
+
+const HASH_MOD = 2_147_483_647; // 2^31 - 1: every product below stays an exact double
+const HASH_BASE = 131;
+/** The rolling hash of each `n`-character slice of `text`, in order: calls `at(hash, start)` until it returns true. */
+function rolling(text: string, n: number, at: (hash: number, start: number) => boolean): void {
+  if (text.length < n) return;
+  let top = 1; // HASH_BASE^(n-1)
+  for (let i = 1; i < n; i++) top = (top * HASH_BASE) % HASH_MOD;
+  let h = 0;
+  for (let i = 0; i < text.length; i++) {
+    if (i >= n) h = (h - ((text.charCodeAt(i - n) * top) % HASH_MOD) + HASH_MOD) % HASH_MOD;
+    h = (h * HASH_BASE + text.charCodeAt(i)) % HASH_MOD;
+    if (i >= n - 1 && at(h, i - n + 1)) return;
+  }
+}
+const hashes = (slices: Iterable<string>, n: number): Set<number> => {
+  const set = new Set<number>();
+  for (const s of slices) rolling(s, n, (h) => (set.add(h), true));
+  return set;
+};
 
 const secrets: Secret[] = [];
 const WINDOW = 12; // a run sharing this many consecutive characters with a secret is redacted
@@ -57,6 +79,9 @@ export function addSecret(name: string, value: string | undefined): void {
   if (secrets.some((s) => s.name === name && s.forms.join('\n') === list.join('\n'))) return; // already registered
   const slices = (fs: string[], lower: boolean) =>
     new Map(fs.flatMap((f) => Array.from({ length: Math.max(0, f.length - WINDOW + 1) }, (_, i): [string, string] => [(lower ? f.toLowerCase() : f).slice(i, i + WINDOW), labels.get(f)!])));
+  const anyCase = slices(random, true);
+  const exactCase = slices(long(readable), false);
+  const readableAnyCase = new Set([...readable].flatMap((f) => Array.from({ length: Math.max(0, f.length - WIDE + 1) }, (_, i) => f.toLowerCase().slice(i, i + WIDE))));
   memo.clear();
   runMemo.clear();
   secrets.push({
@@ -65,10 +90,11 @@ export function addSecret(name: string, value: string | undefined): void {
     labels,
     token: token.toLowerCase(),
     short: list.filter((f) => f.length < WINDOW).map((f) => f.toLowerCase()),
-    anyCase: slices(random, true),
-    exactCase: slices(long(readable), false),
+    anyCase,
+    exactCase,
     readable: long(readable).filter((f) => f.length >= 8).map((f) => f.toLowerCase()),
-    readableAnyCase: new Set([...readable].flatMap((f) => Array.from({ length: Math.max(0, f.length - WIDE + 1) }, (_, i) => f.toLowerCase().slice(i, i + WIDE)))),
+    readableAnyCase,
+    hashed: { anyCase: hashes(anyCase.keys(), WINDOW), exactCase: hashes(exactCase.keys(), WINDOW), readableAnyCase: hashes(readableAnyCase, WIDE) },
   });
 }
 
@@ -124,12 +150,11 @@ function carries(run: string, lower: string, s: Secret): string | undefined {
   // a fragment of the token inside a longer run: "session=<fragment>", "x-echo-<fragment>"
   if (lower.split(/[=._~-]+/).some((piece) => piece.length >= 6 && piece !== lower && s.token.includes(piece))) return 'as sent';
   // windows are looked up in maps, so a long run costs its length, not its length × the secret's
-  for (let i = 0; i + WINDOW <= run.length; i++) {
-    const form = s.anyCase.get(lower.slice(i, i + WINDOW)) ?? s.exactCase.get(run.slice(i, i + WINDOW));
-    if (form) return form;
-  }
-  for (let i = 0; i + WIDE <= run.length; i++) if (s.readableAnyCase.has(lower.slice(i, i + WIDE))) return 'decoded, in another letter case';
-  return undefined;
+  let form: string | undefined;
+  rolling(lower, WINDOW, (h, i) => Boolean(s.hashed.anyCase.has(h) && (form = s.anyCase.get(lower.slice(i, i + WINDOW)))));
+  if (!form) rolling(run, WINDOW, (h, i) => Boolean(s.hashed.exactCase.has(h) && (form = s.exactCase.get(run.slice(i, i + WINDOW)))));
+  if (!form) rolling(lower, WIDE, (h, i) => Boolean(s.hashed.readableAnyCase.has(h) && s.readableAnyCase.has(lower.slice(i, i + WIDE)) && (form = 'decoded, in another letter case')));
+  return form;
 }
 
 /** A run of token-like characters, escapes included (`%2B`, `\u002b`, `\/`, `&#43;`, `&plus;`). */
@@ -196,8 +221,12 @@ const IGNORABLE = new RegExp(`${IGNORABLE_CHAR}|${IGNORABLE_ESCAPE}`, 'gu');
 const HAS_IGNORABLE = new RegExp(IGNORABLE.source, 'u');
 /** Token-like characters with ignorable ones between them: "B\u200ba\u200bs…", "B\0a\0s\0…". */
 const INTERLEAVED = new RegExp(`(?:[A-Za-z0-9+/=_%.~:-]|\\\\u[0-9A-Fa-f]{4}|&#?[A-Za-z0-9]{1,8};|${IGNORABLE_CHAR})+`, 'gu');
-/** Base64 (or base64url) lines broken as MIME does (raw line breaks or escaped ones). */
-const WRAPPED = /[A-Za-z0-9+/_-]+={0,2}(?:(?:\r?\n|\\r\\n|\\n)[ \t]*[A-Za-z0-9+/_-]+={0,2})+/g;
+/**
+ * Base64 (or base64url) lines broken as MIME does (raw line breaks or escaped ones). It starts only
+ * where a run starts (the lookbehind): tried inside a long run without a line break it would cost
+ * the run's length at every position of it.
+ */
+const WRAPPED = /(?<![A-Za-z0-9+/_-])[A-Za-z0-9+/_-]+={0,2}(?:(?:\r?\n|\\r\\n|\\n)[ \t]*[A-Za-z0-9+/_-]+={0,2})+/g;
 /** Hex bytes with a separator between them ("42 61 73", "42:61", "0x42, 0x61", "\x42\x61"), in any case. */
 const SPACED_HEX = /(?:(?:0x|\\x)?[0-9A-Fa-f]{2}(?:[ \t:,;._|-]{1,3}|(?=0x|\\x))){7,}(?:0x|\\x)?[0-9A-Fa-f]{2}/g;
 
@@ -228,7 +257,7 @@ function scan(text: string, depth: number): { text: string; forms: Set<string> }
   const reading = (pattern: RegExp, form: string, read: (found: string) => string | undefined) => {
     out = out.replace(pattern, (found) => {
       const plain = read(found);
-      if (plain === undefined || plain === found || depth >= 2) return found;
+      if (plain === undefined || plain.length < 6 || plain === found || depth >= 2) return found; // (shorter than any form)
       const inner = scan(plain, depth + 1);
       if (inner.text === plain) return found;
       forms.add(form);

@@ -205,7 +205,7 @@ describe('failures read expected-then-observed in every view, never in the test 
       const echo = run.report().checks.find((c) => c.id === 'security.no-credential-echo')!;
       expect(echo.verdict).toBe('fail');
       expect(echo.findings!.map((f) => f.probe)).toEqual(['hdr.prefix.bearer', 'hdr.prefix.token']);
-      expect(echo.message).toMatch(/^hdr\.prefix\.bearer \(GET \/directory → 401\): expected no trace of the credential it was sent, found it in the body\nhdr\.prefix\.token /);
+      expect(echo.message).toMatch(/^hdr\.prefix\.bearer \(GET \/directory → 401\): expected no trace of the credential it was sent, found it in the body \(as sent\)\nhdr\.prefix\.token /);
       expect(readFileSync(join(run.dir, 'report.md'), 'utf8')).toContain('hdr.prefix.token (GET /directory → 401)');
     } finally {
       await target.close();

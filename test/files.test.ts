@@ -67,9 +67,9 @@ describe('src/files.ts', () => {
     const big = join(dir, 'big');
     writeFileSync(big, 'x'.repeat(2048));
     for (const [path, says] of [
-      ['/dev/zero', /not a regular file \(a device\)/],
-      [fifo, /not a regular file \(a FIFO\)/],
-      [dir, /not a regular file \(a directory\)/],
+      ['/dev/zero', /: a device, not a file/],
+      [fifo, /: a FIFO, not a file/],
+      [dir, /: a directory, not a file/],
       [join(dir, 'missing'), /ENOENT/],
     ] as const) {
       expect(() => readInput(path, 'spec'), path).toThrow(UsageError);
@@ -93,7 +93,7 @@ describe('the command', { timeout: 60_000 }, () => {
     for (const path of ['/dev/zero', fifo]) {
       const run = await runCli(args(path), cleanEnv(MOCK_ENV), { timeoutMs: 20_000 });
       expect(run.code, run.stderr).toBe(2);
-      expect(oneLine(run.stderr)).toMatch(/not a regular file/);
+      expect(oneLine(run.stderr)).toMatch(/: (a device|a FIFO), not a file/);
     }
   });
 
@@ -107,7 +107,7 @@ describe('the command', { timeout: 60_000 }, () => {
     mkdirSync(join(dir, 'junit.xml'));
     const run = await runCli(['--target', url, '--report-dir', dir], cleanEnv(MOCK_ENV));
     expect(run.code, run.stderr).toBe(2);
-    expect(oneLine(run.stderr)).toMatch(/junit\.xml: a directory is in the way/);
+    expect(oneLine(run.stderr)).toMatch(/junit\.xml \(EISDIR: a directory is in the way\)/);
     expect(requests).toBe(0);
     expect(readFileSync(join(dir, 'report.json'), 'utf8')).toBe('older');
     expect(readdirSync(dir).sort()).toEqual(['junit.xml', 'report.json']);
