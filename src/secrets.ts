@@ -17,17 +17,19 @@ interface Secret {
   hashed: { anyCase: Set<number>; exactCase: Set<number>; readableAnyCase: Set<number> };
 }
 
-const HASH_MOD = 2_147_483_647; // 2^31 - 1: every product below stays an exact double
 const HASH_BASE = 131;
-/** The rolling hash of each `n`-character slice of `text`, in order: calls `at(hash, start)` until it returns true. */
+/**
+ * The rolling hash (a polynomial in 32-bit integer arithmetic) of each `n`-character slice of
+ * `text`, in order: calls `at(hash, start)` until it returns true. A match is confirmed by the slice.
+ */
 function rolling(text: string, n: number, at: (hash: number, start: number) => boolean): void {
   if (text.length < n) return;
   let top = 1; // HASH_BASE^(n-1)
-  for (let i = 1; i < n; i++) top = (top * HASH_BASE) % HASH_MOD;
+  for (let i = 1; i < n; i++) top = Math.imul(top, HASH_BASE);
   let h = 0;
   for (let i = 0; i < text.length; i++) {
-    if (i >= n) h = (h - ((text.charCodeAt(i - n) * top) % HASH_MOD) + HASH_MOD) % HASH_MOD;
-    h = (h * HASH_BASE + text.charCodeAt(i)) % HASH_MOD;
+    if (i >= n) h = (h - Math.imul(text.charCodeAt(i - n), top)) | 0;
+    h = (Math.imul(h, HASH_BASE) + text.charCodeAt(i)) | 0;
     if (i >= n - 1 && at(h, i - n + 1)) return;
   }
 }
@@ -239,17 +241,20 @@ const SPACED_HEX = /(?:(?:0x|\\x)?[0-9A-Fa-f]{2}(?:[ \t:,;._|-]{1,3}|(?=0x|\\x))
 function scan(text: string, depth: number): { text: string; forms: Set<string> } {
   const forms = new Set<string>();
   let out = text;
+  let lower: string | undefined; // out in lower case, while out is unchanged
   for (const s of secrets) {
     const mark = MARK + s.name + ']';
     for (const form of s.forms) {
       if (form.length >= 4 && out.includes(form)) {
         out = out.split(form).join(mark);
+        lower = undefined;
         forms.add(s.labels.get(form) ?? 'decoded');
       }
     }
     // the decoded `user:password` in any letter case (a run never holds the colon)
     for (const f of s.readable) {
-      if (!f.includes(':') || !out.toLowerCase().includes(f)) continue;
+      if (!f.includes(':') || !(lower ??= out.toLowerCase()).includes(f)) continue;
+      lower = undefined;
       out = out.replace(new RegExp(f.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), 'gi'), mark);
       forms.add('decoded');
     }
@@ -264,7 +269,12 @@ function scan(text: string, depth: number): { text: string; forms: Set<string> }
       return MARK + (/\[REDACTED:([A-Z0-9_]*)\]/.exec(inner.text)?.[1] ?? '') + ']';
     });
   };
-  if (HAS_IGNORABLE.test(out)) reading(INTERLEAVED, 'with zero-width or NUL characters between its letters', (found) => found.replace(IGNORABLE, ''));
+  // (only where an ignorable character stands between letters: at a run's edge it hides nothing the run pass misses)
+  if (HAS_IGNORABLE.test(out))
+    reading(INTERLEAVED, 'with zero-width or NUL characters between its letters', (found) => {
+      const plain = found.replace(IGNORABLE, '');
+      return found.includes(plain) ? undefined : plain;
+    });
   if (/\n|\\n/.test(out)) reading(WRAPPED, 'base64 with line breaks', (found) => found.replace(/\r?\n|\\r\\n|\\n|[ \t]/g, ''));
   reading(SPACED_HEX, 'hex with separators', (found) => {
     const bytes = Buffer.from(found.replace(/0x|\\x|[^0-9A-Fa-f]/g, ''), 'hex');
