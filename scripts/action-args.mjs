@@ -3,6 +3,7 @@
 // unquoted glob (auth.*) stays as written, as no file names are expanded. A variable ($X),
 // command substitution, an operator (; | && > ...) is refused: one line on stderr, exit 2.
 // The words go to stdout, each ended by a NUL byte (scripts/action.sh reads them with mapfile).
+import process from 'node:process';
 import { parse } from 'shell-quote';
 
 const text = process.env.INPUT_ARGS ?? '';

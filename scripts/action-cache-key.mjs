@@ -3,6 +3,7 @@
 // lockfile included (scripts/build-inputs.mjs). Printed as `key=...` and `dir=...` (the action's
 // directory) for $GITHUB_OUTPUT: a job whose key was cached before starts without npm ci or a build.
 import { dirname } from 'node:path';
+import process from 'node:process';
 import { fileURLToPath } from 'node:url';
 import { inputsSha256 } from './build-inputs.mjs';
 
