@@ -10,7 +10,7 @@ import { buildMatrix, matrixLines, writeMatrix } from '../reporters/matrix.js';
 import { withFailingSince, writeTrend } from '../reporters/trend.js';
 import type { CheckResult, Report } from '../reporters/model.js';
 import { loadReport } from '../reporters/schema.js';
-import { entryOf, readHistory, saveRun } from './history.js';
+import { entryOf, mixNote, readHistory, saveRun } from './history.js';
 import { KEY_VARS, loadEnvFile, positiveNumber, type parseCli, resolveConfig, type Config, type KeyRole } from './config.js';
 import { EXIT, UsageError } from './errors.js';
 import { closeAgents } from './http.js';
@@ -92,6 +92,8 @@ function finish(run: Report, dir: string, lines: Lines, baseline: { path: string
   if (other?.length) lines.err(`warning: the baseline ${baseline!.path} is of ${other.join(' and ')}: its drift compares unlike runs`);
   const history = after.history && readHistory(after.history.dir);
   if (history?.note) lines.err(history.note);
+  const mixed = history && mixNote(after.history!.dir, history.entries, report);
+  if (mixed) lines.err(mixed);
   // "still failing since #6": the history, this run included
   if (history) report = withFailingSince(report, [...history.entries, entryOf(report, (history.entries.at(-1)?.run ?? 0) + 1)]);
   const files = writeReports(report, dir);

@@ -123,6 +123,17 @@ export function readHistory(dir: string): History {
   return { entries: [], note: `history: ${file} is damaged (${why}): starting a new history${existsSync(aside) ? ` (the old file is kept as ${aside})` : ''}` };
 }
 
+/** One line when the run is of another target or spec than the history's last run: the trend then compares unlike runs. */
+export function mixNote(dir: string, entries: readonly HistoryEntry[], report: Report): string | undefined {
+  const last = entries.at(-1);
+  if (!last) return undefined;
+  const other = [
+    last.target.name !== report.target.name && `target ${last.target.name}, not ${report.target.name}`,
+    last.spec.sha256 !== report.spec.sha256 && `another spec (sha256 ${last.spec.sha256.slice(0, 12)})`,
+  ].filter(Boolean);
+  return other.length ? `warning: the history in ${dir} ends with a run of ${other.join(' and ')}: its trend mixes unlike runs` : undefined;
+}
+
 /** The history with this run added (the last `keep` runs), written to `dir`: the whole store is rewritten through a temporary file, then renamed over the old one. */
 export function saveRun(dir: string, entries: readonly HistoryEntry[], report: Report, keep = HISTORY_KEEP): HistoryEntry[] {
   const next = [...entries, entryOf(report, (entries.at(-1)?.run ?? 0) + 1)].slice(-keep);

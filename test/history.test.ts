@@ -94,6 +94,7 @@ describe('ten nights in the history', () => {
     for (const id of MISSING) expect(failing).toMatch(new RegExp(`\\| \` ${id.replace(/\./g, '\\.')} \` \\| MUST \\| #6 \\([^)]+\\) \\| #5 \\([^)]+\\) \\|`));
     const report = readFileSync(join(runs[6]!.dir, 'report.md'), 'utf8');
     for (const id of MISSING) expect(report).toMatch(new RegExp(`\\| still failing since #6 \\([^)]+\\) \\| \` ${id.replace(/\./g, '\\.')} \` \\|`));
+    expect(readFileSync(join(runs[6]!.dir, 'report.html'), 'utf8')).toContain('<span class="since">since #6 (');
     const drift = runs[6]!.report().drift!;
     expect(drift.checks.filter((d) => d.since).map((d) => [d.id, d.since!.run])).toEqual(MISSING.map((id) => [id, 6]));
   });
@@ -172,6 +173,16 @@ describe('the store', () => {
     ]);
     expect(readFileSync(join(dir, `${HISTORY_FILE}.damaged`), 'utf8')).toContain('not json at all');
     expect(readHistory(dir).entries.map((e) => e.run)).toEqual([1]);
+  });
+
+  test('a run of another target than the history\'s last: one warning line, and the run is still added', async () => {
+    const dir = tempDir();
+    const other = runs[0]!.report();
+    saveRun(dir, [], { ...other, target: { ...other.target, name: 'staging' } });
+    const r = await runInProcess(['--history', dir, '--only', 'auth.missing.listFiles'], {});
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain(`warning: the history in ${dir} ends with a run of target staging, not mock: its trend mixes unlike runs`);
+    expect(readHistory(dir).entries.map((e) => e.target.name)).toEqual(['staging', 'mock']);
   });
 
   test('it keeps the last N runs (--history-keep), numbering on', () => {
