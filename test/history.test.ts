@@ -3,7 +3,7 @@
 // behaviour from run 4. The store, the Markdown summary and the trend page (in chromium) show the
 // first failing run, the recovery, the flaky check and the documentation drift; a damaged store is
 // replaced with a note; the store keeps the last N runs.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -183,6 +183,23 @@ describe('the store', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain(`warning: the history in ${dir} ends with a run of target staging, not mock: its trend mixes unlike runs`);
     expect(readHistory(dir).entries.map((e) => e.target.name)).toEqual(['staging', 'mock']);
+  });
+
+  test('a merge of shards (--merge-reports) is recorded as one run', async () => {
+    const dir = tempDir();
+    const blobs = join(tempDir(), 'blobs');
+    mkdirSync(blobs);
+    for (const i of [1, 2]) {
+      const shard = await runInProcess(['--target', mock.url, '--only', 'auth.missing.*', '--only', 'hdr.prefix.lowercase', '--shard', `${i}/2`], MOCK_ENV);
+      expect(shard.code, shard.stderr).toBe(0);
+      cpSync(join(shard.dir, 'blobs'), blobs, { recursive: true });
+    }
+    const merged = await runInProcess(['--merge-reports', blobs, '--history', dir]);
+    expect(merged.code, merged.stderr).toBe(0);
+    const [entry, ...rest] = readHistory(dir).entries;
+    expect(rest).toEqual([]);
+    expect(Object.keys(entry!.checks).sort()).toEqual([...MISSING, 'hdr.prefix.lowercase'].sort());
+    expect(existsSync(join(merged.dir, 'history.html'))).toBe(true);
   });
 
   test('it keeps the last N runs (--history-keep), numbering on', () => {
