@@ -95,6 +95,7 @@ describe('ten nights in the history', () => {
     const report = readFileSync(join(runs[6]!.dir, 'report.md'), 'utf8');
     for (const id of MISSING) expect(report).toMatch(new RegExp(`\\| still failing since #6 \\([^)]+\\) \\| \` ${id.replace(/\./g, '\\.')} \` \\|`));
     expect(readFileSync(join(runs[6]!.dir, 'report.html'), 'utf8')).toContain('<span class="since">since #6 (');
+    expect(runs[6]!.stdout).toMatch(new RegExp(`^  still failing since #6 \\([^)]+\\): ${MISSING.join(', ').replace(/\./g, '\\.')}$`, 'm'));
     const drift = runs[6]!.report().drift!;
     expect(drift.checks.filter((d) => d.since).map((d) => [d.id, d.since!.run])).toEqual(MISSING.map((id) => [id, 6]));
   });
