@@ -25,12 +25,12 @@ import { buildCatalog, type Check } from '../suites/catalog.js';
 import { describeCheck } from '../suites/engine.js';
 import { listLines, select, unmatched } from '../suites/select.js';
 
-function prepareReportDir(dir: string): void {
+function prepareReportDir(dir: string, what = 'report directory'): void {
   try {
     mkdirSync(dir, { recursive: true });
     accessSync(dir, constants.W_OK);
   } catch {
-    throw new UsageError(`cannot write the report directory ${dir}`);
+    throw new UsageError(`cannot write the ${what} ${dir}`);
   }
 }
 
@@ -72,12 +72,11 @@ interface After {
   annotate: boolean;
 }
 
-/** --history DIR and --history-keep N, the directory checked writable before anything runs. */
+/** --history DIR and --history-keep N (the directory is checked writable with the report directory's, before the run). */
 function afterOf(values: CliValues, env: NodeJS.ProcessEnv): After {
   if (values['history-keep'] !== undefined && values.history === undefined) throw new UsageError('--history-keep needs --history DIR');
   const annotate = env.GITHUB_ACTIONS === 'true';
   if (values.history === undefined) return { annotate };
-  prepareReportDir(values.history);
   return { history: { dir: values.history, keep: positiveNumber('history-keep', values['history-keep'] ?? '100', 100_000) }, annotate };
 }
 
@@ -90,7 +89,9 @@ function finish(run: Report, dir: string, lines: Lines, baseline: { path: string
     baseline.report.spec.sha256 !== run.spec.sha256 && `another spec (sha256 ${baseline.report.spec.sha256.slice(0, 12)})`,
   ].filter(Boolean);
   if (other?.length) lines.err(`warning: the baseline ${baseline!.path} is of ${other.join(' and ')}: its drift compares unlike runs`);
-  const history = after.history && readHistory(after.history.dir);
+  // An interrupted run holds only some checks: the history keeps whole runs.
+  if (after.history && report.interrupted) lines.err(`history: the run was interrupted; it is not added to ${after.history.dir}`);
+  const history = after.history && !report.interrupted ? readHistory(after.history.dir) : undefined;
   if (history?.note) lines.err(history.note);
   const mixed = history && mixNote(after.history!.dir, history.entries, report);
   if (mixed) lines.err(mixed);
@@ -205,6 +206,7 @@ export async function execute(values: CliValues, options: ExecuteOptions = {}): 
     // The target, spec and options come from the blobs: this machine needs no key, only redaction.
     const dir = values['report-dir'] ?? 'reports';
     prepareReportDir(dir);
+    if (after.history) prepareReportDir(after.history.dir, 'history directory');
     return finish(await mergeBlobs(values['merge-reports']), dir, lines, baseline, after);
   }
   const config = resolveConfig(values, env);
@@ -232,6 +234,7 @@ export async function execute(values: CliValues, options: ExecuteOptions = {}): 
   }
   // --- end safety
   prepareReportDir(config.reportDir);
+  if (after.history) prepareReportDir(after.history.dir, 'history directory');
   const mock = config.target.bundledMock ? await startBundledMock(config, contract, env) : undefined;
   try {
     const { keyRejected, throttle, requests } = await preflight(config, contract, env).catch((e: unknown) => {

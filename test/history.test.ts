@@ -218,6 +218,7 @@ describe('the store', () => {
       [['--history-keep', '5'], /--history-keep needs --history DIR/],
       [['--history', dir, '--history-keep', '0'], /--history-keep must be a whole number from 1 to/],
       [['--history', dir, '--shard', '1/2'], /--history cannot be combined with --shard/],
+      [['--history', join(ROOT, 'package.json'), '--only', 'auth.missing.listFiles'], /^error: cannot write the history directory .*package\.json$/],
     ];
     for (const [args, message] of cases) {
       const r = await runInProcess(args, {});
