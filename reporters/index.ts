@@ -81,6 +81,10 @@ export function summaryLines(report: Report, files: string[]): string[] {
   if (drift) {
     const moved = (Object.keys(DRIFT_LABEL) as Array<keyof typeof DRIFT_LABEL>).filter((k) => k !== 'unchanged' && drift.counts[k]);
     lines.push(`  drift    ${moved.length ? moved.map((k) => `${DRIFT_LABEL[k]}: ${drift.counts[k]}`).join(', ') : 'none'} (unchanged: ${drift.counts.unchanged})`);
+    // with a history (--history): since when the still-failing checks fail
+    const since = new Map<string, string[]>();
+    for (const d of drift.checks) if (d.since) since.set(`#${d.since.run} (${d.since.startedAt})`, [...(since.get(`#${d.since.run} (${d.since.startedAt})`) ?? []), d.id]);
+    for (const [run, ids] of since) lines.push(`  still failing since ${run}: ${ids.join(', ')}`);
   }
   lines.push('', `${paint(VERDICT_STYLE[s.verdict], verdictText(report))} — ${s.total} checks in ${(report.durationMs / 1000).toFixed(1)} s`, ...files.map((f) => `  report: ${f}`));
   return lines;

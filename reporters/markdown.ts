@@ -64,7 +64,7 @@ export function renderMarkdown(report: Report): string {
       '',
       `${DRIFT_KINDS.filter((k) => drift.counts[k]).map((k) => (k === 'regression' ? `**${DRIFT_LABEL[k]}: ${drift.counts[k]}**` : `${DRIFT_LABEL[k]}: ${drift.counts[k]}`)).join(' · ')} — baseline ${mdCode(drift.baseline.path)} (${mdText(drift.baseline.target)}, ${drift.baseline.startedAt})${drift.baseline.specSha256 !== report.spec.sha256 ? ' · the spec has changed since the baseline' : ''}${report.interrupted ? ' · the run was interrupted: checks that did not run appear as removed' : ''}`,
       '',
-      ...(changed.length ? table(['change', 'check', 'level', 'before', 'after'], changed.map((d) => [d.kind === 'regression' ? '**regression**' : DRIFT_LABEL[d.kind], mdCode(d.id), d.level, side(d.before), side(d.after)])) : ['Every check is unchanged.']),
+      ...(changed.length ? table(['change', 'check', 'level', 'before', 'after'], changed.map((d) => [d.kind === 'regression' ? '**regression**' : `${DRIFT_LABEL[d.kind]}${d.since ? ` since #${d.since.run} (${d.since.startedAt})` : ''}`, mdCode(d.id), d.level, side(d.before), side(d.after)])) : ['Every check is unchanged.']),
       '',
     );
   }

@@ -134,6 +134,8 @@ export interface DriftEntry {
   kind: DriftKind;
   before?: DriftSide;
   after?: DriftSide;
+  /** Still failing, with a history (--history): the run since which it fails. */
+  since?: { run: number; startedAt: string };
 }
 
 export interface Drift {

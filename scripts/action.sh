@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The steps of action.yml: runs the command with the action's inputs (INPUT_*), appends the Markdown
-# report to the job summary ($GITHUB_STEP_SUMMARY) and sets the outputs ($GITHUB_OUTPUT): verdict,
-# exit-code, report-path. Exits with the command's exit code. test/action.test.ts runs it locally.
+# report (and with a history, the trend) to the job summary ($GITHUB_STEP_SUMMARY) and sets the
+# outputs ($GITHUB_OUTPUT): verdict, exit-code, report-path. Exits with the command's exit code.
+# Under GitHub Actions the command prints annotations (::error / ::warning) itself.
+# test/action.test.ts runs it locally.
 set -uo pipefail
 here="${GITHUB_ACTION_PATH:-$(cd "$(dirname "$0")/.." && pwd)}"
 cli="$here/dist/src/cli.js"
@@ -20,11 +22,20 @@ args=(--report-dir "$dir")
 [ -n "${INPUT_TARGET:-}" ] && args+=(--target "$INPUT_TARGET")
 [ "${INPUT_STRICT:-false}" = "true" ] && args+=(--strict)
 [ -n "${INPUT_BASELINE:-}" ] && args+=(--baseline "$INPUT_BASELINE")
-# More flags, split on blanks (e.g. "--only auth.*"); no glob expansion by the shell
-set -f
-# shellcheck disable=SC2206
-[ -n "${INPUT_ARGS:-}" ] && args+=(${INPUT_ARGS})
-set +f
+[ -n "${INPUT_HISTORY:-}" ] && args+=(--history "$INPUT_HISTORY")
+[ -n "${INPUT_HISTORY_KEEP:-}" ] && args+=(--history-keep "$INPUT_HISTORY_KEEP")
+# More flags, split into words as a shell would (--only 'auth.missing.*'), nothing expanded or run
+# (scripts/action-args.mjs); a variable or an operator in them stops the step (exit 2).
+words=$(mktemp)
+if ! node "$here/scripts/action-args.mjs" > "$words"; then
+  rm -f "$words"
+  echo "::error title=FFmpeg API conformance::the args input cannot be used (see the line above)"
+  printf 'verdict=could-not-run\nexit-code=2\nreport-path=\n' >> "${GITHUB_OUTPUT:-/dev/null}"
+  exit 2
+fi
+mapfile -d '' -t extra < "$words"
+rm -f "$words"
+args+=("${extra[@]}")
 
 node "$cli" "${args[@]}"
 code=$?
@@ -33,6 +44,8 @@ report="$dir/report.json"
 if [ -f "$report" ]; then
   verdict=$(node -e 'process.stdout.write(JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).summary.verdict)' "$report")
   cat "$dir/report.md" >> "${GITHUB_STEP_SUMMARY:-/dev/null}"
+  # with a history: the trend after the report
+  [ -n "${INPUT_HISTORY:-}" ] && [ -f "$dir/history.md" ] && { echo; cat "$dir/history.md"; } >> "${GITHUB_STEP_SUMMARY:-/dev/null}"
 else
   verdict=could-not-run
   report=

@@ -3,12 +3,15 @@
 // 1 not conformant, 2 could not run, 3 inconclusive, 130 interrupted. Every line it prints goes to
 // the run's own writers (ExecuteOptions.print), redacted on the way by src/secrets.ts.
 import { relative } from 'node:path';
+import { annotationLines } from '../reporters/annotations.js';
 import { withDrift } from '../reporters/drift.js';
 import { progressLine, summaryLines, VIEWS, writeReports } from '../reporters/index.js';
 import { buildMatrix, matrixLines, writeMatrix } from '../reporters/matrix.js';
+import { withFailingSince, writeTrend } from '../reporters/trend.js';
 import type { CheckResult, Report } from '../reporters/model.js';
 import { loadReport } from '../reporters/schema.js';
-import { KEY_VARS, loadEnvFile, type parseCli, resolveConfig, type Config, type KeyRole } from './config.js';
+import { entryOf, HISTORY_FILE, mixNote, readHistory, saveRun } from './history.js';
+import { KEY_VARS, loadEnvFile, positiveNumber, type parseCli, resolveConfig, type Config, type KeyRole } from './config.js';
 import { EXIT, UsageError } from './errors.js';
 import { checkOutputDir } from './files.js';
 import { closeAgents } from './http.js';
@@ -56,18 +59,44 @@ const EXCLUSIVE = [
   ['merge-reports', 'shard'], ['merge-reports', 'target'], ['shard', 'baseline'],
   // a merge takes the target, spec and options from the shards; a comparison sends nothing
   ['merge-reports', 'plan'], ['merge-reports', 'strict'], ['merge-reports', 'max-requests'], ['compare', 'plan'],
+  // a shard is a part of a run: the history records the merged run
+  ['history', 'shard'], ['history', 'compare'],
 ] as const;
 
+/** What happens after the report: the history (--history) and, under GitHub Actions, annotations. */
+interface After {
+  history?: { dir: string; keep: number };
+  annotate: boolean;
+}
+
+/** --history DIR and --history-keep N (the directory is checked writable with the report directory's, before the run). */
+function afterOf(values: CliValues, env: NodeJS.ProcessEnv): After {
+  if (values['history-keep'] !== undefined && values.history === undefined) throw new UsageError('--history-keep needs --history DIR');
+  const annotate = env.GITHUB_ACTIONS === 'true';
+  if (values.history === undefined) return { annotate };
+  return { history: { dir: values.history, keep: positiveNumber('history-keep', values['history-keep'] ?? '100', 100_000) }, annotate };
+}
+
 /** Writes every view of the report (with its drift against the baseline, if any) and prints the summary. */
-function finish(run: Report, dir: string, lines: Lines, baseline?: { path: string; report: Report }): Outcome {
-  const report = baseline ? withDrift(run, baseline.report, baseline.path) : run;
+function finish(run: Report, dir: string, lines: Lines, baseline: { path: string; report: Report } | undefined, after: After): Outcome {
+  let report = baseline ? withDrift(run, baseline.report, baseline.path) : run;
   // Drift against another target or contract compares unlike things: say so, once.
   const other = baseline && [
     baseline.report.target.name !== run.target.name && `target ${baseline.report.target.name}, not ${run.target.name}`,
     baseline.report.spec.sha256 !== run.spec.sha256 && `another spec (sha256 ${baseline.report.spec.sha256.slice(0, 12)})`,
   ].filter(Boolean);
   if (other?.length) lines.err(`warning: the baseline ${baseline!.path} is of ${other.join(' and ')}: its drift compares unlike runs`);
+  // An interrupted run holds only some checks: the history keeps whole runs.
+  if (after.history && report.interrupted) lines.err(`history: the run was interrupted; it is not added to ${after.history.dir}`);
+  const history = after.history && !report.interrupted ? readHistory(after.history.dir) : undefined;
+  if (history?.note) lines.err(history.note);
+  const mixed = history && mixNote(after.history!.dir, history.entries, report);
+  if (mixed) lines.err(mixed);
+  // "still failing since #6": the history, this run included
+  if (history) report = withFailingSince(report, [...history.entries, entryOf(report, (history.entries.at(-1)?.run ?? 0) + 1)]);
   const files = writeReports(report, dir);
+  if (history) files.push(...writeTrend(saveRun(after.history!.dir, history.entries, report, after.history!.keep), dir));
+  if (after.annotate) for (const line of annotationLines(report)) lines.out(line);
   for (const line of summaryLines(report, files)) lines.out(line);
   return { code: report.summary.exitCode, report };
 }
@@ -169,11 +198,13 @@ export async function execute(values: CliValues, options: ExecuteOptions = {}): 
   // Known as secrets before anything can echo input back (a key pasted as --target, say).
   for (const name of Object.values(KEY_VARS)) addSecret(name, env[name]);
   const baseline = values.baseline === undefined ? undefined : { path: values.baseline, report: loadReport(values.baseline) };
+  const after = afterOf(values, env);
   if (values['merge-reports'] !== undefined) {
     // The target, spec and options come from the blobs: this machine needs no key, only redaction.
     const dir = values['report-dir'] ?? 'reports';
     prepareReportDir(dir);
-    return finish(await mergeBlobs(values['merge-reports']), dir, lines, baseline);
+    if (after.history) checkOutputDir(after.history.dir, [HISTORY_FILE], 'history directory');
+    return finish(await mergeBlobs(values['merge-reports']), dir, lines, baseline, after);
   }
   const config = resolveConfig(values, env);
   const contract = await loadContract(config.specPath, { onNote: (note) => lines.err(`note: ${note}`) });
@@ -200,6 +231,7 @@ export async function execute(values: CliValues, options: ExecuteOptions = {}): 
   }
   // --- end safety
   prepareReportDir(config.reportDir, config.shard);
+  if (after.history) checkOutputDir(after.history.dir, [HISTORY_FILE], 'history directory');
   const mock = config.target.bundledMock ? await startBundledMock(config, contract, env) : undefined;
   try {
     const { keyRejected, throttle, requests } = await preflight(config, contract, env).catch((e: unknown) => {
@@ -228,7 +260,7 @@ export async function execute(values: CliValues, options: ExecuteOptions = {}): 
       preflightThrottle: throttle,
       preflightRequests: requests,
     }).finally(() => shown.stop());
-    const outcome = finish(report, config.reportDir, lines, baseline);
+    const outcome = finish(report, config.reportDir, lines, baseline, after);
     state.phase = { kind: 'reported', exitCode: outcome.code };
     return outcome;
   } finally {

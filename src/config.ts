@@ -33,6 +33,8 @@ export const OPTIONS = {
   baseline: { type: 'string', description: 'an earlier report.json: classify every check against it (regression, fixed, ...); a regression exits 1', default: undefined },
   shard: { type: 'string', description: 'run only shard i/n of the suite files; also writes a vitest blob to <report-dir>/blobs/', default: undefined },
   'merge-reports': { type: 'string', description: 'run nothing: merge the blobs of all shards found in this directory into one report', default: undefined },
+  history: { type: 'string', description: 'a directory keeping the history of runs (history.jsonl): this run is added, and history.html and history.md are written beside the report', default: undefined },
+  'history-keep': { type: 'string', description: 'how many runs the history keeps', default: '100' },
   compare: { type: 'string', multiple: true, description: 'run nothing: compare report.json files (repeat: --compare a.json --compare b.json) into matrix.json and matrix.md in --report-dir', default: undefined },
   // [/reports]
   // --- safety (issue 4): plan, budget, deadline, named targets
@@ -165,7 +167,7 @@ export function keyProblem(value: string): string | undefined {
 }
 
 /** A flag's number, scaled to the unit the tool uses (ms, or 1 for counts), at least 1 and whole. */
-function positiveNumber(flag: string, raw: string, max: number, scale = 1): number {
+export function positiveNumber(flag: string, raw: string, max: number, scale = 1): number {
   // Decimal digits only: Number() would also read "0x10", "1e3", " 8" and "".
   const n = /^\d+(\.\d+)?$/.test(raw) ? Number(raw) : NaN;
   const scaled = Math.round(n * scale);

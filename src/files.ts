@@ -68,7 +68,7 @@ export function writeFilesTogether(dir: string, files: Array<[name: string, cont
  * Checks before the first request that the reports can be written in `dir`: it is (or can be
  * made) a directory, a file can be created in it, and no directory stands where a report goes.
  */
-export function checkOutputDir(dir: string, names: string[]): void {
+export function checkOutputDir(dir: string, names: string[], what = 'report directory'): void {
   try {
     mkdirSync(dir, { recursive: true });
     if (!statSync(dir).isDirectory()) throw Object.assign(new Error(), { code: 'ENOTDIR' });
@@ -76,7 +76,7 @@ export function checkOutputDir(dir: string, names: string[]): void {
     writeFileSync(probe, '', { flag: 'wx' });
     rmSync(probe, { force: true });
   } catch (e) {
-    throw new UsageError(`cannot write the report directory ${dir} (${why(e)})`);
+    throw new UsageError(`cannot write the ${what} ${dir} (${why(e)})`);
   }
   const blocked = names.find((name) => inTheWay(join(dir, name)));
   if (blocked) throw new UsageError(`cannot write ${join(dir, blocked)} (EISDIR: a directory is in the way)`);

@@ -28,6 +28,10 @@ export interface ConformanceOptions {
   targets?: string;
   /** An earlier report.json: each check is classified against it (a regression makes the exit code 1). */
   baseline?: string;
+  /** A directory keeping the history of runs (as --history): the run is added, history.md and history.html are written beside the report. */
+  history?: string;
+  /** How many runs the history keeps (default 100). */
+  historyKeep?: number;
   concurrency?: number;
   timeoutSeconds?: number;
   deadlineSeconds?: number;
@@ -60,6 +64,8 @@ export async function runConformance(options: ConformanceOptions = {}): Promise<
     spec: options.spec,
     targets: options.targets,
     baseline: options.baseline,
+    history: options.history,
+    'history-keep': str(options.historyKeep),
     concurrency: str(options.concurrency),
     timeout: str(options.timeoutSeconds),
     deadline: str(options.deadlineSeconds),

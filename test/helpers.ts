@@ -14,10 +14,10 @@ import type { TargetEntry } from '../src/targets.js';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
-/** The environment a run gets: no keys and no colour settings from the developer's shell, unless given. */
+/** The environment a run gets: no keys, no colour settings and no GITHUB_ACTIONS (annotations) from the developer's shell or CI, unless given. */
 export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env = { ...process.env };
-  for (const k of Object.keys(env)) if (k.startsWith('FFMPEG_API_') || k === 'FORCE_COLOR' || k === 'NO_COLOR') delete env[k];
+  for (const k of Object.keys(env)) if (k.startsWith('FFMPEG_API_') || k === 'FORCE_COLOR' || k === 'NO_COLOR' || k === 'GITHUB_ACTIONS') delete env[k];
   return { ...env, ...extra };
 }
 
