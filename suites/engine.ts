@@ -6,8 +6,8 @@ import { HarnessError, Transport, type HttpOptions, type HttpRequest, type Throt
 import { redactDeep } from '../src/secrets.js';
 import { responseFor, schemaValidators, type Contract } from '../src/spec.js';
 import type { CheckResult } from '../reporters/model.js';
-import { checkInapplicable, parameterSource, probesOf, probeUnavailable, type Check, type Credential, type Probe, type Scope, type Unverifiable } from './catalog.js';
-import { JUDGES, atPointer, clip, operationOf, outcomeOf, type Answer, type Exchange, type JudgeContext, type Judgement } from './judges.js';
+import { checkInapplicable, parameterSources, probesOf, probeUnavailable, type Check, type Credential, type Probe, type Scope, type Unverifiable } from './catalog.js';
+import { JUDGES, answerText, atPointer, clip, operationOf, outcomeOf, type Answer, type Exchange, type JudgeContext, type Judgement } from './judges.js';
 import { fill, keyParts, NO_KEY, type KeyParts } from './keyforms.js';
 
 /** What the vitest workers receive through `provide`/`inject`: plain JSON, no key values. */
@@ -89,8 +89,38 @@ export function describeExchange(ex: Exchange): NonNullable<CheckResult['exchang
   });
 }
 
-/** A linked path parameter could not be had from the answer that should give it. */
-class NoSource extends Error {}
+/**
+ * A linked path parameter or body field could not be had from the answer that should give it (a
+ * setup request of the chain). `writes`: --allow-writes would have the suite create it.
+ */
+class NoSource extends Error {
+  constructor(message: string, readonly writes = false) {
+    super(message);
+  }
+}
+
+/** What a valid request takes from the answers of its setup requests (suites/catalog.ts parameterSources). */
+interface Linked {
+  path: Record<string, string>;
+  /** JSON pointer into the request body → value. */
+  body: Array<[string, string]>;
+  /** The setup requests that fed it, "POST /directory → POST /file". */
+  chain: string[];
+}
+
+/** A copy of `value` with `pointer` set (objects and arrays made along the way). */
+function setAt(value: unknown, pointer: string, v: unknown): unknown {
+  const [head, ...rest] = pointer.split('/').slice(1).map((x) => x.replace(/~1/g, '/').replace(/~0/g, '~'));
+  if (head === undefined) return v;
+  const inner = rest.length ? `/${rest.join('/')}` : '';
+  if (Array.isArray(value) || (value === undefined && /^\d+$/.test(head))) {
+    const copy = [...((value as unknown[] | undefined) ?? [])];
+    copy[Number(head)] = setAt(copy[Number(head)], inner, v);
+    return copy;
+  }
+  const obj = value !== null && typeof value === 'object' ? (value as Record<string, unknown>) : {};
+  return { ...obj, [head]: setAt(obj[head], inner, v) };
+}
 
 /** A request body from the spec's example for its media type: JSON as JSON, multipart as form data. */
 async function exampleBody(mediaType: string, example: unknown): Promise<{ body: string; contentType: string }> {
@@ -155,7 +185,8 @@ export class Run {
     return this.env[this.ctx.target.credentials[c]];
   }
 
-  private async buildRequest(p: Probe, params: Record<string, string>): Promise<{ request: HttpRequest; sent?: KeyParts }> {
+  private async buildRequest(p: Probe, linked: Linked): Promise<{ request: HttpRequest; sent?: KeyParts }> {
+    const params = linked.path;
     const op = this.ctx.contract.operations.find((o) => o.operationId === p.operationId);
     if (!op) throw new Error(`unknown operation ${p.operationId}`);
     const value = this.credentialValue(p.credential);
@@ -172,33 +203,39 @@ export class Run {
     const headers: Array<[string, string]> = p.headers ? p.headers.map(([n, v]) => [n, fill(v, k)]) : value ? [['Authorization', value]] : [];
     let body = p.body === undefined ? undefined : fill(p.body, k);
     if (body === undefined && op.requestBody) {
-      const example = await exampleBody(op.requestBody.mediaType, op.requestBody.example);
+      const json = /json/i.test(op.requestBody.mediaType);
+      const filled = json ? linked.body.reduce<unknown>((b, [field, v]) => setAt(b, field, v), op.requestBody.example) : op.requestBody.example;
+      const example = await exampleBody(op.requestBody.mediaType, filled);
       body = example.body;
       headers.push(['Content-Type', example.contentType]);
     }
     return { request: { method: op.method, url, headers, body, raw: p.raw }, sent: value ? k : undefined };
   }
 
-  /** Real values for a probe's linked path parameters, from the answer of a probe the plan sends anyway. */
-  private async linkedParameters(p: Probe): Promise<Record<string, string>> {
-    const linked = parameterSource(p, this.scope);
-    if (!linked) return {};
-    const { probe, source } = linked;
-    const from = this.ctx.contract.operations.find((o) => o.operationId === source.operationId)!;
-    const ex = await this.exchange(probe);
-    if (ex.error) throw ex.error;
-    let body: unknown;
-    try {
-      body = JSON.parse(ex.response!.body || 'null');
-    } catch {
-      throw new NoSource(`the answer of ${from.method} ${from.path} is not JSON`);
+  /** Real values for a probe's linked path parameters and body fields, from the answers of probes the plan sends anyway (its setup). */
+  private async linkedParameters(p: Probe): Promise<Linked> {
+    const linked: Linked = { path: {}, body: [], chain: [] };
+    for (const { probe, source } of parameterSources(p, this.scope)) {
+      const from = this.ctx.contract.operations.find((o) => o.operationId === source.operationId)!;
+      const what = source.in === 'body' ? `the request body's ${source.parameter}` : source.parameter;
+      const ex = await this.exchange(probe);
+      const setup = `the setup request ${from.method} ${from.path}`;
+      if (ex.error) throw new HarnessError(ex.error.kind, `no ${what} for ${p.key}: ${setup} got no answer: ${ex.error.message}`);
+      const r = ex.response!;
+      let body: unknown;
+      try {
+        body = JSON.parse(r.body || 'null');
+      } catch {
+        throw new NoSource(`${setup} answered ${answerText(r)}, which is not JSON, so it gives no ${what}`);
+      }
+      const v = atPointer(body, source.pointer);
+      if (typeof v !== 'string' && typeof v !== 'number')
+        throw new NoSource(`${setup} answered ${answerText(r)}, with nothing at ${source.pointer} for ${what}` + (from.writes ? '' : '; pass --allow-writes to create it'), !from.writes);
+      if (source.in === 'body') linked.body.push([source.parameter, String(v)]);
+      else linked.path[source.parameter] = String(v);
+      linked.chain.push(...((await this.exchange(probe)).chain ?? []), `${from.method} ${from.path}`);
     }
-    const v = atPointer(body, source.pointer);
-    if (typeof v !== 'string' && typeof v !== 'number')
-      throw new NoSource(
-        `${from.method} ${from.path} answered ${ex.response!.status} with nothing at ${source.pointer} for ${source.parameter}` + (from.writes ? '' : '; pass --allow-writes to create it'),
-      );
-    return { [source.parameter]: String(v) };
+    return linked;
   }
 
   /** Sends a scheduled probe once per run; every check that judges it shares the answer. */
@@ -207,18 +244,19 @@ export class Run {
     if (!pending) {
       if (!this.scheduled.has(p.key)) return Promise.reject(new Error(`probe ${p.key} is not in the run's plan`));
       pending = (async (): Promise<Exchange> => {
-        let params: Record<string, string> = {};
+        let linked: Linked = { path: {}, body: [], chain: [] };
         let noSource: HarnessError | undefined;
         if (p.linked)
-          params = await this.linkedParameters(p).catch((e: unknown) => {
+          linked = await this.linkedParameters(p).catch((e: unknown) => {
             if (!(e instanceof HarnessError)) throw e;
-            noSource = new HarnessError(e.kind, `no path parameters for ${p.key}: ${e.message}`);
-            return {};
+            noSource = e;
+            return linked;
           });
-        const { request, sent } = await this.buildRequest(p, params);
+        const { request, sent } = await this.buildRequest(p, linked);
         if (noSource) return { request, sent, error: noSource };
+        const chain = linked.chain.length ? { chain: [...new Set(linked.chain)] } : {};
         try {
-          return { request, sent, response: await this.transport.send(request) };
+          return { request, sent, ...chain, response: await this.transport.send(request) };
         } catch (e) {
           if (e instanceof HarnessError) return { request, sent, error: e };
           throw e;
@@ -257,15 +295,17 @@ export class Run {
   private async judge(check: Check): Promise<Judgement> {
     const notVerified = ({ reason, ...gap }: Unverifiable): Judgement => ({ verdict: 'not-verified', findings: [], reason, gap });
     const budget = (reason: string) => notVerified({ reason, cause: 'budget', category: 'budget', remedy: 'a larger --max-requests' });
-    const noSource = (reason: string) => notVerified({ reason, cause: 'scope', category: 'writes', remedy: '--allow-writes (creates what the request needs)' });
+    // A setup request of the chain gave nothing to build this request from: --allow-writes helps only when it was a read.
+    const noSource = (e: NoSource, reason = e.message) =>
+      notVerified(e.writes ? { reason, cause: 'scope', category: 'writes', remedy: '--allow-writes (creates what the request needs)' } : { reason, cause: 'scope', category: 'setup', remedy: 'a setup request the target answers as documented (see the reason)' });
     const inapplicable = checkInapplicable(check, this.scope);
     if (inapplicable) return notVerified(inapplicable);
     const judge = JUDGES[check.judge];
-    const send = async (p: Probe): Promise<Exchange | string> => {
+    const send = async (p: Probe): Promise<Exchange | NoSource> => {
       try {
         return await this.exchange(p);
       } catch (e) {
-        if (e instanceof NoSource) return e.message;
+        if (e instanceof NoSource) return e;
         throw e;
       }
     };
@@ -276,7 +316,7 @@ export class Run {
       const answers: Answer[] = [];
       for (const probe of probes) {
         const ex = await send(probe); // in order: a sequence is sent one request after another
-        if (typeof ex === 'string') return noSource(ex);
+        if (ex instanceof NoSource) return noSource(ex);
         if (ex.error?.kind === 'budget') return budget(ex.error.message);
         if (ex.error) {
           const accepted = judge.noAnswer?.(ex.error);
@@ -290,16 +330,16 @@ export class Run {
     // evidence, but without one, missing evidence is no pass.
     const probes = (check.over ?? []).filter((p) => !this.unsent(p));
     const settled = await Promise.all(probes.map(async (probe) => ({ probe, ex: await send(probe) })));
-    const answers = settled.flatMap(({ probe, ex }): Answer[] => (typeof ex !== 'string' && ex.response ? [{ probe, exchange: ex as Answer['exchange'] }] : []));
+    const answers = settled.flatMap(({ probe, ex }): Answer[] => (!(ex instanceof NoSource) && ex.response ? [{ probe, exchange: ex as Answer['exchange'] }] : []));
     const judged = judge.judge(check, answers.filter(judge.only ?? (() => true)), this.judging);
     if (judged.verdict === 'fail') return judged;
-    const broken = settled.flatMap(({ probe, ex }) => (typeof ex !== 'string' && ex.error && ex.error.kind !== 'budget' ? [`${probe.key}: ${ex.error.message}`] : []));
+    const broken = settled.flatMap(({ probe, ex }) => (!(ex instanceof NoSource) && ex.error && ex.error.kind !== 'budget' ? [`${probe.key}: ${ex.error.message}`] : []));
     if (broken.length) return { ...judged, verdict: 'error', reason: `${broken.length} of its requests got no answer: ${broken.join('; ')}` };
-    const unsent = settled.filter(({ ex }) => typeof ex === 'string' || ex.error?.kind === 'budget');
+    const unsent = settled.filter(({ ex }) => ex instanceof NoSource || ex.error?.kind === 'budget');
     if (unsent.length) {
       const first = unsent[0]!.ex;
-      const reason = `${unsent.length} of its ${settled.length} requests were not sent: ${typeof first === 'string' ? first : first.error!.message}`;
-      return typeof first === 'string' ? noSource(reason) : budget(reason);
+      const reason = `${unsent.length} of its ${settled.length} requests were not sent: ${first instanceof NoSource ? first.message : first.error!.message}`;
+      return first instanceof NoSource ? noSource(first, reason) : budget(reason);
     }
     if (!answers.filter(judge.only ?? (() => true)).length) {
       const blocked = (check.over ?? []).map((p) => this.unsent(p)).find(Boolean);

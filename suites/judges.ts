@@ -4,7 +4,7 @@
 import type { ValidateFunction } from 'ajv/dist/2020.js';
 import type { HarnessError, HttpRequest, HttpResponse } from '../src/http.js';
 import { containsSecret, decodeEscapes } from '../src/secrets.js';
-import { responseFor, type Contract, type Operation } from '../src/spec.js';
+import { documentedErrorTexts, responseFor, type Contract, type Operation } from '../src/spec.js';
 import type { Check, JudgeId, Probe, Unverifiable } from './catalog.js';
 import type { KeyParts } from './keyforms.js';
 
@@ -15,6 +15,8 @@ export interface Exchange {
   error?: HarnessError;
   /** The credential value that was sent, kept only in memory to look for echoes. */
   sent?: KeyParts;
+  /** The setup requests whose answers this request was built from, in order ("POST /directory"). */
+  chain?: string[];
 }
 
 export interface Answer {
@@ -165,6 +167,8 @@ const documented: Judge = {
     const expected = documented.expected(check, ctx.contract);
     const shown = a!.exchange;
     const doc = (check.answers ?? []).map((role) => responseFor(op, role)!).find((d) => d.status === String(r.status));
+    const business = !doc && check.answers?.includes('valid') ? businessAnswer(op, shown, ctx) : undefined;
+    if (business) return business;
     if (!doc) return failed([{ kind: 'status', status: r.status, message: `expected ${expected}, got ${answerText(r)}` }], shown);
     if (!isJson(r)) return failed([{ kind: 'content-type', status: r.status, message: `expected ${doc.status} with Content-Type application/json, got Content-Type ${r.headers['content-type'] ?? '(none)'}` }], shown);
     if (r.truncated) return { verdict: 'error', findings: [], reason: `the body is longer than ${ctx.maxBodyBytes} bytes, the most the suite reads, so it is not judged`, shown };
@@ -191,6 +195,34 @@ const documented: Judge = {
     return failed(findings, shown);
   },
 };
+
+/** Statuses that speak of the request's credentials or rate, never of its input. */
+const AUTH_STATUSES = new Set([401, 403, 407, 429]);
+
+/**
+ * A valid-key request that names an input (a path parameter or a request body) answered about that
+ * input: a 4xx in the API's error shape ({"ok":false,"error":"..."}) whose text is none the contract
+ * documents for authentication (404 "File not found", say). The authentication layer accepted the
+ * key; the success shape is not verified, and the reason says what the input lacked. A documented
+ * authentication error (its status and text) is no such answer: it still fails.
+ */
+function businessAnswer(op: Operation, shown: Exchange, ctx: JudgeContext): Judgement | undefined {
+  const r = shown.response!;
+  if (!op.requestBody && !op.parameters.length) return undefined;
+  if (r.status < 400 || r.status >= 500 || AUTH_STATUSES.has(r.status) || !isJson(r)) return undefined;
+  const body = parseJson(r.body) as { ok?: unknown; error?: unknown } | undefined;
+  if (body?.ok !== false || typeof body.error !== 'string' || documentedErrorTexts(ctx.contract).includes(body.error)) return undefined;
+  const input = shown.chain?.length
+    ? `the request names what its setup (${shown.chain.join(' → ')}) created, and the target answered about that input: what it needs beyond the chain (a file's bytes go to an upload URL on another origin) the suite does not provide`
+    : "the request names the spec's example input, which does not exist at this target";
+  return {
+    verdict: 'not-verified',
+    findings: [],
+    reason: `the authentication layer accepted the key (${answerText(r)} is none of the contract's authentication answers); the success shape is not verified: ${input}`,
+    gap: { cause: 'scope', category: 'success shape', remedy: 'an input that exists at the target (see the reason)' },
+    shown,
+  };
+}
 
 /** Not served: any status of 400 or more (a malformed request may be refused by HTTP itself). */
 const rejected: Judge = {

@@ -35,6 +35,8 @@ const CAUGHT_BY: Record<keyof typeof FAULTS, string> = {
   'query-key-accepted': 'hdr.placement.query-api_key',
   'auth-skipped-create-file': 'auth.missing.createFile',
   'valid-key-rejected-list-files': 'auth.valid.listFiles',
+  'valid-key-rejected-process': 'auth.valid.processTask',
+  'upload-url-relative': 'auth.valid.createFile',
   'schema-break': 'auth.valid.listDirectories',
   'token-case-insensitive': 'hdr.copying.token-case',
   'extra-chars-accepted': 'hdr.copying.extra-chars',

@@ -1,0 +1,144 @@
+// Servers shaped like the ones people run, written here (not the bundled mock's fault switches): an
+// API whose processing needs an input that exists, one that implements part of the API, a wrong
+// base path. Each is the reference mock behind a loopback front that answers some requests itself.
+import http from 'node:http';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { createMockServer, DEFAULT_KEYS } from '../src/mock/server.js';
+import { cleanEnv, failing, listenLocal, MOCK_ENV, runInProcess } from './helpers.js';
+
+type Gate = (req: http.IncomingMessage, res: http.ServerResponse, body: string) => boolean;
+
+/** The reference mock behind a front: `gate` sees each request with its body, and may answer it itself. */
+async function front(gate: Gate) {
+  const mock = createMockServer();
+  const [api] = mock.listeners('request') as http.RequestListener[];
+  const [clientError] = mock.listeners('clientError') as Array<(...a: unknown[]) => void>;
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c)).on('end', () => {
+      if (gate(req, res, Buffer.concat(chunks).toString('utf8'))) return;
+      // The mock reads no body of its own for these routes: hand it the request as it came.
+      api!(req, res);
+    });
+  });
+  server.on('clientError', clientError!);
+  return { url: await listenLocal(server), close: () => new Promise<void>((r) => (server.closeAllConnections(), server.close(() => r()))) };
+}
+
+const json = (res: http.ServerResponse, status: number, body: unknown) => (res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body)), true);
+const validKey = (req: http.IncomingMessage) => req.headers.authorization === DEFAULT_KEYS.valid;
+
+/**
+ * A faithful API with state, as the real service: POST /directory creates a directory, POST /file
+ * registers a file in it, POST /ffmpeg/process needs its input to exist (`needsBytes`: and its
+ * bytes uploaded, which the suite never does) else 404 "File not found". Every auth answer is the
+ * mock's.
+ */
+function stateful(needsBytes: boolean): Gate {
+  const dirs = new Set<string>();
+  const files = new Set<string>();
+  let n = 0;
+  return (req, res, body) => {
+    if (!validKey(req)) return false;
+    const listed = /^\/directory\/([^/?]+)$/.exec(req.url ?? '');
+    if (req.method === 'GET' && listed && dirs.has(listed[1]!)) return json(res, 200, { ok: true, files: [...files].filter((f) => f.startsWith(`${listed[1]}/`)).map((f) => ({ file_name: f.split('/')[1] })) });
+    if (req.method !== 'POST') return false;
+    const sent = (() => {
+      try {
+        return JSON.parse(body) as Record<string, unknown>;
+      } catch {
+        return {};
+      }
+    })();
+    if (req.url === '/directory') {
+      const id = `dir_${++n}`;
+      dirs.add(id);
+      return json(res, 200, { ok: true, directory: { id, ttl: 86400 } });
+    }
+    if (req.url === '/file') {
+      const dir = typeof sent.dir_id === 'string' ? sent.dir_id : undefined;
+      if (dir === undefined || !dirs.has(dir)) return json(res, 404, { ok: false, error: 'Directory not found' });
+      const path = `${dir}/${String(sent.file_name)}`;
+      files.add(path);
+      return json(res, 200, { ok: true, file: { dir_id: dir, file_path: path, file_name: sent.file_name }, upload: { url: `https://storage.example/upload/${path}`, method: 'PUT', headers: {}, expiresInSeconds: 3600 } });
+    }
+    if (req.url === '/ffmpeg/process') {
+      const input = (sent.task as { inputs?: Array<{ file_path?: string }> } | undefined)?.inputs?.[0]?.file_path ?? '';
+      if (needsBytes || !files.has(input)) return json(res, 404, { ok: false, error: `File not found: ${input}` });
+      return json(res, 200, { ok: true, result: [{ file_name: 'output.mp4', size_bytes: 1 }], usage: {} });
+    }
+    return false;
+  };
+}
+
+describe.concurrent('operations whose success needs state', () => {
+  test('the chain creates the input (directory → file → process): CONFORMANT, the success shape verified', async () => {
+    const target = await front(stateful(false));
+    try {
+      const run = await runInProcess(['--target', target.url], cleanEnv(MOCK_ENV));
+      expect(run.code, run.stdout).toBe(0);
+      const report = run.report();
+      expect(failing(report)).toEqual([]);
+      expect(report.checks.find((c) => c.id === 'auth.valid.processTask')).toMatchObject({ verdict: 'pass' });
+      // The input it processed is the one the chain registered, not the spec's example.
+      expect(report.checks.find((c) => c.id === 'auth.valid.processTask')?.exchange?.request.url).toMatch(/\/ffmpeg\/process$/);
+      expect(run.stdout).toMatch(/^CONFORMANT \(every applicable MUST check verified, none failed\)/m);
+    } finally {
+      await target.close();
+    }
+  });
+
+  test('the input needs bytes the suite never uploads: no auth.valid-key failure; the key accepted, the success shape not verified with its reason', async () => {
+    const target = await front(stateful(true));
+    try {
+      const run = await runInProcess(['--target', target.url], cleanEnv(MOCK_ENV));
+      expect(run.code, run.stdout).toBe(0);
+      const report = run.report();
+      expect(failing(report)).toEqual([]);
+      const processed = report.checks.find((c) => c.id === 'auth.valid.processTask')!;
+      expect(processed).toMatchObject({ verdict: 'not-verified', cause: 'scope', category: 'success shape' });
+      expect(processed.reason).toMatch(/^the authentication layer accepted the key \(404 \{"ok":false,"error":"File not found: dir_\d+\/video\.mp4"\} is none of the contract's authentication answers\); the success shape is not verified: the request names what its setup \(POST \/directory → POST \/file\) created/);
+      expect(report.summary.verdict).toBe('partial');
+      expect(run.stdout).toMatch(/^CONFORMANT \(partial\)/m);
+    } finally {
+      await target.close();
+    }
+  });
+
+  test('a documented authentication error to the valid key is still a failure', async () => {
+    const target = await front((req, res) => (validKey(req) && req.url === '/ffmpeg/process' ? json(res, 401, { ok: false, error: 'Invalid API key' }) : false));
+    try {
+      const run = await runInProcess(['--target', target.url], cleanEnv(MOCK_ENV));
+      expect(run.code, run.stdout).toBe(1);
+      expect(failing(run.report())).toContain('auth.valid.processTask');
+    } finally {
+      await target.close();
+    }
+  });
+
+  test('a setup request whose answer is not JSON: the reason names it, and never --allow-writes', async () => {
+    const target = await front((req, res) => (validKey(req) && req.method === 'POST' && req.url === '/directory' ? (res.writeHead(404, { 'content-type': 'text/plain' }).end('Not Found'), true) : false));
+    try {
+      const run = await runInProcess(['--target', target.url], cleanEnv(MOCK_ENV));
+      const file = run.report().checks.find((c) => c.id === 'auth.valid.createFile')!;
+      expect(file).toMatchObject({ verdict: 'not-verified', category: 'setup' });
+      expect(file.reason).toMatch(/^the setup request POST \/directory answered 404 \(Content-Type text\/plain\) "Not Found", which is not JSON/);
+      expect(run.stdout).not.toMatch(/to verify: --allow-writes/);
+    } finally {
+      await target.close();
+    }
+  });
+});
+
+describe('--plan shows the chain', () => {
+  let target: Awaited<ReturnType<typeof front>>;
+  beforeAll(async () => void (target = await front(() => false)));
+  afterAll(() => target.close());
+  test('setup requests are named for the request they feed', async () => {
+    const run = await runInProcess(['--target', target.url, '--plan'], cleanEnv(MOCK_ENV));
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/POST +\/directory .*\(setup: body \/dir_id for createFile\.valid\)/);
+    expect(run.stdout).toMatch(/POST +\/file .*\(setup: body \/task\/inputs\/0\/file_path for processTask\.valid\)/);
+    expect(run.stdout).toContain('Chain: POST /directory → POST /file → POST /ffmpeg/process');
+  });
+});
