@@ -99,8 +99,8 @@ export interface Report {
     credentials: Record<string, { variable: string; set: boolean }>;
   };
   options: { strict: boolean; requireComplete?: boolean; concurrency: number; timeoutMs: number };
-  /** --only/--skip, when given: the report holds only the selected checks. */
-  selection?: { only: string[]; skip: string[] };
+  /** --only/--skip/--operation, when given: the report holds only the selected checks. */
+  selection?: { only: string[]; skip: string[]; operations?: string[] };
   /** How much the target throttled the run (429/503 answers waited out), when it did. */
   throttle?: { answers: number; waitedMs: number; concurrency: number };
   startedAt: string;

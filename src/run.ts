@@ -196,7 +196,7 @@ export function reportHead(config: Config, contract: Contract, startedAt: Date, 
       ),
     },
     options: { strict: config.strict, ...(config.requireComplete && { requireComplete: true }), concurrency: config.concurrency, timeoutMs: config.http.timeoutMs },
-    ...((config.selection.only.length > 0 || config.selection.skip.length > 0) && { selection: config.selection }),
+    ...((config.selection.only.length > 0 || config.selection.skip.length > 0 || (config.selection.operations?.length ?? 0) > 0) && { selection: config.selection }),
     startedAt: startedAt.toISOString(),
   } as const);
 }

@@ -44,7 +44,7 @@ export type JudgeId =
   | 'documented' | 'rejected' | 'observe'
   | 'json-everywhere' | 'no-echo' | 'no-5xx'
   | 'plain-http-refused' | 'hsts' | 'no-replay' | 'cache-headers' | 'error-shape' | 'no-key-leak'
-  | 'openapi-compare';
+  | 'openapi-compare' | 'served';
 
 /** The suite file that runs a check (suites/<suite>.conformance.ts). */
 export type Suite = 'operations' | 'headers' | 'security' | 'deployment';
@@ -206,6 +206,8 @@ export function buildCatalog(contract: Contract): Check[] {
   };
   const opProbes = new Map<string, Probe[]>();
   for (const op of contract.operations) opProbes.set(op.operationId, operationChecks(op, add));
+  // api.operations-served: over every operation's own requests (its auth matrix)
+  add({ id: 'api.operations-served', suite: 'operations', group: 'operations', clause: 'api.operations-served', title: 'every documented operation is served (not 404/405/501 to each of its requests)', judge: 'served', over: [...opProbes.values()].flat() });
   // header variants: auth.prefix, auth.whitespace*, auth.copying, auth.header-name*, auth.placement, auth.malformed, http.*
   const headerProbes: Probe[] = [];
   for (const v of VARIANTS) {

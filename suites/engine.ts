@@ -9,6 +9,7 @@ import type { CheckResult } from '../reporters/model.js';
 import { checkInapplicable, parameterSources, probesOf, probeUnavailable, type Check, type Credential, type Probe, type Scope, type Unverifiable } from './catalog.js';
 import { JUDGES, answerText, atPointer, clip, operationOf, outcomeOf, type Answer, type Exchange, type JudgeContext, type Judgement } from './judges.js';
 import { fill, keyParts, NO_KEY, type KeyParts } from './keyforms.js';
+import { describeOperation, missingOperations } from './surface.js';
 
 /** What the vitest workers receive through `provide`/`inject`: plain JSON, no key values. */
 export interface RunContext {
@@ -267,6 +268,18 @@ export class Run {
     return pending;
   }
 
+  private missing?: Promise<Map<string, string>>;
+
+  /** The operations not implemented at the target (suites/surface.ts), from the answers to their own requests this run sends. */
+  private missingOperations(): Promise<Map<string, string>> {
+    this.missing ??= (async () => {
+      const own = this.ctx.catalog.find((c) => c.judge === 'served')?.over ?? [];
+      const settled = await Promise.all(own.filter((p) => !this.unsent(p)).map(async (probe) => ({ probe, exchange: await this.exchange(probe).catch(() => undefined) })));
+      return missingOperations(this.ctx.contract, settled.flatMap((a) => (a.exchange?.response ? [a as { probe: Probe; exchange: Exchange }] : [])));
+    })();
+    return this.missing;
+  }
+
   /** Why a probe is not sent in this run, or undefined. */
   private unsent(p: Probe): Unverifiable | undefined {
     return probeUnavailable(p, this.scope) ?? (this.scheduled.has(p.key) ? undefined : { reason: 'left out of the plan (--skip)', cause: 'scope', category: 'selection', remedy: 'run without --skip' });
@@ -277,7 +290,7 @@ export class Run {
     const base = describeCheck(check, this.ctx.contract);
     const judged = await this.judge(check);
     const shown = judged.shown;
-    const narrowed = check.narrowed?.length ? ` (evidence narrowed by --skip: ${check.narrowed.length} request${check.narrowed.length > 1 ? 's' : ''} left out)` : '';
+    const narrowed = check.narrowed?.length ? ` (evidence narrowed by the selection: ${check.narrowed.length} request${check.narrowed.length > 1 ? 's' : ''} left out)` : '';
     const label = judged.outcome ?? (shown ? outcomeOf(shown, this.ctx.http.maxBodyBytes) : undefined);
     const outcome = label === undefined ? undefined : label + narrowed;
     const message = judged.findings.length ? judged.findings.map((f) => f.message).join('\n') : judged.verdict === 'error' ? judged.reason : undefined;
@@ -301,6 +314,15 @@ export class Run {
     const inapplicable = checkInapplicable(check, this.scope);
     if (inapplicable) return notVerified(inapplicable);
     const judge = JUDGES[check.judge];
+    // An operation the target does not implement: one finding (api.operations-served), not one per check.
+    const absent = check.operationId && check.judge !== 'served' ? (await this.missingOperations()).get(check.operationId) : undefined;
+    if (absent)
+      return notVerified({
+        reason: `${describeOperation(this.ctx.contract, check.operationId!)} is not implemented at this target (${absent}): api.operations-served has the finding`,
+        cause: 'scope',
+        category: 'not implemented',
+        remedy: 'the operation served at the target, or --operation to leave it out',
+      });
     const send = async (p: Probe): Promise<Exchange | NoSource> => {
       try {
         return await this.exchange(p);

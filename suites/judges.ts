@@ -7,6 +7,7 @@ import { containsSecret, decodeEscapes } from '../src/secrets.js';
 import { documentedErrorTexts, responseFor, type Contract, type Operation } from '../src/spec.js';
 import type { Check, JudgeId, Probe, Unverifiable } from './catalog.js';
 import type { KeyParts } from './keyforms.js';
+import { describeOperation, missingOperations } from './surface.js';
 
 /** What happened to one request: its answer, or why there was none. */
 export interface Exchange {
@@ -26,7 +27,7 @@ export interface Answer {
 
 export type FindingKind =
   | 'status' | 'error-text' | 'schema' | 'content-type' | 'not-json' | 'unread-body'
-  | 'echo' | 'server-error' | 'replay' | 'cache-headers' | 'hsts' | 'served-over-http' | 'redirect' | 'key-leak' | 'error-shape';
+  | 'echo' | 'server-error' | 'not-served' | 'replay' | 'cache-headers' | 'hsts' | 'served-over-http' | 'redirect' | 'key-leak' | 'error-shape';
 
 /** One thing a target did wrong, in the contract's words. */
 export interface Finding {
@@ -408,7 +409,25 @@ const openapiCompare: Judge = {
   },
 };
 
+/** api.operations-served: every documented operation is there (suites/surface.ts); one finding names those that are not. */
+const served: Judge = {
+  aggregate: true,
+  expected: () => 'every documented operation served: not 404, 405 or 501 to every request of it, with and without a key',
+  judge: (_check, answers, ctx) => {
+    const missing = missingOperations(ctx.contract, answers);
+    const judged = [...new Set(answers.map((a) => a.probe.operationId))];
+    if (!missing.size) return pass(undefined, `${judged.length} operations served`);
+    const present = judged.filter((id) => !missing.has(id));
+    const narrow = present.length ? `; to check only what it serves: ${present.map((id) => `--operation ${id}`).join(' ')}` : '';
+    const list = [...missing].map(([id, why]) => `${describeOperation(ctx.contract, id)}: ${why}`).join('; ');
+    const message = `expected every documented operation to be served, got ${missing.size} not implemented at this target — ${list}${narrow}`;
+    const shown = answers.find((a) => missing.has(a.probe.operationId))?.exchange;
+    return failed([{ kind: 'not-served', message }], shown, `${missing.size} of ${judged.length} operations not implemented: ${[...missing.keys()].join(', ')}`);
+  },
+};
+
 export const JUDGES: Record<JudgeId, Judge> = {
+  served,
   documented,
   rejected,
   observe,

@@ -142,3 +142,81 @@ describe('--plan shows the chain', () => {
     expect(run.stdout).toContain('Chain: POST /directory → POST /file → POST /ffmpeg/process');
   });
 });
+
+/** A team's mock that serves only GET /directory (the mock's answers), and 404 pages for everything else, as Express does. */
+const onlyListing: Gate = (req, res) => {
+  if (req.method === 'GET' && (req.url ?? '').split('?')[0] === '/directory') return false;
+  res.writeHead(404, { 'content-type': 'text/html; charset=utf-8' }).end(`<pre>Cannot ${req.method} ${req.url?.split('?')[0]}</pre>`);
+  return true;
+};
+
+describe.concurrent('a server that implements part of the API', () => {
+  test('one finding names the five operations it does not implement; no auth check fails for them', async () => {
+    const target = await front(onlyListing);
+    try {
+      const run = await runInProcess(['--target', target.url], cleanEnv(MOCK_ENV));
+      expect(run.code, run.stdout).toBe(1);
+      const report = run.report();
+      expect(failing(report)).toEqual(['api.operations-served']);
+      const served = report.checks.find((c) => c.id === 'api.operations-served')!;
+      expect(served.findings).toHaveLength(1);
+      for (const op of ['createDirectory', 'listFiles', 'createFile', 'processTask', 'runCommand']) expect(served.message).toContain(`(${op}): 404 to all`);
+      expect(served.message).toMatch(/to check only what it serves: --operation listDirectories$/);
+      expect(served.outcome).toBe('5 of 6 operations not implemented: createDirectory, listFiles, createFile, processTask, runCommand');
+      // hdr.placement.body sends POST /file: not implemented there, not a failure of auth.placement.
+      expect(report.checks.find((c) => c.id === 'hdr.placement.body')).toMatchObject({ verdict: 'not-verified', category: 'not implemented' });
+      expect(report.checks.find((c) => c.id === 'auth.missing.createFile')?.reason).toMatch(/^POST \/file \(createFile\) is not implemented at this target \(404 to all \d of its requests, with and without a key\)/);
+      expect(run.stdout).toMatch(/api\.operations-served/);
+    } finally {
+      await target.close();
+    }
+  });
+
+  test('--operation listDirectories against it: exit 0, the run says it was narrowed', async () => {
+    const target = await front(onlyListing);
+    try {
+      const run = await runInProcess(['--target', target.url, '--operation', 'listDirectories'], cleanEnv(MOCK_ENV));
+      expect(run.code, run.stdout).toBe(0);
+      const report = run.report();
+      expect(report.checks.every((c) => c.verdict !== 'fail')).toBe(true);
+      expect(report.checks.map((c) => c.id)).toContain('api.operations-served');
+      expect(report.checks.map((c) => c.id)).not.toContain('hdr.placement.body');
+      expect(report.checks.some((c) => c.id.endsWith('.createFile'))).toBe(false);
+      expect(report.selection).toEqual({ only: [], skip: [], operations: ['listDirectories'] });
+      expect(run.stdout).toMatch(/^Selection: \d+ checks \(--operation listDirectories\)$/m);
+    } finally {
+      await target.close();
+    }
+  });
+
+  test('--operation with a name that is not an operationId: exit 2, one line with the nearest', async () => {
+    const run = await runInProcess(['--operation', 'listDirectory'], cleanEnv());
+    expect(run.code).toBe(2);
+    expect(run.stderr.trim()).toBe('error: --operation listDirectory is no operationId of the spec: did you mean listDirectories? (one of listDirectories, createDirectory, listFiles, createFile, processTask, runCommand)');
+  });
+});
+
+describe.concurrent('a wrong base URL', () => {
+  test('the API at / and --target …/api: exit 2, one line naming the base URL and what answered', async () => {
+    const target = await front((req, res) => ((req.url ?? '').startsWith('/api/') ? (res.writeHead(404, { 'content-type': 'text/html' }).end('<h1>Not Found</h1>'), true) : false));
+    try {
+      const run = await runInProcess(['--target', `${target.url}/api`], cleanEnv(MOCK_ENV));
+      expect(run.code, run.stdout).toBe(2);
+      const lines = run.stderr.split('\n').filter(Boolean);
+      expect(lines).toEqual([`error: no documented operation answers at ${target.url}/api: GET /directory and GET /directory/dir_123 got 404 (text/html); is the base URL right? (the spec's paths, such as /directory, are appended to it)`]);
+    } finally {
+      await target.close();
+    }
+  });
+
+  test('a server that serves the API but not GET /directory is still judged (exit 1), not taken for a wrong base URL', async () => {
+    const target = await front((req, res) => (req.method === 'GET' && (req.url ?? '').split('?')[0] === '/directory' ? (res.writeHead(404, { 'content-type': 'text/html' }).end('Not Found'), true) : false));
+    try {
+      const run = await runInProcess(['--target', target.url], cleanEnv(MOCK_ENV));
+      expect(run.code, run.stdout).toBe(1);
+      expect(failing(run.report())).toContain('api.operations-served');
+    } finally {
+      await target.close();
+    }
+  });
+});

@@ -38,6 +38,7 @@ export const FAULTS = {
   'auth-skipped-create-file': 'POST /file does not check credentials at all',
   'valid-key-rejected-list-files': 'GET /directory/{dirId} rejects the valid key',
   'valid-key-rejected-process': 'POST /ffmpeg/process rejects the valid key (a key scope the server forgot to grant)',
+  'run-not-routed': 'the deprecated POST /ffmpeg/run is no longer routed: 404 to every request, with or without a key',
   'upload-url-relative': "POST /file answers its upload URL as a path, not an absolute URL",
   'schema-break': 'GET /directory answers "directories" as an object',
   'token-case-insensitive': 'the key is compared without regard to letter case',
@@ -261,6 +262,7 @@ export function createMockServer(options: MockOptions = {}): http.Server | https
     const found = routes.find((r) => r.pattern.test(path));
     const op = found?.byMethod.get(req.method ?? 'GET');
     req.resume(); // the body is never read: a documented request is answered by its credential alone
+    if (faults.has('run-not-routed') && op?.path === '/ffmpeg/run') return fail(res, 404, 'Not found');
     const skipAuth = faults.has('auth-skipped-create-file') && op?.path === '/file';
     if (!skipAuth && !authorize(req, res, query, op ?? found?.byMethod.values().next().value)) return;
     if (!found) return fail(res, 404, 'Not found');
