@@ -24,7 +24,10 @@ export function verdictText(report: Report): string {
   const judged = report.options.strict ? 'MUST or SHOULD' : 'MUST';
   const regressions = report.drift?.counts.regression ?? 0;
   const regressed = regressions ? `${regressions} regression${regressions > 1 ? 's' : ''} against the baseline` : '';
-  const shard = report.shard ? ` [shard ${report.shard.index}/${report.shard.count}]` : '';
+  const flags = s.scope?.by.filter((b) => !b.startsWith('--shard ')) ?? [];
+  // A narrowed run says so in every view: CONFORMANT alone means the whole catalog was in scope.
+  const narrowed = s.scope && flags.length ? ` [narrowed: ${s.scope.checks} of ${s.scope.of} checks, ${flags.join(' ')}]` : '';
+  const shard = `${report.shard ? ` [shard ${report.shard.index}/${report.shard.count}]` : ''}${narrowed}`;
   switch (s.verdict) {
     case 'interrupted':
       return `INTERRUPTED — partial report of the checks that ran${shard}`;

@@ -191,8 +191,10 @@ export async function execute(values: CliValues, options: ExecuteOptions = {}): 
   if (typo.length) throw new UsageError(`--only/--skip ${typo[0]} matches no check id, clause, group or level (see --list)`);
   const wrongOperation = unknownOperation(contract, selection.operations ?? []);
   if (wrongOperation) throw new UsageError(wrongOperation);
+  const whole = catalog.length;
   catalog = select(catalog, selection);
   if (!catalog.length) throw new UsageError('--only/--skip/--operation leave no check to run');
+  if (selectionFlags(selection).length || config.shard) config.catalogChecks = whole;
   if (values.list) {
     for (const line of listLines(catalog, config.target, contract)) lines.out(line);
     return { code: EXIT.conformant };

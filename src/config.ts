@@ -69,6 +69,8 @@ export interface Config {
   requireComplete: boolean;
   /** --only / --skip patterns and --operation ids (suites/select.ts). */
   selection: { only: string[]; skip: string[]; operations?: string[] };
+  /** The checks of the whole catalog, set by the command when the run is narrowed (a selection or a shard). */
+  catalogChecks?: number;
   specPath: string;
   concurrency: number;
   http: HttpOptions;

@@ -1,9 +1,13 @@
 // Servers shaped like the ones people run, written here (not the bundled mock's fault switches): an
 // API whose processing needs an input that exists, one that implements part of the API, a wrong
 // base path. Each is the reference mock behind a loopback front that answers some requests itself.
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createMockServer, DEFAULT_KEYS } from '../src/mock/server.js';
+import { loadContract } from '../src/spec.js';
+import { buildCatalog } from '../suites/catalog.js';
 import { cleanEnv, failing, listenLocal, MOCK_ENV, runInProcess } from './helpers.js';
 
 type Gate = (req: http.IncomingMessage, res: http.ServerResponse, body: string) => boolean;
@@ -184,6 +188,19 @@ describe.concurrent('a server that implements part of the API', () => {
       expect(report.checks.some((c) => c.id.endsWith('.createFile'))).toBe(false);
       expect(report.selection).toEqual({ only: [], skip: [], operations: ['listDirectories'] });
       expect(run.stdout).toMatch(/^Selection: \d+ checks \(--operation listDirectories\)$/m);
+      // Narrowed, in every view: CONFORMANT alone would claim the whole catalog.
+      const whole = buildCatalog(await loadContract()).length;
+      const scope = { checks: report.checks.length, of: whole, by: ['--operation listDirectories'] };
+      expect(report.summary.scope).toEqual(scope);
+      expect(report.catalogChecks).toBe(whole);
+      const said = `[narrowed: ${scope.checks} of ${whole} checks, --operation listDirectories]`;
+      expect(run.stdout.split('\n').find((l) => /^CONFORMANT/.test(l))).toContain(said);
+      expect(readFileSync(join(run.dir, 'report.md'), 'utf8')).toContain(said);
+      expect(readFileSync(join(run.dir, 'report.html'), 'utf8')).toContain(said);
+      const junit = readFileSync(join(run.dir, 'junit.xml'), 'utf8');
+      expect(junit).toMatch(new RegExp(`<testsuites name="[^"]*${said.replace(/[[\]]/g, '\\$&')}`));
+      expect(junit).toContain(`<property name="scope" value="${scope.checks} of ${whole} checks"/>`);
+      expect(junit).toContain('<property name="scope.by" value="--operation listDirectories"/>');
     } finally {
       await target.close();
     }
