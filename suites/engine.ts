@@ -2,7 +2,7 @@
 // the request memo, the schedule the plan made) in one object, and the evaluation of a check:
 // gather its evidence as the plan says, hand it to its judge, return the result as data.
 import type { Target } from '../src/config.js';
-import { HarnessError, Transport, type HttpOptions, type HttpRequest, type ThrottleStats } from '../src/http.js';
+import { HarnessError, Transport, type HttpOptions, type HttpRequest, type HttpResponse, type ThrottleStats } from '../src/http.js';
 import { redactDeep } from '../src/secrets.js';
 import { responseFor, schemaValidators, type Contract } from '../src/spec.js';
 import type { CheckResult } from '../reporters/model.js';
@@ -138,6 +138,8 @@ export class Run {
   readonly transport: Transport;
   readonly scope: Scope;
   private readonly memo = new Map<string, Promise<Exchange>>();
+  /** The probe of each memo entry: whose credential an answer was. */
+  private readonly sentProbes = new Map<string, Probe>();
   /** The probes the plan sends, by key: nothing else goes on the wire. */
   private readonly scheduled: Set<string>;
   private readonly judging: JudgeContext;
@@ -256,14 +258,17 @@ export class Run {
         const { request, sent } = await this.buildRequest(p, linked);
         if (noSource) return { request, sent, error: noSource };
         const chain = linked.chain.length ? { chain: [...new Set(linked.chain)] } : {};
+        const start = Date.now();
         try {
-          return { request, sent, ...chain, response: await this.transport.send(request) };
+          const response = await this.transport.send(request);
+          return { request, sent, ...chain, response, timing: { start, end: Date.now() } };
         } catch (e) {
-          if (e instanceof HarnessError) return { request, sent, error: e };
+          if (e instanceof HarnessError) return { request, sent, error: e, timing: { start, end: Date.now() } };
           throw e;
         }
       })();
       this.memo.set(p.key, pending);
+      this.sentProbes.set(p.key, p);
     }
     return pending;
   }
@@ -278,6 +283,28 @@ export class Run {
       return missingOperations(this.ctx.contract, settled.flatMap((a) => (a.exchange?.response ? [a as { probe: Probe; exchange: Exchange }] : [])));
     })();
     return this.missing;
+  }
+
+  /**
+   * A 429/503 held through every wait for one credential is that credential's answer (a quota
+   * server may throttle the exhausted key), when every request with that credential was held so
+   * while requests with other credentials were answered in the same window and none of theirs was
+   * held: the last throttled answer is then judged against the contract. Throttling that touches
+   * every credential stays a harness error (inconclusive).
+   */
+  private async ownThrottle(p: Probe, ex: Exchange): Promise<HttpResponse | undefined> {
+    const held = ex.error?.response;
+    if (ex.error?.kind !== 'throttled' || !held || !ex.timing || p.credential === 'none') return undefined;
+    // Everything the plan sends settles first: the verdict needs the whole window.
+    const keys = this.ctx.schedule.filter((k) => this.sentProbes.has(k));
+    const all = await Promise.all(keys.map(async (k) => ({ probe: this.sentProbes.get(k)!, ex: await this.memo.get(k)!.catch(() => undefined) })));
+    const settled = all.filter((a): a is { probe: Probe; ex: Exchange } => a.ex !== undefined);
+    const mine = settled.filter((a) => a.probe.credential === p.credential);
+    const others = settled.filter((a) => a.probe.credential !== p.credential);
+    const heldAll = mine.every((a) => a.ex.error?.kind === 'throttled');
+    const othersHeld = others.some((a) => a.ex.error?.kind === 'throttled');
+    const answeredMeanwhile = others.some((a) => a.ex.response && a.ex.timing && a.ex.timing.end >= ex.timing!.start && a.ex.timing.start <= ex.timing!.end);
+    return heldAll && !othersHeld && answeredMeanwhile ? held : undefined;
   }
 
   /** Why a probe is not sent in this run, or undefined. */
@@ -340,6 +367,11 @@ export class Run {
         const ex = await send(probe); // in order: a sequence is sent one request after another
         if (ex instanceof NoSource) return noSource(ex);
         if (ex.error?.kind === 'budget') return budget(ex.error.message);
+        const own = ex.error ? await this.ownThrottle(probe, ex) : undefined;
+        if (own) {
+          answers.push({ probe, exchange: { ...ex, error: undefined, response: own } as Answer['exchange'] });
+          continue;
+        }
         if (ex.error) {
           const accepted = judge.noAnswer?.(ex.error);
           return accepted ? { ...accepted, shown: ex } : { verdict: 'error', findings: [], reason: ex.error.message, shown: ex };
@@ -351,7 +383,13 @@ export class Run {
     // An aggregate: every answer of its probes that can be sent; offences fail it even on partial
     // evidence, but without one, missing evidence is no pass.
     const probes = (check.over ?? []).filter((p) => !this.unsent(p));
-    const settled = await Promise.all(probes.map(async (probe) => ({ probe, ex: await send(probe) })));
+    const settled = await Promise.all(
+      probes.map(async (probe) => {
+        const ex = await send(probe);
+        const own = !(ex instanceof NoSource) && ex.error ? await this.ownThrottle(probe, ex) : undefined;
+        return { probe, ex: own && !(ex instanceof NoSource) ? ({ ...ex, error: undefined, response: own } as Exchange) : ex };
+      }),
+    );
     const answers = settled.flatMap(({ probe, ex }): Answer[] => (!(ex instanceof NoSource) && ex.response ? [{ probe, exchange: ex as Answer['exchange'] }] : []));
     const judged = judge.judge(check, answers.filter(judge.only ?? (() => true)), this.judging);
     if (judged.verdict === 'fail') return judged;

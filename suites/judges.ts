@@ -18,6 +18,8 @@ export interface Exchange {
   sent?: KeyParts;
   /** The setup requests whose answers this request was built from, in order ("POST /directory"). */
   chain?: string[];
+  /** When it was sent and settled (ms since the epoch): whether other credentials were answered meanwhile. */
+  timing?: { start: number; end: number };
 }
 
 export interface Answer {

@@ -237,3 +237,37 @@ describe.concurrent('a wrong base URL', () => {
     }
   });
 });
+
+describe.concurrent('a held throttle for one credential is its answer', () => {
+  test('429 to the quota-exhausted key on every try, the other keys answered at once: judged, exit 1 on auth.quota-exceeded', async () => {
+    const target = await front((req, res) =>
+      req.headers.authorization === DEFAULT_KEYS.quota ? (res.writeHead(429, { 'content-type': 'application/json', 'retry-after': '0' }).end('{"ok":false,"error":"Too many requests"}'), true) : false,
+    );
+    try {
+      const run = await runInProcess(['--target', target.url], cleanEnv(MOCK_ENV));
+      expect(run.code, run.stdout).toBe(1);
+      const report = run.report();
+      const quota = report.checks.filter((c) => c.id.startsWith('auth.quota.'));
+      expect(quota.length).toBeGreaterThan(0);
+      for (const c of quota) {
+        expect(c).toMatchObject({ verdict: 'fail', clause: 'auth.quota-exceeded' });
+        expect(c.message).toMatch(/^expected 403 \{"ok":false,"error":"Quota exceeded"\}, got 429 \{"ok":false,"error":"Too many requests"\}/);
+      }
+      expect(report.checks.filter((c) => c.verdict === 'error').map((c) => c.id)).toEqual([]);
+      expect(failing(report).every((id) => id.startsWith('auth.quota.'))).toBe(true);
+    } finally {
+      await target.close();
+    }
+  });
+
+  test('429 to every credential: still inconclusive (exit 3), never a failure', async () => {
+    const target = await front((_req, res) => (res.writeHead(429, { 'retry-after': '0' }).end(), true));
+    try {
+      const run = await runInProcess(['--target', target.url], cleanEnv(MOCK_ENV));
+      expect(run.code, run.stdout).toBe(3);
+      expect(run.report().summary.verdicts.fail).toBe(0);
+    } finally {
+      await target.close();
+    }
+  });
+});
