@@ -286,6 +286,17 @@ export class Run {
   }
 
   /**
+   * After a malformed request's connection was closed without an answer: the guide's own test
+   * request (GET /directory, no key) on a fresh connection. Answered, the server is well and the
+   * close was its refusal; not answered, the target drops connections and nothing is known.
+   */
+  private async wellFormedAnswer(): Promise<HttpResponse | undefined> {
+    const listing = this.ctx.contract.operations.find((o) => o.method === 'GET' && o.path === '/directory');
+    if (!listing) return undefined;
+    return this.transport.send({ method: 'GET', url: new URL(`${this.ctx.target.url}${listing.path}`), headers: [], raw: true }).catch(() => undefined);
+  }
+
+  /**
    * A 429/503 held through every wait for one credential is that credential's answer (a quota
    * server may throttle the exhausted key), when every request with that credential was held so
    * while requests with other credentials were answered in the same window and none of theirs was
@@ -374,7 +385,11 @@ export class Run {
         }
         if (ex.error) {
           const accepted = judge.noAnswer?.(ex.error);
-          return accepted ? { ...accepted, shown: ex } : { verdict: 'error', findings: [], reason: ex.error.message, shown: ex };
+          if (accepted) return { ...accepted, shown: ex };
+          const control = judge.closingRefuses && ex.error.kind === 'reset' ? await this.wellFormedAnswer() : undefined;
+          if (control)
+            return { verdict: 'pass', findings: [], outcome: `closed without an answer (not served); a well-formed request on a fresh connection right after: ${control.status}`, shown: ex };
+          return { verdict: 'error', findings: [], reason: ex.error.message, shown: ex };
         }
         answers.push({ probe, exchange: ex as Answer['exchange'] });
       }

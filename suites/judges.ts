@@ -81,6 +81,11 @@ export interface Judge {
   observes?: boolean;
   /** Single probes: no answer at all (refused, reset, timeout) may be the wanted outcome. */
   noAnswer?: (e: HarnessError) => Judgement | undefined;
+  /**
+   * Single probes of a malformed request: a connection closed without an answer is a refusal, when
+   * a well-formed request on a fresh connection right after is answered (suites/engine.ts sends it).
+   */
+  closingRefuses?: boolean;
 }
 
 // --- reading answers -------------------------------------------------------------------------
@@ -229,7 +234,8 @@ function businessAnswer(op: Operation, shown: Exchange, ctx: JudgeContext): Judg
 
 /** Not served: any status of 400 or more (a malformed request may be refused by HTTP itself). */
 const rejected: Judge = {
-  expected: () => 'not served: a status of 400 or more (the exact status is recorded; a 5xx is judged by security.no-5xx)',
+  closingRefuses: true,
+  expected: () => 'not served: a status of 400 or more, or the connection closed without an answer while the server answers a well-formed request (the exact status is recorded; a 5xx is judged by security.no-5xx)',
   judge: (_check, [a]) => {
     const r = a!.exchange.response;
     return failed(r.status >= 400 ? [] : [{ kind: 'status', status: r.status, message: `expected a refusal (a status of 400 or more), got ${answerText(r)}` }], a!.exchange);

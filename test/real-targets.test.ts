@@ -13,7 +13,7 @@ import { cleanEnv, failing, listenLocal, MOCK_ENV, runInProcess } from './helper
 type Gate = (req: http.IncomingMessage, res: http.ServerResponse, body: string) => boolean;
 
 /** The reference mock behind a front: `gate` sees each request with its body, and may answer it itself. */
-async function front(gate: Gate) {
+async function front(gate: Gate, closeOn?: (raw: string) => boolean) {
   const mock = createMockServer();
   const [api] = mock.listeners('request') as http.RequestListener[];
   const [clientError] = mock.listeners('clientError') as Array<(...a: unknown[]) => void>;
@@ -25,7 +25,10 @@ async function front(gate: Gate) {
       api!(req, res);
     });
   });
-  server.on('clientError', clientError!);
+  // closeOn: a malformed request whose bytes it matches is refused by closing the connection, without an answer.
+  server.on('clientError', (err: Error & { rawPacket?: Buffer }, socket: import('node:net').Socket) =>
+    closeOn?.(err.rawPacket?.toString('latin1') ?? '') ? socket.destroy() : clientError!(err, socket),
+  );
   return { url: await listenLocal(server), close: () => new Promise<void>((r) => (server.closeAllConnections(), server.close(() => r()))) };
 }
 
@@ -266,6 +269,42 @@ describe.concurrent('a held throttle for one credential is its answer', () => {
       const run = await runInProcess(['--target', target.url], cleanEnv(MOCK_ENV));
       expect(run.code, run.stdout).toBe(3);
       expect(run.report().summary.verdicts.fail).toBe(0);
+    } finally {
+      await target.close();
+    }
+  });
+});
+
+describe.concurrent('closing is refusing, when the server is otherwise well', () => {
+  test('a server that closes the connection on a bare CR inside the header, and answers everything else as documented: CONFORMANT', async () => {
+    const target = await front(() => false, (raw) => /\r(?!\n)/.test(raw));
+    try {
+      const run = await runInProcess(['--target', target.url], cleanEnv(MOCK_ENV));
+      expect(run.code, run.stdout).toBe(0);
+      const report = run.report();
+      expect(report.summary.verdict).toBe('conformant');
+      expect(report.checks.find((c) => c.id === 'hdr.whitespace.bare-cr')).toMatchObject({
+        verdict: 'pass',
+        outcome: 'closed without an answer (not served); a well-formed request on a fresh connection right after: 400',
+      });
+    } finally {
+      await target.close();
+    }
+  });
+
+  test('a target that drops every connection after the preflight stays a transport failure, never a pass', async () => {
+    let answered = 0;
+    const target = await front((_req, res) => {
+      if (++answered <= 2) return false; // the preflight's two requests
+      res.socket?.destroy();
+      return true;
+    }, () => true);
+    try {
+      const run = await runInProcess(['--target', target.url], cleanEnv(MOCK_ENV));
+      expect(run.code, run.stdout).toBe(3);
+      const report = run.report();
+      expect(report.checks.find((c) => c.id === 'hdr.whitespace.bare-cr')?.verdict).toBe('error');
+      expect(report.checks.filter((c) => c.verdict === 'pass' && c.judge === 'rejected').map((c) => c.id)).toEqual([]);
     } finally {
       await target.close();
     }
