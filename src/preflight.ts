@@ -2,6 +2,7 @@
 import type { Config } from './config.js';
 import { UsageError } from './errors.js';
 import { HarnessError, Transport, type HttpResponse, type ThrottleStats } from './http.js';
+import { errorReason, refusedKeyHint } from './hints.js';
 import { preflightCredential } from './plan.js';
 import { responseFor, type Contract } from './spec.js';
 
@@ -19,7 +20,10 @@ export async function preflight(config: Config, contract: Contract, env: NodeJS.
   const ask = (headers: Array<[string, string]>, at = url) => transport.send({ method: 'GET', url: at, headers }).then((r) => r, (e: unknown) => (e instanceof HarnessError ? e : Promise.reject(e)));
   const [reached, keyedAnswer] = await Promise.all([ask([]), variable ? ask([['Authorization', env[variable]!]]) : undefined]);
   // One that answered, then broke off (or kept throttling), is reachable: the checks say the rest.
-  if (reached instanceof HarnessError && reached.status === undefined) throw new UsageError(`cannot reach target ${config.target.url}: ${reached.message}`);
+  if (reached instanceof HarnessError && reached.status === undefined) {
+    const slowest = keyedAnswer && !(keyedAnswer instanceof HarnessError) ? keyedAnswer.ms : undefined;
+    throw new UsageError(`cannot reach target ${config.target.url}: ${errorReason(reached, config.http.timeoutMs, slowest)}`);
+  }
   const keyed = keyedAnswer instanceof HarnessError || keyedAnswer === undefined ? keyedAnswer : keyedAnswer.status;
   let requests = variable ? 2 : 1;
   // A wrong base URL: nothing there answers as the API. One more documented read (the listing of a
@@ -39,7 +43,7 @@ export async function preflight(config: Config, contract: Contract, env: NodeJS.
   const listing = contract.operations.find((o) => o.method === 'GET' && o.path === '/directory');
   const refused = listing && typeof keyed === 'number' && [responseFor(listing, 'wrong')?.status, responseFor(listing, 'quota')?.status].includes(String(keyed));
   if (!refused) return done;
-  return { ...done, keyRejected: `the target refused ${variable} (GET /directory answered ${keyed}): check if you regenerated your key in the dashboard (authentication-guide.txt:74); the checks that need an accepted key are not verified` };
+  return { ...done, keyRejected: `the target refused ${variable} (GET /directory answered ${keyed}): ${refusedKeyHint(env[variable!]!)}; the checks that need an accepted key are not verified` };
 }
 
 /** What answers where the API is not: 404 or 405 to a documented path, or a page of HTML that is no error. */

@@ -10,6 +10,7 @@ import { checkInapplicable, parameterSources, probesOf, probeUnavailable, type C
 import { JUDGES, answerText, atPointer, clip, operationOf, outcomeOf, type Answer, type Exchange, type JudgeContext, type Judgement } from './judges.js';
 import { fill, keyParts, NO_KEY, type KeyParts } from './keyforms.js';
 import { describeOperation, missingOperations } from './surface.js';
+import { errorReason } from '../src/hints.js';
 
 /** What the vitest workers receive through `provide`/`inject`: plain JSON, no key values. */
 export interface RunContext {
@@ -261,6 +262,7 @@ export class Run {
         const start = Date.now();
         try {
           const response = await this.transport.send(request);
+          this.slowest = Math.max(this.slowest ?? 0, response.ms);
           return { request, sent, ...chain, response, timing: { start, end: Date.now() } };
         } catch (e) {
           if (e instanceof HarnessError) return { request, sent, error: e, timing: { start, end: Date.now() } };
@@ -274,6 +276,8 @@ export class Run {
   }
 
   private missing?: Promise<Map<string, string>>;
+  /** The slowest answer of the run so far (ms), for the hint of a timeout. */
+  private slowest?: number;
 
   /** The operations not implemented at the target (suites/surface.ts), from the answers to their own requests this run sends. */
   private missingOperations(): Promise<Map<string, string>> {
@@ -389,7 +393,7 @@ export class Run {
           const control = judge.closingRefuses && ex.error.kind === 'reset' ? await this.wellFormedAnswer() : undefined;
           if (control)
             return { verdict: 'pass', findings: [], outcome: `closed without an answer (not served); a well-formed request on a fresh connection right after: ${control.status}`, shown: ex };
-          return { verdict: 'error', findings: [], reason: ex.error.message, shown: ex };
+          return { verdict: 'error', findings: [], reason: errorReason(ex.error, this.ctx.http.timeoutMs, this.slowest), shown: ex };
         }
         answers.push({ probe, exchange: ex as Answer['exchange'] });
       }
@@ -408,7 +412,7 @@ export class Run {
     const answers = settled.flatMap(({ probe, ex }): Answer[] => (!(ex instanceof NoSource) && ex.response ? [{ probe, exchange: ex as Answer['exchange'] }] : []));
     const judged = judge.judge(check, answers.filter(judge.only ?? (() => true)), this.judging);
     if (judged.verdict === 'fail') return judged;
-    const broken = settled.flatMap(({ probe, ex }) => (!(ex instanceof NoSource) && ex.error && ex.error.kind !== 'budget' ? [`${probe.key}: ${ex.error.message}`] : []));
+    const broken = settled.flatMap(({ probe, ex }) => (!(ex instanceof NoSource) && ex.error && ex.error.kind !== 'budget' ? [`${probe.key}: ${errorReason(ex.error, this.ctx.http.timeoutMs, this.slowest)}`] : []));
     if (broken.length) return { ...judged, verdict: 'error', reason: `${broken.length} of its requests got no answer: ${broken.join('; ')}` };
     const unsent = settled.filter(({ ex }) => ex instanceof NoSource || ex.error?.kind === 'budget');
     if (unsent.length) {

@@ -310,3 +310,33 @@ describe.concurrent('closing is refusing, when the server is otherwise well', ()
     }
   });
 });
+
+describe.concurrent('hints from causes', () => {
+  test('--timeout 1 against a server that answers in 1.5 s: the line names --timeout, not only "cannot reach"', async () => {
+    const server = http.createServer((_req, res) => void setTimeout(() => json(res, 400, { ok: false, error: 'Missing Authorization header' }), 1500));
+    const url = await listenLocal(server);
+    try {
+      const run = await runInProcess(['--target', url, '--timeout', '1'], cleanEnv(MOCK_ENV));
+      expect(run.code).toBe(2);
+      const lines = run.stderr.split('\n').filter(Boolean);
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(/^error: cannot reach target http:\/\/127\.0\.0\.1:\d+: no complete answer from 127\.0\.0\.1:\d+ in time \(--timeout is 1000 ms; no answer arrived at all\): raise --timeout if the target is slow$/);
+    } finally {
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+
+  test("a key made with echo … | base64 (its decoded form ends in echo's newline): the warning says so", async () => {
+    const target = await front(() => false);
+    try {
+      const echoed = `Basic ${Buffer.from(`${Buffer.from(DEFAULT_KEYS.valid.slice(6), 'base64').toString()}\n`).toString('base64')}`;
+      const run = await runInProcess(['--target', target.url], cleanEnv({ ...MOCK_ENV, FFMPEG_API_KEY: echoed }));
+      expect(run.code).toBe(3);
+      expect(run.stderr).toMatch(/^warning: the target refused FFMPEG_API_KEY \(GET \/directory answered 401\): its decoded form ends in a line break, as a key made with `echo … \| base64` does/m);
+      expect(run.stderr).not.toMatch(/regenerated/);
+    } finally {
+      await target.close();
+    }
+  });
+});
