@@ -46,7 +46,20 @@ export async function preflight(config: Config, contract: Contract, env: NodeJS.
   return { ...done, keyRejected: `the target refused ${variable} (GET /directory answered ${keyed}): ${refusedKeyHint(env[variable!]!)}; the checks that need an accepted key are not verified` };
 }
 
-/** What answers where the API is not: 404 or 405 to a documented path, or a page of HTML that is no error. */
-const notTheApi = (r: HttpResponse): boolean => r.status === 404 || r.status === 405 || (r.status < 400 && /html/i.test(r.headers['content-type'] ?? ''));
+/**
+ * What answers where the API is not: 404 or 405 to a documented path outside the API's own error
+ * shape ({"ok":false,"error":"..."}: that is the API, answering under another prefix, say), or a
+ * page of HTML that is no error.
+ */
+const notTheApi = (r: HttpResponse): boolean => ((r.status === 404 || r.status === 405) && !apiShaped(r)) || (r.status < 400 && /html/i.test(r.headers['content-type'] ?? ''));
+
+function apiShaped(r: HttpResponse): boolean {
+  try {
+    const body = JSON.parse(r.body) as { ok?: unknown; error?: unknown } | null;
+    return /json/i.test(r.headers['content-type'] ?? '') && body?.ok === false && typeof body.error === 'string';
+  } catch {
+    return false;
+  }
+}
 
 const describeAnswer = (r: HttpResponse): string => `${r.status}${r.headers['content-type'] ? ` (${r.headers['content-type'].split(';')[0]})` : ''}`;

@@ -9,7 +9,7 @@ import type { CheckResult } from '../reporters/model.js';
 import { checkInapplicable, parameterSources, probesOf, probeUnavailable, type Check, type Credential, type Probe, type Scope, type Unverifiable } from './catalog.js';
 import { JUDGES, answerText, atPointer, clip, operationOf, outcomeOf, type Answer, type Exchange, type JudgeContext, type Judgement } from './judges.js';
 import { fill, keyParts, NO_KEY, type KeyParts } from './keyforms.js';
-import { describeOperation, missingOperations } from './surface.js';
+import { ABSENT, describeOperation, missingOperations } from './surface.js';
 import { errorReason } from '../src/hints.js';
 
 /** What the vitest workers receive through `provide`/`inject`: plain JSON, no key values. */
@@ -279,6 +279,13 @@ export class Run {
   /** The slowest answer of the run so far (ms), for the hint of a timeout. */
   private slowest?: number;
 
+  /** Whether a request of the check, to its own operation, was answered 404, 405 or 501 (its sequence is sent later, inside it). */
+  private async answeredAbsent(check: Check): Promise<boolean> {
+    const own = (check.sequence ? [] : probesOf(check)).filter((p) => p.operationId === check.operationId && !this.unsent(p));
+    const settled = await Promise.all(own.map((p) => this.exchange(p).catch(() => undefined)));
+    return settled.some((ex) => ex?.response && ABSENT.has(ex.response.status));
+  }
+
   /** The operations not implemented at the target (suites/surface.ts), from the answers to their own requests this run sends. */
   private missingOperations(): Promise<Map<string, string>> {
     this.missing ??= (async () => {
@@ -357,7 +364,8 @@ export class Run {
     if (inapplicable) return notVerified(inapplicable);
     const judge = JUDGES[check.judge];
     // An operation the target does not implement: one finding (api.operations-served), not one per check.
-    const absent = check.operationId && check.judge !== 'served' ? (await this.missingOperations()).get(check.operationId) : undefined;
+    // Asked only when the check's own requests got such an answer: a served operation's checks wait for nothing more.
+    const absent = check.operationId && check.judge !== 'served' && (await this.answeredAbsent(check)) ? (await this.missingOperations()).get(check.operationId) : undefined;
     if (absent)
       return notVerified({
         reason: `${describeOperation(this.ctx.contract, check.operationId!)} is not implemented at this target (${absent}): api.operations-served has the finding`,

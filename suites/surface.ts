@@ -6,7 +6,7 @@ import type { Probe } from './catalog.js';
 import type { Exchange } from './judges.js';
 
 /** What a router answers for a route or method it does not have. */
-const ABSENT = new Set([404, 405, 501]);
+export const ABSENT: ReadonlySet<number> = new Set([404, 405, 501]);
 
 /** An answer in the API's own error shape about something other than its auth ({"ok":false,"error":"File not found"}). */
 function apiShaped(ex: Exchange): boolean {
