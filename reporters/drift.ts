@@ -1,6 +1,6 @@
 // Drift against a baseline report: how every check moved since then. A regression (pass → fail)
 // makes the run exit 1 even when it is still conformant (e.g. a SHOULD check without --strict).
-import { DRIFT_KINDS, summarize, type CheckResult, type Drift, type DriftKind, type DriftSide, type Report } from './model.js';
+import { DRIFT_KINDS, scopeOf, summarize, type CheckResult, type Drift, type DriftKind, type DriftSide, type Report } from './model.js';
 
 const side = (c: CheckResult): DriftSide => ({ verdict: c.verdict, ...(c.outcome !== undefined && { outcome: c.outcome }) });
 
@@ -36,5 +36,5 @@ export function computeDrift(baseline: Report, current: Report, baselinePath: st
 /** The report with its drift against the baseline, and the summary (exit code) that accounts for it. */
 export function withDrift(report: Report, baseline: Report, baselinePath: string): Report {
   const drift = computeDrift(baseline, report, baselinePath);
-  return { ...report, drift, summary: summarize(report.checks, report.options, report.interrupted, drift.counts.regression) };
+  return { ...report, drift, summary: { ...summarize(report.checks, report.options, report.interrupted, drift.counts.regression), ...scopeOf(report, report.checks.length) } };
 }

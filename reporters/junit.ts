@@ -52,6 +52,8 @@ export function renderJunit(report: Report): string {
     if (!suite) {
       const inGroup = report.checks.filter((x) => x.group === c.group);
       suite = builder.testSuite().name(c.group).timestamp(report.startedAt).time(inGroup.reduce((t, x) => t + x.durationMs, 0) / 1000).property('target', report.target.name);
+      const scope = report.summary.scope;
+      if (scope) suite.property('scope', `${scope.checks} of ${scope.of} checks`).property('scope.by', scope.by.join(' '));
       suites.set(c.group, suite);
     }
     const tc = suite.testCase().className(c.group).name(`${c.id} — ${c.title}`).time(c.durationMs / 1000).property('level', c.level).property('clause', c.clause).property('verdict', c.verdict);

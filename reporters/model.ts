@@ -79,6 +79,17 @@ export interface Summary {
   verdict: RunVerdict;
   conformant: boolean;
   exitCode: number;
+  /**
+   * A narrowed run (--only, --skip, --operation, or one shard before merging): how many checks of
+   * the whole catalog it ran, and the flags that narrowed it. Absent: the whole catalog was in scope.
+   */
+  scope?: Scope;
+}
+
+export interface Scope {
+  checks: number;
+  of: number;
+  by: string[];
 }
 
 export interface Report {
@@ -99,8 +110,10 @@ export interface Report {
     credentials: Record<string, { variable: string; set: boolean }>;
   };
   options: { strict: boolean; requireComplete?: boolean; concurrency: number; timeoutMs: number };
-  /** --only/--skip, when given: the report holds only the selected checks. */
-  selection?: { only: string[]; skip: string[] };
+  /** --only/--skip/--operation, when given: the report holds only the selected checks. */
+  selection?: { only: string[]; skip: string[]; operations?: string[] };
+  /** The checks of the whole catalog, when the run was narrowed (a selection or a shard): summary.scope's `of`. */
+  catalogChecks?: number;
   /** How much the target throttled the run (429/503 answers waited out), when it did. */
   throttle?: { answers: number; waitedMs: number; concurrency: number };
   startedAt: string;
@@ -151,7 +164,19 @@ export type ReportHead = Omit<Report, 'summary' | 'checks' | 'drift'>;
 /** The report of a run: its head, its checks in id order, and their summary. */
 export function buildReport(head: ReportHead, checks: CheckResult[]): Report {
   const sorted = [...checks].sort((a, b) => a.id.localeCompare(b.id));
-  return { ...head, summary: summarize(sorted, head.options, head.interrupted), checks: sorted };
+  return { ...head, summary: { ...summarize(sorted, head.options, head.interrupted), ...scopeOf(head, sorted.length) }, checks: sorted };
+}
+
+/** summary.scope of a narrowed run: its checks, the catalog's, and the flags that narrowed it. */
+export function scopeOf(head: Pick<Report, 'selection' | 'shard' | 'catalogChecks'>, checks: number): { scope?: Scope } {
+  const sel = head.selection;
+  const by = [
+    ...(sel?.only ?? []).map((p) => `--only ${p}`),
+    ...(sel?.skip ?? []).map((p) => `--skip ${p}`),
+    ...(sel?.operations ?? []).map((o) => `--operation ${o}`),
+    ...(head.shard ? [`--shard ${head.shard.index}/${head.shard.count}`] : []),
+  ];
+  return by.length ? { scope: { checks, of: head.catalogChecks ?? checks, by } } : {};
 }
 
 const zero = (): Record<Verdict, number> => ({ pass: 0, fail: 0, error: 0, 'not-verified': 0, observed: 0 });

@@ -24,7 +24,10 @@ export function verdictText(report: Report): string {
   const judged = report.options.strict ? 'MUST or SHOULD' : 'MUST';
   const regressions = report.drift?.counts.regression ?? 0;
   const regressed = regressions ? `${regressions} regression${regressions > 1 ? 's' : ''} against the baseline` : '';
-  const shard = report.shard ? ` [shard ${report.shard.index}/${report.shard.count}]` : '';
+  const flags = s.scope?.by.filter((b) => !b.startsWith('--shard ')) ?? [];
+  // A narrowed run says so in every view: CONFORMANT alone means the whole catalog was in scope.
+  const narrowed = s.scope && flags.length ? ` [narrowed: ${s.scope.checks} of ${s.scope.of} checks, ${flags.join(' ')}]` : '';
+  const shard = `${report.shard ? ` [shard ${report.shard.index}/${report.shard.count}]` : ''}${narrowed}`;
   switch (s.verdict) {
     case 'interrupted':
       return `INTERRUPTED — partial report of the checks that ran${shard}`;
@@ -43,13 +46,19 @@ export function verdictText(report: Report): string {
   }
 }
 
-/** "11 pass of 54 — 43 not verified" for a judged level (of the checks that apply), "7 recorded" for OBSERVE. */
+/**
+ * "11 pass of 54 — 43 not verified; 12 not applicable" for a judged level, "7 recorded" for OBSERVE
+ * (", 2 not verified" when some were not): the figures of a level add up to its checks, and the
+ * levels to the run's total, in every view.
+ */
 export function levelFigure(report: Report, level: Level): string {
   const v = report.summary.levels[level];
-  if (level === 'OBSERVE') return `${v.observed} recorded`;
+  if (level === 'OBSERVE') return `${v.observed} recorded${v['not-verified'] ? `, ${v['not-verified']} not verified` : ''}`;
   const cov = report.summary.coverage?.[level] ?? { applicable: v.pass + v.fail + v.error, verified: v.pass + v.fail + v.error };
   const missing = cov.applicable - cov.verified;
-  return `${v.pass} pass of ${cov.applicable}${missing ? ` — ${missing} not verified` : ''}`;
+  const all = v.pass + v.fail + v.error + v['not-verified'] + v.observed;
+  const inapplicable = all - cov.applicable;
+  return `${v.pass} pass of ${cov.applicable}${missing ? ` — ${missing} not verified` : ''}${inapplicable > 0 ? `; ${inapplicable} not applicable` : ''}`;
 }
 
 /** "MUST 51 pass of 51, SHOULD 9 pass of 10, OBSERVE 7 recorded" */

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The steps of action.yml: runs the command with the action's inputs (INPUT_*), appends the Markdown
 # report (and with a history, the trend) to the job summary ($GITHUB_STEP_SUMMARY) and sets the
-# outputs ($GITHUB_OUTPUT): verdict, exit-code, report-path. Exits with the command's exit code.
+# outputs ($GITHUB_OUTPUT): verdict, exit-code, scope, report-path. Exits with the command's exit code.
 # Under GitHub Actions the command prints annotations (::error / ::warning) itself.
 # test/action.test.ts runs it locally.
 set -uo pipefail
@@ -43,17 +43,21 @@ code=$?
 report="$dir/report.json"
 if [ -f "$report" ]; then
   verdict=$(node -e 'process.stdout.write(JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).summary.verdict)' "$report")
+  # A narrowed run (--only, --skip, --operation in args) says so: "4 of 99 checks: --only …"; empty for the whole catalog.
+  scope=$(node -e 'const s = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")).summary.scope; process.stdout.write(s ? `${s.checks} of ${s.of} checks: ${s.by.join(" ")}` : "")' "$report")
   cat "$dir/report.md" >> "${GITHUB_STEP_SUMMARY:-/dev/null}"
   # with a history: the trend after the report
   [ -n "${INPUT_HISTORY:-}" ] && [ -f "$dir/history.md" ] && { echo; cat "$dir/history.md"; } >> "${GITHUB_STEP_SUMMARY:-/dev/null}"
 else
   verdict=could-not-run
+  scope=
   report=
   echo "**FFmpeg API conformance: no report** (exit $code): see the step's log." >> "${GITHUB_STEP_SUMMARY:-/dev/null}"
 fi
 {
   echo "verdict=$verdict"
   echo "exit-code=$code"
+  echo "scope=$scope"
   echo "report-path=$report"
 } >> "${GITHUB_OUTPUT:-/dev/null}"
 exit "$code"

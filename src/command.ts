@@ -24,7 +24,7 @@ import { loadContract, type Contract } from './spec.js';
 import { TOOL } from './tool.js';
 import { buildCatalog, type Check } from '../suites/catalog.js';
 import { describeCheck } from '../suites/engine.js';
-import { listLines, select, unmatched } from '../suites/select.js';
+import { listLines, select, selectionFlags, unknownOperation, unmatched } from '../suites/select.js';
 
 /** Before the first request: the reports (and a shard's blob) can be written there (src/files.ts). */
 function prepareReportDir(dir: string, shard?: Config['shard']): void {
@@ -214,16 +214,20 @@ export async function execute(values: CliValues, options: ExecuteOptions = {}): 
   } catch (e) {
     throw new UsageError(`invalid spec ${config.specPath}: ${(e as Error).message}`);
   }
-  const selection = { only: values.only ?? [], skip: values.skip ?? [] };
+  const selection = config.selection;
   const typo = unmatched(catalog, [...selection.only, ...selection.skip]);
   if (typo.length) throw new UsageError(`--only/--skip ${typo[0]} matches no check id, clause, group or level (see --list)`);
+  const wrongOperation = unknownOperation(contract, selection.operations ?? []);
+  if (wrongOperation) throw new UsageError(wrongOperation);
+  const whole = catalog.length;
   catalog = select(catalog, selection);
-  if (!catalog.length) throw new UsageError('--only/--skip leave no check to run');
+  if (!catalog.length) throw new UsageError('--only/--skip/--operation leave no check to run');
+  if (selectionFlags(selection).length || config.shard) config.catalogChecks = whole;
   if (values.list) {
     for (const line of listLines(catalog, config.target, contract)) lines.out(line);
     return { code: EXIT.conformant };
   }
-  if (selection.only.length || selection.skip.length) lines.out(`Selection: ${catalog.length} checks (${[...selection.only.map((p) => `--only ${p}`), ...selection.skip.map((p) => `--skip ${p}`)].join(' ')})`);
+  if (selectionFlags(selection).length) lines.out(`Selection: ${catalog.length} checks (${selectionFlags(selection).join(' ')})`);
   // --- safety: --plan lists every request and sends nothing (no mock, no preflight, no report)
   if (config.plan) {
     for (const line of planLines(config, contract, catalog, env)) lines.out(line);

@@ -45,6 +45,7 @@ export const OPTIONS = {
   // --- end safety
   // --- selection
   only: { type: 'string', multiple: true, description: 'run only the checks matching (repeatable; globs over check id, clause id, group or level)', default: undefined },
+  operation: { type: 'string', multiple: true, description: "run only the checks that send to this operation (repeatable; the spec's operationIds, as listDirectories)", default: undefined },
   skip: { type: 'string', multiple: true, description: 'leave out the checks matching, and their requests (repeatable; globs as --only)', default: undefined },
   list: { type: 'boolean', description: 'print every check with its clause, level, judge and what it needs; send nothing', default: false },
   help: { type: 'boolean', short: 'h', description: 'show this help', default: false },
@@ -69,8 +70,10 @@ export interface Config {
   reportDir: string;
   strict: boolean;
   requireComplete: boolean;
-  /** --only / --skip patterns (suites/select.ts). */
-  selection: { only: string[]; skip: string[] };
+  /** --only / --skip patterns and --operation ids (suites/select.ts). */
+  selection: { only: string[]; skip: string[]; operations?: string[] };
+  /** The checks of the whole catalog, set by the command when the run is narrowed (a selection or a shard). */
+  catalogChecks?: number;
   specPath: string;
   concurrency: number;
   http: HttpOptions;
@@ -237,7 +240,7 @@ export function resolveConfig(values: ReturnType<typeof parseCli>, env: NodeJS.P
     reportDir: values['report-dir'] ?? 'reports',
     strict: values.strict === true,
     requireComplete: values['require-complete'] === true,
-    selection: { only: values.only ?? [], skip: values.skip ?? [] },
+    selection: { only: values.only ?? [], skip: values.skip ?? [], ...(values.operation?.length && { operations: values.operation }) },
     specPath: values.spec ?? DEFAULT_SPEC,
     concurrency,
     http: {

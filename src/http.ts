@@ -66,6 +66,8 @@ export class HarnessError extends Error {
   override readonly name = 'HarnessError';
   /** The status the target had answered when its answer broke off (body stalled, reset, …). */
   status?: number;
+  /** Throttled to the end: the last 429/503 answer (judged when it was that credential's own answer: suites/engine.ts). */
+  response?: HttpResponse;
   constructor(
     readonly kind: HarnessErrorKind,
     message: string,
@@ -235,7 +237,7 @@ export class Transport {
         const backoff = (this.opts.throttleBackoffMs ?? 200) * 2 ** Math.min(this.backoffLevel++, 6);
         const wait = Math.min(asked ?? backoff * (0.5 + Math.random()), MAX_RETRY_AFTER_MS);
         const why = `${res.status}${asked !== undefined ? `, Retry-After ${res.headers['retry-after']}` : ''}`;
-        if (throttled >= THROTTLE_TRIES) throw Object.assign(new HarnessError('throttled', `throttled (${why}): still refused after ${throttled} tries`), { status: res.status });
+        if (throttled >= THROTTLE_TRIES) throw Object.assign(new HarnessError('throttled', `throttled (${why}): still refused after ${throttled} tries`), { status: res.status, response: res });
         if (Date.now() + wait >= deadlineAt) throw Object.assign(new HarnessError('throttled', `throttled (${why}): the deadline comes before the wait ends`), { status: res.status });
         this.pause(Date.now() + wait);
       }

@@ -1,7 +1,7 @@
 // `--plan`: every request a run would send, built from the catalog with the same rules the suites
-// apply (catalog.ts: checkInapplicable, probeUnavailable, parameterSource). Probes with the same key
+// apply (catalog.ts: checkInapplicable, probeUnavailable, parameterSources). Probes with the same key
 // are sent once, so each is listed once with every check it serves. Nothing is sent.
-import { checkInapplicable, parameterSource, probeUnavailable, type Check, type Probe, type Scope } from '../suites/catalog.js';
+import { checkInapplicable, parameterSources, probeUnavailable, type Check, type Probe, type Scope } from '../suites/catalog.js';
 import type { Config, KeyRole } from './config.js';
 import type { Contract } from './spec.js';
 import { DEFAULT_KEYS } from './mock/server.js';
@@ -22,6 +22,8 @@ export interface PlannedRequest {
 
 export interface Plan {
   requests: PlannedRequest[];
+  /** Setup chains, setup first: "POST /directory → POST /file → POST /ffmpeg/process". */
+  chains: string[];
   notSent: PlannedRequest[];
   notApplicable: Array<{ check: string; reason: string }>;
 }
@@ -49,6 +51,7 @@ export function buildPlan(checks: Check[], scope: Scope): Plan {
   const requests = new Map<string, PlannedRequest>(preflightRows(scope).map((r) => [r.key, r]));
   const notSent = new Map<string, PlannedRequest>();
   const notApplicable: Plan['notApplicable'] = [];
+  const feeds = new Map<string, string[]>();
 
   const describe = (p: Probe, sequence?: string): PlannedRequest => {
     const op = contract.operations.find((o) => o.operationId === p.operationId)!;
@@ -62,8 +65,11 @@ export function buildPlan(checks: Check[], scope: Scope): Plan {
   const add = (p: Probe, check: string, sequence?: string): void => {
     const reason = probeUnavailable(p, scope)?.reason;
     const into = reason ? notSent : requests;
-    const linked = !reason && p.linked ? parameterSource(p, scope) : undefined;
-    if (linked) add(linked.probe, `(${linked.source.parameter} for ${p.key})`);
+    // A chain (setup first): each request whose answer feeds this one, then this one.
+    for (const linked of !reason && p.linked ? parameterSources(p, scope) : []) {
+      add(linked.probe, `(setup: ${linked.source.in === 'body' ? `body ${linked.source.parameter}` : linked.source.parameter} for ${p.key})`);
+      feeds.set(p.key, [...new Set([...(feeds.get(p.key) ?? []), linked.probe.key])]);
+    }
     const row = into.get(p.key) ?? { ...describe(p, sequence), ...(reason && { reason }) };
     into.set(p.key, row);
     if (!row.checks.includes(check)) row.checks.push(check);
@@ -87,7 +93,12 @@ export function buildPlan(checks: Check[], scope: Scope): Plan {
     }
     for (const p of c.probe ? [c.probe] : (c.over ?? [])) add(p, c.id);
   }
-  return { requests: [...requests.values()], notSent: [...notSent.values()], notApplicable };
+  // The longest chains only: a request that feeds another is shown inside that one's chain.
+  const fed = new Set([...feeds.values()].flat());
+  const label = (key: string) => `${requests.get(key)!.method} ${requests.get(key)!.path}`;
+  const chainOf = (key: string): string[] => [...(feeds.get(key) ?? []).flatMap((k) => chainOf(k).slice(0, -1).concat(k)), key];
+  const chains = [...feeds.keys()].filter((k) => !fed.has(k)).map((k) => [...new Set(chainOf(k))].map(label).join(' → '));
+  return { requests: [...requests.values()], chains, notSent: [...notSent.values()], notApplicable };
 }
 
 /** The environment a run sees: the bundled mock is started with its documented default keys for the variables left unset. */
@@ -121,6 +132,7 @@ export function planLines(config: Config, contract: Contract, checks: Check[], g
     const rows = plan.notSent.filter((r) => r.reason === reason);
     lines.push('', `Not sent, ${rows.length} request(s): ${reason}. The checks they serve are not-verified.`, ...rows.map((r) => row(r, '-')));
   }
+  if (plan.chains.length) lines.push('', 'Setup chains (each answer feeds the next request; a valid request then uses what its setup created):', ...plan.chains.map((c) => `  Chain: ${c}`));
   if (plan.notApplicable.length) lines.push('', 'Checks that do not apply to this target (not-verified):', ...plan.notApplicable.map((n) => `  ${n.check}: ${n.reason}`));
   lines.push(
     '',

@@ -1,7 +1,8 @@
 // The command's first requests, before any check (src/cli.ts; test/fault-runs.ts runs it in-process).
 import type { Config } from './config.js';
 import { UsageError } from './errors.js';
-import { HarnessError, Transport, type ThrottleStats } from './http.js';
+import { HarnessError, Transport, type HttpResponse, type ThrottleStats } from './http.js';
+import { errorReason, refusedKeyHint } from './hints.js';
 import { preflightCredential } from './plan.js';
 import { responseFor, type Contract } from './spec.js';
 
@@ -16,13 +17,49 @@ export async function preflight(config: Config, contract: Contract, env: NodeJS.
   const variable = preflightCredential({ target: config.target, env });
   const transport = new Transport(config.http);
   const url = new URL(`${config.target.url}/directory`);
-  const ask = (headers: Array<[string, string]>) => transport.send({ method: 'GET', url, headers }).then((r) => r.status, (e: unknown) => (e instanceof HarnessError ? e : Promise.reject(e)));
-  const [reach, keyed] = await Promise.all([ask([]), variable ? ask([['Authorization', env[variable]!]]) : undefined]);
+  const ask = (headers: Array<[string, string]>, at = url) => transport.send({ method: 'GET', url: at, headers }).then((r) => r, (e: unknown) => (e instanceof HarnessError ? e : Promise.reject(e)));
+  const [reached, keyedAnswer] = await Promise.all([ask([]), variable ? ask([['Authorization', env[variable]!]]) : undefined]);
   // One that answered, then broke off (or kept throttling), is reachable: the checks say the rest.
-  if (reach instanceof HarnessError && reach.status === undefined) throw new UsageError(`cannot reach target ${config.target.url}: ${reach.message}`);
-  const done = { throttle: transport.stats, requests: variable ? 2 : 1 };
+  if (reached instanceof HarnessError && reached.status === undefined) {
+    const slowest = keyedAnswer && !(keyedAnswer instanceof HarnessError) ? keyedAnswer.ms : undefined;
+    throw new UsageError(`cannot reach target ${config.target.url}: ${errorReason(reached, config.http.timeoutMs, slowest)}`);
+  }
+  const keyed = keyedAnswer instanceof HarnessError || keyedAnswer === undefined ? keyedAnswer : keyedAnswer.status;
+  let requests = variable ? 2 : 1;
+  // A wrong base URL: nothing there answers as the API. One more documented read (the listing of a
+  // directory, without a key) before saying so: a server may serve some operations and not others.
+  const answers = [reached, keyedAnswer].filter((a): a is HttpResponse => a !== undefined && !(a instanceof HarnessError));
+  if (answers.length && answers.every(notTheApi)) {
+    const other = contract.operations.find((o) => o.method === 'GET' && o.path !== '/directory' && o.parameters.every((p) => p.example !== undefined));
+    const path = other?.path.replace(/\{([^}]+)\}/g, (_, name: string) => encodeURIComponent(other.parameters.find((p) => p.name === name)!.example!));
+    const more = path ? await ask([], new URL(`${config.target.url}${path}`)) : undefined;
+    requests++;
+    if (!more || (!(more instanceof HarnessError) && notTheApi(more))) {
+      const seen = [...new Set([...answers, ...(more && !(more instanceof HarnessError) ? [more] : [])].map(describeAnswer))].join('; ');
+      throw new UsageError(`no documented operation answers at ${config.target.url}: GET /directory${path ? ` and GET ${path}` : ''} got ${seen}; is the base URL right? (the spec's paths, such as /directory, are appended to it)`);
+    }
+  }
+  const done = { throttle: transport.stats, requests };
   const listing = contract.operations.find((o) => o.method === 'GET' && o.path === '/directory');
   const refused = listing && typeof keyed === 'number' && [responseFor(listing, 'wrong')?.status, responseFor(listing, 'quota')?.status].includes(String(keyed));
   if (!refused) return done;
-  return { ...done, keyRejected: `the target refused ${variable} (GET /directory answered ${keyed}): check if you regenerated your key in the dashboard (authentication-guide.txt:74); the checks that need an accepted key are not verified` };
+  return { ...done, keyRejected: `the target refused ${variable} (GET /directory answered ${keyed}): ${refusedKeyHint(env[variable!]!)}; the checks that need an accepted key are not verified` };
 }
+
+/**
+ * What answers where the API is not: 404 or 405 to a documented path outside the API's own error
+ * shape ({"ok":false,"error":"..."}: that is the API, answering under another prefix, say), or a
+ * page of HTML that is no error.
+ */
+const notTheApi = (r: HttpResponse): boolean => ((r.status === 404 || r.status === 405) && !apiShaped(r)) || (r.status < 400 && /html/i.test(r.headers['content-type'] ?? ''));
+
+function apiShaped(r: HttpResponse): boolean {
+  try {
+    const body = JSON.parse(r.body) as { ok?: unknown; error?: unknown } | null;
+    return /json/i.test(r.headers['content-type'] ?? '') && body?.ok === false && typeof body.error === 'string';
+  } catch {
+    return false;
+  }
+}
+
+const describeAnswer = (r: HttpResponse): string => `${r.status}${r.headers['content-type'] ? ` (${r.headers['content-type'].split(';')[0]})` : ''}`;

@@ -202,7 +202,8 @@ export function reportHead(config: Config, contract: Contract, startedAt: Date, 
       ),
     },
     options: { strict: config.strict, ...(config.requireComplete && { requireComplete: true }), concurrency: config.concurrency, timeoutMs: config.http.timeoutMs },
-    ...((config.selection.only.length > 0 || config.selection.skip.length > 0) && { selection: config.selection }),
+    ...((config.selection.only.length > 0 || config.selection.skip.length > 0 || (config.selection.operations?.length ?? 0) > 0) && { selection: config.selection }),
+    ...(config.catalogChecks !== undefined && { catalogChecks: config.catalogChecks }),
     startedAt: startedAt.toISOString(),
   } as const);
 }
@@ -254,5 +255,6 @@ export async function mergeBlobs(dir: string): Promise<Report> {
   const end = Math.max(...heads.map((h) => Date.parse(h.startedAt) + h.durationMs));
   const head: ReportHead = { ...heads[0]!, startedAt: new Date(start).toISOString(), durationMs: end - start, interrupted: heads.some((h) => h.interrupted) };
   delete head.shard; // the merged report is the whole run
+  if (!head.selection) delete head.catalogChecks;
   return redactDeep(buildReport(head, collector.results));
 }

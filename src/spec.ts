@@ -52,10 +52,15 @@ export interface RequestExample {
   example?: unknown;
 }
 
-/** An OpenAPI link: a parameter of this operation taken from the 200 answer of another (`links`). */
+/**
+ * An OpenAPI link: a path parameter of this operation, or a field of its JSON request body
+ * (the link's `x-request-body`, keyed by JSON pointer), taken from the 200 answer of another.
+ */
 export interface ParameterSource {
   operationId: string;
+  /** The path parameter's name, or (in: body) the JSON pointer of the request body field. */
   parameter: string;
+  in?: 'body';
   /** JSON pointer into the other operation's 200 body. */
   pointer: string;
 }
@@ -69,7 +74,7 @@ export interface Operation {
   deprecated?: boolean;
   parameters: PathParameter[];
   requestBody?: RequestExample;
-  /** Where a valid request finds real values for its path parameters (other operations' links). */
+  /** Where a valid request finds real values for its path parameters and body fields (other operations' links). */
   sources?: ParameterSource[];
   /** status code → the documented response */
   responses: Record<string, DocumentedResponse>;
@@ -93,7 +98,7 @@ type DocOperation = {
   'x-writes'?: boolean;
   parameters?: Param[];
   requestBody?: { content?: Record<string, Media> };
-  responses?: Record<string, { 'x-clause'?: string; 'x-credential'?: string; content?: Record<string, Media>; links?: Record<string, { operationId?: string; parameters?: Record<string, unknown> }> }>;
+  responses?: Record<string, { 'x-clause'?: string; 'x-credential'?: string; content?: Record<string, Media>; links?: Record<string, { operationId?: string; parameters?: Record<string, unknown>; 'x-request-body'?: Record<string, unknown> }> }>;
 };
 type Doc = {
   info: { version: string };
@@ -206,6 +211,12 @@ async function validateContract(path: string, sha256: string): Promise<Contract>
           for (const [parameter, expr] of Object.entries(link.parameters ?? {})) {
             const m = /^\$response\.body#(\/.*)$/.exec(String(expr));
             if (link.operationId && m) (sources[link.operationId] ??= []).push({ operationId: op.operationId ?? `${method} ${p}`, parameter, pointer: m[1]! });
+          }
+        for (const link of Object.values(r.links ?? {}))
+          for (const [field, expr] of Object.entries(link['x-request-body'] ?? {})) {
+            const m = /^\$response\.body#(\/.*)$/.exec(String(expr));
+            if (!link.operationId || !m || !field.startsWith('/')) throw new UsageError(`invalid spec ${path}: a link of ${op.operationId} has x-request-body ${field}: ${String(expr)} (a JSON pointer: '$response.body#/pointer')`);
+            (sources[link.operationId] ??= []).push({ operationId: op.operationId ?? `${method} ${p}`, parameter: field, in: 'body', pointer: m[1]! });
           }
       }
       const parameters = [...(item.parameters ?? []), ...(op.parameters ?? [])]

@@ -44,7 +44,7 @@ export type JudgeId =
   | 'documented' | 'rejected' | 'observe'
   | 'json-everywhere' | 'no-echo' | 'no-5xx'
   | 'plain-http-refused' | 'hsts' | 'no-replay' | 'cache-headers' | 'error-shape' | 'no-key-leak'
-  | 'openapi-compare';
+  | 'openapi-compare' | 'served';
 
 /** The suite file that runs a check (suites/<suite>.conformance.ts). */
 export type Suite = 'operations' | 'headers' | 'security' | 'deployment';
@@ -206,6 +206,8 @@ export function buildCatalog(contract: Contract): Check[] {
   };
   const opProbes = new Map<string, Probe[]>();
   for (const op of contract.operations) opProbes.set(op.operationId, operationChecks(op, add));
+  // api.operations-served: over every operation's own requests (its auth matrix)
+  add({ id: 'api.operations-served', suite: 'operations', group: 'operations', clause: 'api.operations-served', title: 'every documented operation is served (not 404/405/501 to each of its requests)', judge: 'served', over: [...opProbes.values()].flat() });
   // header variants: auth.prefix, auth.whitespace*, auth.copying, auth.header-name*, auth.placement, auth.malformed, http.*
   const headerProbes: Probe[] = [];
   for (const v of VARIANTS) {
@@ -341,13 +343,18 @@ export function probeUnavailable(p: Probe, { target, contract, env, keyRejected 
 }
 
 /**
- * Where a valid probe of an operation with linked path parameters gets real values: the 200 answer
- * of an operation whose spec links to it (OpenAPI `links`), a writing one (what it creates surely
- * exists) when the target allows writes, else a reading one.
+ * Where a valid probe of an operation with linked path parameters or body fields gets real values:
+ * for each, the 200 answer of an operation whose spec links to it (OpenAPI `links`, or their
+ * `x-request-body`), a writing one (what it creates surely exists) when the target allows writes,
+ * else a reading one. A chain (directory, then a file in it, then processing that file) follows
+ * from the links of each step.
  */
-export function parameterSource(p: Probe, { target, contract }: Pick<Scope, 'target' | 'contract'>): { probe: Probe; source: ParameterSource } | undefined {
+export function parameterSources(p: Probe, { target, contract }: Pick<Scope, 'target' | 'contract'>): Array<{ probe: Probe; source: ParameterSource }> {
   const writes = (s: ParameterSource) => contract.operations.find((o) => o.operationId === s.operationId)?.writes === true;
   const candidates = (contract.operations.find((o) => o.operationId === p.operationId)?.sources ?? []).filter((s) => target.capabilities.writes || !writes(s));
-  const source = candidates.find(writes) ?? candidates[0];
-  return source && { probe: { key: `${source.operationId}.valid`, operationId: source.operationId, credential: 'valid' }, source };
+  const picked = new Map<string, ParameterSource>();
+  for (const s of [...candidates.filter(writes), ...candidates.filter((x) => !writes(x))]) if (!picked.has(`${s.in ?? 'path'} ${s.parameter}`)) picked.set(`${s.in ?? 'path'} ${s.parameter}`, s);
+  return [...picked.values()].map((source) => ({ probe: { key: `${source.operationId}.valid`, operationId: source.operationId, credential: 'valid', ...(sourcesOf(contract, source.operationId) && { linked: true }) }, source }));
 }
+
+const sourcesOf = (contract: Contract, operationId: string): boolean => Boolean(contract.operations.find((o) => o.operationId === operationId)?.sources?.length);

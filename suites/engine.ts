@@ -2,14 +2,16 @@
 // the request memo, the schedule the plan made) in one object, and the evaluation of a check:
 // gather its evidence as the plan says, hand it to its judge, return the result as data.
 import type { Target } from '../src/config.js';
-import { HarnessError, Transport, type HttpOptions, type HttpRequest, type ThrottleStats } from '../src/http.js';
+import { HarnessError, Transport, type HttpOptions, type HttpRequest, type HttpResponse, type ThrottleStats } from '../src/http.js';
 import { redactDeep, redactSpread } from '../src/secrets.js';
 import { capFindings } from './bounds.js';
 import { responseFor, schemaValidators, type Contract } from '../src/spec.js';
 import type { CheckResult } from '../reporters/model.js';
-import { checkInapplicable, parameterSource, probesOf, probeUnavailable, type Check, type Credential, type Probe, type Scope, type Unverifiable } from './catalog.js';
-import { JUDGES, atPointer, clip, operationOf, outcomeOf, type Answer, type Exchange, type JudgeContext, type Judgement } from './judges.js';
+import { checkInapplicable, parameterSources, probesOf, probeUnavailable, type Check, type Credential, type Probe, type Scope, type Unverifiable } from './catalog.js';
+import { JUDGES, answerText, atPointer, clip, operationOf, outcomeOf, type Answer, type Exchange, type JudgeContext, type Judgement } from './judges.js';
 import { fill, keyParts, NO_KEY, type KeyParts } from './keyforms.js';
+import { ABSENT, describeOperation, missingOperations } from './surface.js';
+import { errorReason } from '../src/hints.js';
 
 /** What the vitest workers receive through `provide`/`inject`: plain JSON, no key values. */
 export interface RunContext {
@@ -90,8 +92,38 @@ export function describeExchange(ex: Exchange): NonNullable<CheckResult['exchang
   });
 }
 
-/** A linked path parameter could not be had from the answer that should give it. */
-class NoSource extends Error {}
+/**
+ * A linked path parameter or body field could not be had from the answer that should give it (a
+ * setup request of the chain). `writes`: --allow-writes would have the suite create it.
+ */
+class NoSource extends Error {
+  constructor(message: string, readonly writes = false) {
+    super(message);
+  }
+}
+
+/** What a valid request takes from the answers of its setup requests (suites/catalog.ts parameterSources). */
+interface Linked {
+  path: Record<string, string>;
+  /** JSON pointer into the request body → value. */
+  body: Array<[string, string]>;
+  /** The setup requests that fed it, "POST /directory → POST /file". */
+  chain: string[];
+}
+
+/** A copy of `value` with `pointer` set (objects and arrays made along the way). */
+function setAt(value: unknown, pointer: string, v: unknown): unknown {
+  const [head, ...rest] = pointer.split('/').slice(1).map((x) => x.replace(/~1/g, '/').replace(/~0/g, '~'));
+  if (head === undefined) return v;
+  const inner = rest.length ? `/${rest.join('/')}` : '';
+  if (Array.isArray(value) || (value === undefined && /^\d+$/.test(head))) {
+    const copy = [...((value as unknown[] | undefined) ?? [])];
+    copy[Number(head)] = setAt(copy[Number(head)], inner, v);
+    return copy;
+  }
+  const obj = value !== null && typeof value === 'object' ? (value as Record<string, unknown>) : {};
+  return { ...obj, [head]: setAt(obj[head], inner, v) };
+}
 
 /** A request body from the spec's example for its media type: JSON as JSON, multipart as form data. */
 async function exampleBody(mediaType: string, example: unknown): Promise<{ body: string; contentType: string }> {
@@ -108,6 +140,8 @@ export class Run {
   readonly transport: Transport;
   readonly scope: Scope;
   private readonly memo = new Map<string, Promise<Exchange>>();
+  /** The probe of each memo entry: whose credential an answer was. */
+  private readonly sentProbes = new Map<string, Probe>();
   /** The probes the plan sends, by key: nothing else goes on the wire. */
   private readonly scheduled: Set<string>;
   private readonly judging: JudgeContext;
@@ -156,7 +190,8 @@ export class Run {
     return this.env[this.ctx.target.credentials[c]];
   }
 
-  private async buildRequest(p: Probe, params: Record<string, string>): Promise<{ request: HttpRequest; sent?: KeyParts }> {
+  private async buildRequest(p: Probe, linked: Linked): Promise<{ request: HttpRequest; sent?: KeyParts }> {
+    const params = linked.path;
     const op = this.ctx.contract.operations.find((o) => o.operationId === p.operationId);
     if (!op) throw new Error(`unknown operation ${p.operationId}`);
     const value = this.credentialValue(p.credential);
@@ -173,33 +208,39 @@ export class Run {
     const headers: Array<[string, string]> = p.headers ? p.headers.map(([n, v]) => [n, fill(v, k)]) : value ? [['Authorization', value]] : [];
     let body = p.body === undefined ? undefined : fill(p.body, k);
     if (body === undefined && op.requestBody) {
-      const example = await exampleBody(op.requestBody.mediaType, op.requestBody.example);
+      const json = /json/i.test(op.requestBody.mediaType);
+      const filled = json ? linked.body.reduce<unknown>((b, [field, v]) => setAt(b, field, v), op.requestBody.example) : op.requestBody.example;
+      const example = await exampleBody(op.requestBody.mediaType, filled);
       body = example.body;
       headers.push(['Content-Type', example.contentType]);
     }
     return { request: { method: op.method, url, headers, body, raw: p.raw }, sent: value ? k : undefined };
   }
 
-  /** Real values for a probe's linked path parameters, from the answer of a probe the plan sends anyway. */
-  private async linkedParameters(p: Probe): Promise<Record<string, string>> {
-    const linked = parameterSource(p, this.scope);
-    if (!linked) return {};
-    const { probe, source } = linked;
-    const from = this.ctx.contract.operations.find((o) => o.operationId === source.operationId)!;
-    const ex = await this.exchange(probe);
-    if (ex.error) throw ex.error;
-    let body: unknown;
-    try {
-      body = JSON.parse(ex.response!.body || 'null');
-    } catch {
-      throw new NoSource(`the answer of ${from.method} ${from.path} is not JSON`);
+  /** Real values for a probe's linked path parameters and body fields, from the answers of probes the plan sends anyway (its setup). */
+  private async linkedParameters(p: Probe): Promise<Linked> {
+    const linked: Linked = { path: {}, body: [], chain: [] };
+    for (const { probe, source } of parameterSources(p, this.scope)) {
+      const from = this.ctx.contract.operations.find((o) => o.operationId === source.operationId)!;
+      const what = source.in === 'body' ? `the request body's ${source.parameter}` : source.parameter;
+      const ex = await this.exchange(probe);
+      const setup = `the setup request ${from.method} ${from.path}`;
+      if (ex.error) throw new HarnessError(ex.error.kind, `no ${what} for ${p.key}: ${setup} got no answer: ${ex.error.message}`);
+      const r = ex.response!;
+      let body: unknown;
+      try {
+        body = JSON.parse(r.body || 'null');
+      } catch {
+        throw new NoSource(`${setup} answered ${answerText(r)}, which is not JSON, so it gives no ${what}`);
+      }
+      const v = atPointer(body, source.pointer);
+      if (typeof v !== 'string' && typeof v !== 'number')
+        throw new NoSource(`${setup} answered ${answerText(r)}, with nothing at ${source.pointer} for ${what}` + (from.writes ? '' : '; pass --allow-writes to create it'), !from.writes);
+      if (source.in === 'body') linked.body.push([source.parameter, String(v)]);
+      else linked.path[source.parameter] = String(v);
+      linked.chain.push(...((await this.exchange(probe)).chain ?? []), `${from.method} ${from.path}`);
     }
-    const v = atPointer(body, source.pointer);
-    if (typeof v !== 'string' && typeof v !== 'number')
-      throw new NoSource(
-        `${from.method} ${from.path} answered ${ex.response!.status} with nothing at ${source.pointer} for ${source.parameter}` + (from.writes ? '' : '; pass --allow-writes to create it'),
-      );
-    return { [source.parameter]: String(v) };
+    return linked;
   }
 
   /** Sends a scheduled probe once per run; every check that judges it shares the answer. */
@@ -208,26 +249,85 @@ export class Run {
     if (!pending) {
       if (!this.scheduled.has(p.key)) return Promise.reject(new Error(`probe ${p.key} is not in the run's plan`));
       pending = (async (): Promise<Exchange> => {
-        let params: Record<string, string> = {};
+        let linked: Linked = { path: {}, body: [], chain: [] };
         let noSource: HarnessError | undefined;
         if (p.linked)
-          params = await this.linkedParameters(p).catch((e: unknown) => {
+          linked = await this.linkedParameters(p).catch((e: unknown) => {
             if (!(e instanceof HarnessError)) throw e;
-            noSource = new HarnessError(e.kind, `no path parameters for ${p.key}: ${e.message}`);
-            return {};
+            noSource = e;
+            return linked;
           });
-        const { request, sent } = await this.buildRequest(p, params);
+        const { request, sent } = await this.buildRequest(p, linked);
         if (noSource) return { request, sent, error: noSource };
+        const chain = linked.chain.length ? { chain: [...new Set(linked.chain)] } : {};
+        const start = Date.now();
         try {
-          return { request, sent, response: await this.transport.send(request) };
+          const response = await this.transport.send(request);
+          this.slowest = Math.max(this.slowest ?? 0, response.ms);
+          return { request, sent, ...chain, response, timing: { start, end: Date.now() } };
         } catch (e) {
-          if (e instanceof HarnessError) return { request, sent, error: e };
+          if (e instanceof HarnessError) return { request, sent, error: e, timing: { start, end: Date.now() } };
           throw e;
         }
       })();
       this.memo.set(p.key, pending);
+      this.sentProbes.set(p.key, p);
     }
     return pending;
+  }
+
+  private missing?: Promise<Map<string, string>>;
+  /** The slowest answer of the run so far (ms), for the hint of a timeout. */
+  private slowest?: number;
+
+  /** Whether a request of the check, to its own operation, was answered 404, 405 or 501 (its sequence is sent later, inside it). */
+  private async answeredAbsent(check: Check): Promise<boolean> {
+    const own = (check.sequence ? [] : probesOf(check)).filter((p) => p.operationId === check.operationId && !this.unsent(p));
+    const settled = await Promise.all(own.map((p) => this.exchange(p).catch(() => undefined)));
+    return settled.some((ex) => ex?.response && ABSENT.has(ex.response.status));
+  }
+
+  /** The operations not implemented at the target (suites/surface.ts), from the answers to their own requests this run sends. */
+  private missingOperations(): Promise<Map<string, string>> {
+    this.missing ??= (async () => {
+      const own = this.ctx.catalog.find((c) => c.judge === 'served')?.over ?? [];
+      const settled = await Promise.all(own.filter((p) => !this.unsent(p)).map(async (probe) => ({ probe, exchange: await this.exchange(probe).catch(() => undefined) })));
+      return missingOperations(this.ctx.contract, settled.flatMap((a) => (a.exchange?.response ? [a as { probe: Probe; exchange: Exchange }] : [])));
+    })();
+    return this.missing;
+  }
+
+  /**
+   * After a malformed request's connection was closed without an answer: the guide's own test
+   * request (GET /directory, no key) on a fresh connection. Answered, the server is well and the
+   * close was its refusal; not answered, the target drops connections and nothing is known.
+   */
+  private async wellFormedAnswer(): Promise<HttpResponse | undefined> {
+    const listing = this.ctx.contract.operations.find((o) => o.method === 'GET' && o.path === '/directory');
+    if (!listing) return undefined;
+    return this.transport.send({ method: 'GET', url: new URL(`${this.ctx.target.url}${listing.path}`), headers: [], raw: true }).catch(() => undefined);
+  }
+
+  /**
+   * A 429/503 held through every wait for one credential is that credential's answer (a quota
+   * server may throttle the exhausted key), when every request with that credential was held so
+   * while requests with other credentials were answered in the same window and none of theirs was
+   * held: the last throttled answer is then judged against the contract. Throttling that touches
+   * every credential stays a harness error (inconclusive).
+   */
+  private async ownThrottle(p: Probe, ex: Exchange): Promise<HttpResponse | undefined> {
+    const held = ex.error?.response;
+    if (ex.error?.kind !== 'throttled' || !held || !ex.timing || p.credential === 'none') return undefined;
+    // Everything the plan sends settles first: the verdict needs the whole window.
+    const keys = this.ctx.schedule.filter((k) => this.sentProbes.has(k));
+    const all = await Promise.all(keys.map(async (k) => ({ probe: this.sentProbes.get(k)!, ex: await this.memo.get(k)!.catch(() => undefined) })));
+    const settled = all.filter((a): a is { probe: Probe; ex: Exchange } => a.ex !== undefined);
+    const mine = settled.filter((a) => a.probe.credential === p.credential);
+    const others = settled.filter((a) => a.probe.credential !== p.credential);
+    const heldAll = mine.every((a) => a.ex.error?.kind === 'throttled');
+    const othersHeld = others.some((a) => a.ex.error?.kind === 'throttled');
+    const answeredMeanwhile = others.some((a) => a.ex.response && a.ex.timing && a.ex.timing.end >= ex.timing!.start && a.ex.timing.start <= ex.timing!.end);
+    return heldAll && !othersHeld && answeredMeanwhile ? held : undefined;
   }
 
   /** Why a probe is not sent in this run, or undefined. */
@@ -241,7 +341,7 @@ export class Run {
     const all = await this.judge(check);
     const judged = { ...all, findings: capFindings(all.findings) }; // bounded whatever the target sent (suites/bounds.ts)
     const shown = judged.shown;
-    const narrowed = check.narrowed?.length ? ` (evidence narrowed by --skip: ${check.narrowed.length} request${check.narrowed.length > 1 ? 's' : ''} left out)` : '';
+    const narrowed = check.narrowed?.length ? ` (evidence narrowed by the selection: ${check.narrowed.length} request${check.narrowed.length > 1 ? 's' : ''} left out)` : '';
     const label = judged.outcome ?? (shown ? outcomeOf(shown, this.ctx.http.maxBodyBytes) : undefined);
     const outcome = label === undefined ? undefined : label + narrowed;
     const message = judged.findings.length ? judged.findings.map((f) => f.message).join('\n') : judged.verdict === 'error' ? judged.reason : undefined;
@@ -259,15 +359,27 @@ export class Run {
   private async judge(check: Check): Promise<Judgement> {
     const notVerified = ({ reason, ...gap }: Unverifiable): Judgement => ({ verdict: 'not-verified', findings: [], reason, gap });
     const budget = (reason: string) => notVerified({ reason, cause: 'budget', category: 'budget', remedy: 'a larger --max-requests' });
-    const noSource = (reason: string) => notVerified({ reason, cause: 'scope', category: 'writes', remedy: '--allow-writes (creates what the request needs)' });
+    // A setup request of the chain gave nothing to build this request from: --allow-writes helps only when it was a read.
+    const noSource = (e: NoSource, reason = e.message) =>
+      notVerified(e.writes ? { reason, cause: 'scope', category: 'writes', remedy: '--allow-writes (creates what the request needs)' } : { reason, cause: 'scope', category: 'setup', remedy: 'a setup request the target answers as documented (see the reason)' });
     const inapplicable = checkInapplicable(check, this.scope);
     if (inapplicable) return notVerified(inapplicable);
     const judge = JUDGES[check.judge];
-    const send = async (p: Probe): Promise<Exchange | string> => {
+    // An operation the target does not implement: one finding (api.operations-served), not one per check.
+    // Asked only when the check's own requests got such an answer: a served operation's checks wait for nothing more.
+    const absent = check.operationId && check.judge !== 'served' && (await this.answeredAbsent(check)) ? (await this.missingOperations()).get(check.operationId) : undefined;
+    if (absent)
+      return notVerified({
+        reason: `${describeOperation(this.ctx.contract, check.operationId!)} is not implemented at this target (${absent}): api.operations-served has the finding`,
+        cause: 'scope',
+        category: 'not implemented',
+        remedy: 'the operation served at the target, or --operation to leave it out',
+      });
+    const send = async (p: Probe): Promise<Exchange | NoSource> => {
       try {
         return await this.exchange(p);
       } catch (e) {
-        if (e instanceof NoSource) return e.message;
+        if (e instanceof NoSource) return e;
         throw e;
       }
     };
@@ -278,11 +390,20 @@ export class Run {
       const answers: Answer[] = [];
       for (const probe of probes) {
         const ex = await send(probe); // in order: a sequence is sent one request after another
-        if (typeof ex === 'string') return noSource(ex);
+        if (ex instanceof NoSource) return noSource(ex);
         if (ex.error?.kind === 'budget') return budget(ex.error.message);
+        const own = ex.error ? await this.ownThrottle(probe, ex) : undefined;
+        if (own) {
+          answers.push({ probe, exchange: { ...ex, error: undefined, response: own } as Answer['exchange'] });
+          continue;
+        }
         if (ex.error) {
           const accepted = judge.noAnswer?.(ex.error);
-          return accepted ? { ...accepted, shown: ex } : { verdict: 'error', findings: [], reason: ex.error.message, shown: ex };
+          if (accepted) return { ...accepted, shown: ex };
+          const control = judge.closingRefuses && ex.error.kind === 'reset' ? await this.wellFormedAnswer() : undefined;
+          if (control)
+            return { verdict: 'pass', findings: [], outcome: `closed without an answer (not served); a well-formed request on a fresh connection right after: ${control.status}`, shown: ex };
+          return { verdict: 'error', findings: [], reason: errorReason(ex.error, this.ctx.http.timeoutMs, this.slowest), shown: ex };
         }
         answers.push({ probe, exchange: ex as Answer['exchange'] });
       }
@@ -291,17 +412,23 @@ export class Run {
     // An aggregate: every answer of its probes that can be sent; offences fail it even on partial
     // evidence, but without one, missing evidence is no pass.
     const probes = (check.over ?? []).filter((p) => !this.unsent(p));
-    const settled = await Promise.all(probes.map(async (probe) => ({ probe, ex: await send(probe) })));
-    const answers = settled.flatMap(({ probe, ex }): Answer[] => (typeof ex !== 'string' && ex.response ? [{ probe, exchange: ex as Answer['exchange'] }] : []));
+    const settled = await Promise.all(
+      probes.map(async (probe) => {
+        const ex = await send(probe);
+        const own = !(ex instanceof NoSource) && ex.error ? await this.ownThrottle(probe, ex) : undefined;
+        return { probe, ex: own && !(ex instanceof NoSource) ? ({ ...ex, error: undefined, response: own } as Exchange) : ex };
+      }),
+    );
+    const answers = settled.flatMap(({ probe, ex }): Answer[] => (!(ex instanceof NoSource) && ex.response ? [{ probe, exchange: ex as Answer['exchange'] }] : []));
     const judged = judge.judge(check, answers.filter(judge.only ?? (() => true)), this.judging);
     if (judged.verdict === 'fail') return judged;
-    const broken = settled.flatMap(({ probe, ex }) => (typeof ex !== 'string' && ex.error && ex.error.kind !== 'budget' ? [`${probe.key}: ${ex.error.message}`] : []));
+    const broken = settled.flatMap(({ probe, ex }) => (!(ex instanceof NoSource) && ex.error && ex.error.kind !== 'budget' ? [`${probe.key}: ${errorReason(ex.error, this.ctx.http.timeoutMs, this.slowest)}`] : []));
     if (broken.length) return { ...judged, verdict: 'error', reason: `${broken.length} of its requests got no answer: ${broken.join('; ')}` };
-    const unsent = settled.filter(({ ex }) => typeof ex === 'string' || ex.error?.kind === 'budget');
+    const unsent = settled.filter(({ ex }) => ex instanceof NoSource || ex.error?.kind === 'budget');
     if (unsent.length) {
       const first = unsent[0]!.ex;
-      const reason = `${unsent.length} of its ${settled.length} requests were not sent: ${typeof first === 'string' ? first : first.error!.message}`;
-      return typeof first === 'string' ? noSource(reason) : budget(reason);
+      const reason = `${unsent.length} of its ${settled.length} requests were not sent: ${first instanceof NoSource ? first.message : first.error!.message}`;
+      return first instanceof NoSource ? noSource(first, reason) : budget(reason);
     }
     if (!answers.filter(judge.only ?? (() => true)).length) {
       const blocked = (check.over ?? []).map((p) => this.unsent(p)).find(Boolean);

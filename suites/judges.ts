@@ -4,10 +4,11 @@
 import type { ValidateFunction } from 'ajv/dist/2020.js';
 import type { HarnessError, HttpRequest, HttpResponse } from '../src/http.js';
 import { decodeEscapes, secretForms, spreadOver } from '../src/secrets.js';
-import { responseFor, type Contract, type Operation } from '../src/spec.js';
+import { documentedErrorTexts, responseFor, type Contract, type Operation } from '../src/spec.js';
 import type { Check, JudgeId, Probe, Unverifiable } from './catalog.js';
 import { capFindings, jsonDepth, MAX_FINDINGS, MAX_JSON_DEPTH } from './bounds.js';
 import type { KeyParts } from './keyforms.js';
+import { describeOperation, missingOperations } from './surface.js';
 
 /** What happened to one request: its answer, or why there was none. */
 export interface Exchange {
@@ -16,6 +17,10 @@ export interface Exchange {
   error?: HarnessError;
   /** The credential value that was sent, kept only in memory to look for echoes. */
   sent?: KeyParts;
+  /** The setup requests whose answers this request was built from, in order ("POST /directory"). */
+  chain?: string[];
+  /** When it was sent and settled (ms since the epoch): whether other credentials were answered meanwhile. */
+  timing?: { start: number; end: number };
 }
 
 export interface Answer {
@@ -25,7 +30,7 @@ export interface Answer {
 
 export type FindingKind =
   | 'status' | 'error-text' | 'schema' | 'content-type' | 'not-json' | 'unread-body'
-  | 'echo' | 'server-error' | 'replay' | 'cache-headers' | 'hsts' | 'served-over-http' | 'redirect' | 'key-leak' | 'error-shape';
+  | 'echo' | 'server-error' | 'not-served' | 'replay' | 'cache-headers' | 'hsts' | 'served-over-http' | 'redirect' | 'key-leak' | 'error-shape';
 
 /** One thing a target did wrong, in the contract's words. */
 export interface Finding {
@@ -77,6 +82,11 @@ export interface Judge {
   observes?: boolean;
   /** Single probes: no answer at all (refused, reset, timeout) may be the wanted outcome. */
   noAnswer?: (e: HarnessError) => Judgement | undefined;
+  /**
+   * Single probes of a malformed request: a connection closed without an answer is a refusal, when
+   * a well-formed request on a fresh connection right after is answered (suites/engine.ts sends it).
+   */
+  closingRefuses?: boolean;
 }
 
 // --- reading answers -------------------------------------------------------------------------
@@ -175,6 +185,8 @@ const documented: Judge = {
     const expected = documented.expected(check, ctx.contract);
     const shown = a!.exchange;
     const doc = (check.answers ?? []).map((role) => responseFor(op, role)!).find((d) => d.status === String(r.status));
+    const business = !doc && check.answers?.includes('valid') ? businessAnswer(op, shown, ctx) : undefined;
+    if (business) return business;
     if (!doc) return failed([{ kind: 'status', status: r.status, message: `expected ${expected}, got ${answerText(r)}` }], shown);
     if (!isJson(r)) return failed([{ kind: 'content-type', status: r.status, message: `expected ${doc.status} with Content-Type application/json, got Content-Type ${r.headers['content-type'] ?? '(none)'}` }], shown);
     if (r.truncated) return { verdict: 'error', findings: [], reason: `the body is longer than ${ctx.maxBodyBytes} bytes, the most the suite reads, so it is not judged`, shown };
@@ -206,9 +218,38 @@ const documented: Judge = {
   },
 };
 
+/** Statuses that speak of the request's credentials or rate, never of its input. */
+const AUTH_STATUSES = new Set([401, 403, 407, 429]);
+
+/**
+ * A valid-key request that names an input (a path parameter or a request body) answered about that
+ * input: a 4xx in the API's error shape ({"ok":false,"error":"..."}) whose text is none the contract
+ * documents for authentication (404 "File not found", say). The authentication layer accepted the
+ * key; the success shape is not verified, and the reason says what the input lacked. A documented
+ * authentication error (its status and text) is no such answer: it still fails.
+ */
+function businessAnswer(op: Operation, shown: Exchange, ctx: JudgeContext): Judgement | undefined {
+  const r = shown.response!;
+  if (!op.requestBody && !op.parameters.length) return undefined;
+  if (r.status < 400 || r.status >= 500 || AUTH_STATUSES.has(r.status) || !isJson(r)) return undefined;
+  const body = parseJson(r.body) as { ok?: unknown; error?: unknown } | undefined;
+  if (body?.ok !== false || typeof body.error !== 'string' || documentedErrorTexts(ctx.contract).includes(body.error)) return undefined;
+  const input = shown.chain?.length
+    ? `the request names what its setup (${shown.chain.join(' → ')}) created, and the target answered about that input: what it needs beyond the chain (a file's bytes go to an upload URL on another origin) the suite does not provide`
+    : "the request names the spec's example input, which does not exist at this target";
+  return {
+    verdict: 'not-verified',
+    findings: [],
+    reason: `the authentication layer accepted the key (${answerText(r)} is none of the contract's authentication answers); the success shape is not verified: ${input}`,
+    gap: { cause: 'scope', category: 'success shape', remedy: 'an input that exists at the target (see the reason)' },
+    shown,
+  };
+}
+
 /** Not served: any status of 400 or more (a malformed request may be refused by HTTP itself). */
 const rejected: Judge = {
-  expected: () => 'not served: a status of 400 or more (the exact status is recorded; a 5xx is judged by security.no-5xx)',
+  closingRefuses: true,
+  expected: () => 'not served: a status of 400 or more, or the connection closed without an answer while the server answers a well-formed request (the exact status is recorded; a 5xx is judged by security.no-5xx)',
   judge: (_check, [a]) => {
     const r = a!.exchange.response;
     return failed(r.status >= 400 ? [] : [{ kind: 'status', status: r.status, message: `expected a refusal (a status of 400 or more), got ${answerText(r)}` }], a!.exchange);
@@ -409,7 +450,25 @@ const openapiCompare: Judge = {
   },
 };
 
+/** api.operations-served: every documented operation is there (suites/surface.ts); one finding names those that are not. */
+const served: Judge = {
+  aggregate: true,
+  expected: () => 'every documented operation served: not 404, 405 or 501 to every request of it, with and without a key',
+  judge: (_check, answers, ctx) => {
+    const missing = missingOperations(ctx.contract, answers);
+    const judged = [...new Set(answers.map((a) => a.probe.operationId))];
+    if (!missing.size) return pass(undefined, `${judged.length} operations served`);
+    const present = judged.filter((id) => !missing.has(id));
+    const narrow = present.length ? `; to check only what it serves: ${present.map((id) => `--operation ${id}`).join(' ')}` : '';
+    const list = [...missing].map(([id, why]) => `${describeOperation(ctx.contract, id)}: ${why}`).join('; ');
+    const message = `expected every documented operation to be served, got ${missing.size} not implemented at this target — ${list}${narrow}`;
+    const shown = answers.find((a) => missing.has(a.probe.operationId))?.exchange;
+    return failed([{ kind: 'not-served', message }], shown, `${missing.size} of ${judged.length} operations not implemented: ${[...missing.keys()].join(', ')}`);
+  },
+};
+
 export const JUDGES: Record<JudgeId, Judge> = {
+  served,
   documented,
   rejected,
   observe,

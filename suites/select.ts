@@ -1,4 +1,4 @@
-// --only and --skip: which checks of the catalog a run plans, sends and reports, and --list.
+// --only, --skip and --operation: which checks of the catalog a run plans, sends and reports, and --list.
 // A pattern (globs: * and ?) matches a check by its id, its clause id, its group or its level.
 // --skip also means "do not send it": a skipped check's request is left out of the evidence of
 // the aggregate checks that would have judged it, and they say so.
@@ -9,6 +9,8 @@ import { probesOf, type Check } from './catalog.js';
 export interface Selection {
   only: string[];
   skip: string[];
+  /** --operation: the spec's operationIds; only checks that send to them (aggregates narrowed to them). */
+  operations?: string[];
 }
 
 const glob = (pattern: string): RegExp =>
@@ -24,8 +26,53 @@ export function unmatched(catalog: readonly Check[], patterns: string[]): string
   return patterns.filter((p) => !catalog.some(matcher([p])));
 }
 
+/** A selection as the flags that made it: "--only a --skip b --operation c". */
+export const selectionFlags = ({ only, skip, operations = [] }: Selection): string[] => [
+  ...only.map((p) => `--only ${p}`),
+  ...skip.map((p) => `--skip ${p}`),
+  ...operations.map((o) => `--operation ${o}`),
+];
+
+/** An --operation that names no operation of the spec: the one-line error, with the nearest name. */
+export function unknownOperation(contract: Contract, operations: string[]): string | undefined {
+  const ids = contract.operations.map((o) => o.operationId);
+  const wrong = operations.find((o) => !ids.includes(o));
+  if (wrong === undefined) return undefined;
+  const nearest = [...ids].sort((a, b) => distance(wrong.toLowerCase(), a.toLowerCase()) - distance(wrong.toLowerCase(), b.toLowerCase()))[0]!;
+  const hint = distance(wrong.toLowerCase(), nearest.toLowerCase()) <= Math.max(2, nearest.length / 3) ? `did you mean ${nearest}? ` : '';
+  return `--operation ${wrong} is no operationId of the spec: ${hint}(one of ${ids.join(', ')})`;
+}
+
+/** Levenshtein distance, for "did you mean". */
+function distance(a: string, b: string): number {
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= b.length; j++) next[j] = Math.min(row[j]! + 1, next[j - 1]! + 1, row[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    row = next;
+  }
+  return row[b.length]!;
+}
+
+/**
+ * --operation: the checks whose every request goes to the named operations (the catalog knows each
+ * probe's operation, so hdr.placement.body follows POST /file); aggregates keep only their requests
+ * to those operations, and record the others as left out. Setup requests of a chain still go first.
+ */
+function byOperation(catalog: Check[], operations: string[]): Check[] {
+  if (!operations.length) return catalog;
+  const ours = (p: { operationId: string }) => operations.includes(p.operationId);
+  return catalog.flatMap((c): Check[] => {
+    if (!c.over) return probesOf(c).every(ours) ? [c] : [];
+    const left = c.over.filter(ours);
+    if (!left.length) return [];
+    return left.length < c.over.length ? [{ ...c, over: left, narrowed: [...(c.narrowed ?? []), ...c.over.filter((p) => !ours(p)).map((p) => p.key)] }] : [c];
+  });
+}
+
 /** The catalog narrowed by a selection; aggregates lose the requests of skipped checks and record which. */
-export function select(catalog: Check[], { only, skip }: Selection): Check[] {
+export function select(all: Check[], { only, skip, operations = [] }: Selection): Check[] {
+  const catalog = byOperation(all, operations);
   const wanted = only.length ? matcher(only) : () => true;
   const skipped = matcher(skip);
   const kept = catalog.filter((c) => wanted(c) && !(skip.length && skipped(c)));

@@ -34,7 +34,7 @@ describe('the action step', () => {
   test('against the bundled mock: exit 0, the Markdown report in the job summary, the outputs set', async () => {
     const r = await runAction({ 'report-dir': 'out' });
     expect(r.code, r.stderr).toBe(0);
-    expect(r.outputs).toEqual({ verdict: 'conformant', 'exit-code': '0', 'report-path': 'out/report.json' });
+    expect(r.outputs).toEqual({ verdict: 'conformant', 'exit-code': '0', scope: '', 'report-path': 'out/report.json' });
     expect(r.summary).toBe(readFileSync(join(r.cwd, 'out/report.md'), 'utf8'));
   });
 
@@ -43,7 +43,7 @@ describe('the action step', () => {
     try {
       const r = await runAction({ target: mock.url, 'api-key': MOCK_ENV.FFMPEG_API_KEY, 'quota-exceeded-key': MOCK_ENV.FFMPEG_API_QUOTA_EXCEEDED_KEY, 'revoked-key': MOCK_ENV.FFMPEG_API_REVOKED_KEY, strict: 'true', args: '--only auth.*' });
       expect(r.code, r.stderr).toBe(1);
-      expect(r.outputs).toEqual({ verdict: 'not-conformant', 'exit-code': '1', 'report-path': 'conformance-reports/report.json' });
+      expect(r.outputs).toEqual({ verdict: 'not-conformant', 'exit-code': '1', scope: expect.stringMatching(/^\d+ of \d+ checks: --only auth\.\*$/), 'report-path': 'conformance-reports/report.json' });
       expect(r.stdout).toMatch(/^Selection: \d+ checks \(--only auth\.\*\)$/m);
       const report = JSON.parse(readFileSync(join(r.cwd, 'conformance-reports/report.json'), 'utf8')) as { options: { strict: boolean } };
       expect(report.options.strict).toBe(true);
@@ -57,7 +57,7 @@ describe('the action step', () => {
   test('a target that cannot be run: exit 2, verdict could-not-run, the summary says there is no report', async () => {
     const r = await runAction({ target: 'not a url' });
     expect(r.code).toBe(2);
-    expect(r.outputs).toEqual({ verdict: 'could-not-run', 'exit-code': '2', 'report-path': '' });
+    expect(r.outputs).toEqual({ verdict: 'could-not-run', 'exit-code': '2', scope: '', 'report-path': '' });
     expect(r.summary).toMatch(/no report\*\* \(exit 2\)/);
   });
 

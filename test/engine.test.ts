@@ -242,7 +242,7 @@ describe('--only, --skip and --list', () => {
   test('--skip: the aggregate that lost evidence says it was narrowed', async () => {
     const run = await runInProcess(['--skip', 'hdr.size.64k', '--only', 'security.no-5xx', '--only', 'hdr.size.*'], cleanEnv());
     expect(run.code, run.stderr).toBe(0);
-    expect(run.report().checks.find((c) => c.id === 'security.no-5xx')?.outcome).toMatch(/\(evidence narrowed by --skip: 1 request left out\)$/);
+    expect(run.report().checks.find((c) => c.id === 'security.no-5xx')?.outcome).toMatch(/\(evidence narrowed by the selection: 1 request left out\)$/);
   });
 
   test('a pattern that matches nothing is a typo: exit 2, one line', async () => {

@@ -35,6 +35,9 @@ const CAUGHT_BY: Record<keyof typeof FAULTS, string> = {
   'query-key-accepted': 'hdr.placement.query-api_key',
   'auth-skipped-create-file': 'auth.missing.createFile',
   'valid-key-rejected-list-files': 'auth.valid.listFiles',
+  'valid-key-rejected-process': 'auth.valid.processTask',
+  'upload-url-relative': 'auth.valid.createFile',
+  'run-not-routed': 'api.operations-served',
   'schema-break': 'auth.valid.listDirectories',
   'token-case-insensitive': 'hdr.copying.token-case',
   'extra-chars-accepted': 'hdr.copying.extra-chars',
@@ -122,7 +125,7 @@ test('without --strict a SHOULD-only failure leaves the run conformant (exit 0)'
 test.for([
   ['over http', undefined, /^(transport|proxy)\./],
   ['over https', 'tls', /^proxy\./],
-  ['behind a key-injecting backend', 'injectKey', /^(transport|auth|hdr|response|security|cache\.replay)\b/],
+  ['behind a key-injecting backend', 'injectKey', /^(transport|api|auth|hdr|response|security|cache\.replay)\b/],
 ] as const)('the clean mock passes %s: no MUST or SHOULD check fails or errors', async ([, setup, inapplicable]) => {
   const mock = await startMock(setup ? SETUP_OPTIONS[setup] : {});
   try {

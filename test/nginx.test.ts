@@ -41,7 +41,7 @@ const PROXIES: ProxyRow[] = [
     passes: true,
   },
   { name: 'tls-terminating, plain http proxied too, no HSTS', tls: { plain: 'proxy' }, caughtBy: ['transport.https-only', 'transport.hsts'] },
-  { name: 'drops the Authorization header', location: 'proxy_set_header Authorization "";', caughtBy: ['auth.valid.listDirectories', 'auth.valid.createFile'] },
+  { name: 'drops the Authorization header', location: 'proxy_set_header Authorization "";', caughtBy: ['auth.valid.listDirectories', 'auth.valid.createDirectory'] },
   {
     name: 'replaces 4xx bodies with its own HTML pages',
     location: 'proxy_intercept_errors on;\n      error_page 400 401 403 404 /error.html;',

@@ -17,7 +17,8 @@ function assertViewsAgree(dir: string, report: Report): void {
   const s = report.summary;
   const figure = (l: 'MUST' | 'SHOULD') => {
     const missing = s.coverage[l].applicable - s.coverage[l].verified;
-    return `${l} ${s.levels[l].pass} pass of ${s.coverage[l].applicable}${missing ? ` — ${missing} not verified` : ''}`;
+    const inapplicable = Object.values(s.levels[l]).reduce((a, b) => a + b, 0) - s.coverage[l].applicable;
+    return `${l} ${s.levels[l].pass} pass of ${s.coverage[l].applicable}${missing ? ` — ${missing} not verified` : ''}${inapplicable ? `; ${inapplicable} not applicable` : ''}`;
   };
   // A failure or error the exit code does not count (SHOULD without --strict) is skipped in JUnit.
   const gating = report.checks.filter((c) => c.level === 'MUST' || report.options.strict);
@@ -29,6 +30,12 @@ function assertViewsAgree(dir: string, report: Report): void {
   for (const level of LEVELS) expect(md).toContain(`| **${level}** | ${VERDICTS.map((v) => s.levels[level][v]).join(' | ')} |`);
   expect(md).toContain(`| all | ${VERDICTS.map((v) => s.verdicts[v]).join(' | ')} | ${s.total} checks |`);
   expect(md).toContain(`${figure('MUST')}, ${figure('SHOULD')}, OBSERVE ${s.levels.OBSERVE.observed} recorded`);
+  // The figures add up: per judged level, applicable + not applicable = its checks; the levels, the total.
+  for (const l of ['MUST', 'SHOULD'] as const) {
+    const [, applicable, inapplicable] = /pass of (\d+)(?: — \d+ not verified)?(?:; (\d+) not applicable)?$/.exec(figure(l))!;
+    expect(Number(applicable) + Number(inapplicable ?? 0)).toBe(Object.values(s.levels[l]).reduce((a, b) => a + b, 0));
+  }
+  expect(LEVELS.reduce((n, l) => n + Object.values(s.levels[l]).reduce((a, b) => a + b, 0), 0)).toBe(s.total);
   // One finding per broken clause, naming each failed or errored check once.
   const groups = groupedFindings(report);
   const nGroups = groups.regressions.length + groups.others.length;

@@ -30,7 +30,7 @@ describe('spec lint', () => {
   });
 
   test('a copy that declares the product itself x-writes: false fails: an unsafe method writes', async () => {
-    const copy = specCopy((t) => t.replace('      operationId: processTask\n', '      operationId: processTask\n      x-writes: false\n'));
+    const copy = specCopy((t) => t.replace('    post:\n      operationId: processTask\n', '    post:\n      operationId: processTask\n      x-writes: false\n'));
     expect(await lintSpec(copy)).toEqual(['POST /ffmpeg/process is unsafe and declared x-writes: false']);
   });
 

@@ -37,6 +37,9 @@ export const FAULTS = {
   'query-key-accepted': 'a key in the api_key query parameter is accepted',
   'auth-skipped-create-file': 'POST /file does not check credentials at all',
   'valid-key-rejected-list-files': 'GET /directory/{dirId} rejects the valid key',
+  'valid-key-rejected-process': 'POST /ffmpeg/process rejects the valid key (a key scope the server forgot to grant)',
+  'run-not-routed': 'the deprecated POST /ffmpeg/run is no longer routed: 404 to every request, with or without a key',
+  'upload-url-relative': "POST /file answers its upload URL as a path, not an absolute URL",
   'schema-break': 'GET /directory answers "directories" as an object',
   'token-case-insensitive': 'the key is compared without regard to letter case',
   'extra-chars-accepted': 'a key with characters appended is accepted (prefix match)',
@@ -259,11 +262,13 @@ export function createMockServer(options: MockOptions = {}): http.Server | https
     const found = routes.find((r) => r.pattern.test(path));
     const op = found?.byMethod.get(req.method ?? 'GET');
     req.resume(); // the body is never read: a documented request is answered by its credential alone
+    if (faults.has('run-not-routed') && op?.path === '/ffmpeg/run') return fail(res, 404, 'Not found');
     const skipAuth = faults.has('auth-skipped-create-file') && op?.path === '/file';
     if (!skipAuth && !authorize(req, res, query, op ?? found?.byMethod.values().next().value)) return;
     if (!found) return fail(res, 404, 'Not found');
     if (!op) return fail(res, 405, 'Method not allowed');
     if (faults.has('valid-key-rejected-list-files') && op.path === '/directory/{dirId}') return answer(res, op, 'wrong');
+    if (faults.has('valid-key-rejected-process') && op.path === '/ffmpeg/process') return answer(res, op, 'wrong');
     // The mock's resources are the spec's examples: another path parameter value gets the documented 404.
     const values = found.pattern.exec(path)!.slice(1);
     const notFound = op.responses['404'];
@@ -271,6 +276,7 @@ export function createMockServer(options: MockOptions = {}): http.Server | https
     if (notFound && unknown) return send(res, 404, notFound.example ?? {});
     let body = (responseFor(op, 'valid')?.example ?? {}) as Record<string, unknown>;
     if (faults.has('schema-break') && Array.isArray(body.directories)) body = { ...body, directories: {} };
+    if (faults.has('upload-url-relative') && op.path === '/file') body = { ...body, upload: { ...(body.upload as object), url: '/upload/dir_123/video.mp4' } };
     if (faults.has('replays-cached') && req.method === 'GET' && replayable.size < REPLAY_LIMIT) replayable.set(req.url ?? '/', body);
     send(res, Number(responseFor(op, 'valid')?.status ?? 200), body);
   }
