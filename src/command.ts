@@ -14,7 +14,7 @@ import { closeAgents } from './http.js';
 import { DEFAULT_KEYS, startMock, type RunningMock } from './mock/server.js';
 import { planLines } from './plan.js';
 import { preflight } from './preflight.js';
-import { mergeBlobs, partialReport, reportHead, runSuites } from './run.js';
+import { mergeBlobs, partialReport, reportHead, runSuites, withUnfinished } from './run.js';
 import { addSecret, redacting, type Lines } from './secrets.js';
 import { loadContract, type Contract } from './spec.js';
 import { TOOL } from './tool.js';
@@ -215,15 +215,22 @@ export async function execute(values: CliValues, options: ExecuteOptions = {}): 
     const startedAt = new Date();
     state.phase = {
       kind: 'running',
-      partial: (exitCode) => (ran.length ? writeReports(endedAs(partialReport(reportHead(config, contract, startedAt, env), ran, startedAt, exitCode === EXIT.interrupted), exitCode), config.reportDir) : []),
+      partial: (exitCode) => {
+        const interrupted = exitCode === EXIT.interrupted;
+        if (!ran.length && !interrupted) return [];
+        const checks = interrupted && !config.shard ? withUnfinished(ran, catalog, contract) : ran;
+        return writeReports(endedAs(partialReport(reportHead(config, contract, startedAt, env), checks, startedAt, interrupted), exitCode), config.reportDir);
+      },
     };
     const shown = progress(lines, config.shard ? '' : ` of ${catalog.length}`, () => ran.length, startedAt);
+    // Once stopped, nothing more is printed as checks end: the report says what finished.
+    options.signal?.addEventListener('abort', () => shown.stop(), { once: true });
     const report = await runSuites(config, contract, catalog, {
       env,
       onResult: (r) => {
         ran.push(r);
         const line = progressLine(r);
-        if (line) shown.print(line);
+        if (line && !options.signal?.aborted) shown.print(line);
       },
       ...(options.signal && { signal: options.signal }),
       startedAt,
