@@ -18,11 +18,13 @@ export const VIEWS: Record<string, (report: Report) => string> = {
   'junit.xml': renderJunit,
 };
 
-export function writeReports(report: Report, dir: string): string[] {
-  return Object.entries(VIEWS).map(([name, render]) => {
-    const file = join(dir, name);
+/** Writes the views `outputs` names (view file name → path; all four in `dir` by default). */
+export function writeReports(report: Report, dir: string, outputs?: Record<string, string>): string[] {
+  return Object.entries(VIEWS).flatMap(([name, render]) => {
+    const file = outputs ? outputs[name] : join(dir, name);
+    if (file === undefined) return [];
     writeRedacted(file, render(report));
-    return file;
+    return [file];
   });
 }
 
@@ -83,6 +85,12 @@ export function summaryLines(report: Report, files: string[]): string[] {
     const moved = (Object.keys(DRIFT_LABEL) as Array<keyof typeof DRIFT_LABEL>).filter((k) => k !== 'unchanged' && drift.counts[k]);
     lines.push(`  drift    ${moved.length ? moved.map((k) => `${DRIFT_LABEL[k]}: ${drift.counts[k]}`).join(', ') : 'none'} (unchanged: ${drift.counts.unchanged})`);
   }
-  lines.push('', `${paint(VERDICT_STYLE[s.verdict], verdictText(report))} — ${s.total} checks in ${(report.durationMs / 1000).toFixed(1)} s`, ...files.map((f) => `  report: ${f}`));
+  lines.push('', verdictLine(report), ...files.map((f) => `  report: ${f}`));
   return lines;
+}
+
+/** The verdict, the number of checks and the time: the one line --quiet prints. */
+export function verdictLine(report: Report): string {
+  const s = report.summary;
+  return `${paint(VERDICT_STYLE[s.verdict], verdictText(report))} — ${s.total} checks in ${(report.durationMs / 1000).toFixed(1)} s`;
 }

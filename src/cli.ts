@@ -41,6 +41,11 @@ function onSignals(abort: AbortController): void {
 }
 
 async function main(argv: string[]): Promise<number> {
+  // `ffmpeg-api-conformance mock ...`: the reference mock, serving until stopped.
+  if (argv[0] === 'mock') {
+    await (await import('./mock/main.js')).serveMock(argv.slice(1));
+    return EXIT.conformant;
+  }
   const swallowed = swallowedByNpm();
   if (swallowed) throw new UsageError(swallowed);
   const values = parseCli(argv);

@@ -4,11 +4,12 @@
 // the run's own writers (ExecuteOptions.print), redacted on the way by src/secrets.ts.
 import { accessSync, constants, mkdirSync } from 'node:fs';
 import { withDrift } from '../reporters/drift.js';
-import { progressLine, summaryLines, writeReports } from '../reporters/index.js';
+import { progressLine, summaryLines, verdictLine, writeReports } from '../reporters/index.js';
 import { buildMatrix, matrixLines, writeMatrix } from '../reporters/matrix.js';
 import type { CheckResult, Report } from '../reporters/model.js';
 import { loadReport } from '../reporters/schema.js';
-import { KEY_VARS, loadEnvFile, type parseCli, resolveConfig, type Config, type KeyRole } from './config.js';
+import { KEY_VARS, loadEnvFile, type parseCli, reportOutputs, resolveConfig, type Config, type KeyRole } from './config.js';
+import { loadConfigFile, underFlags } from './configfile.js';
 import { EXIT, UsageError } from './errors.js';
 import { closeAgents } from './http.js';
 import { DEFAULT_KEYS, startMock, type RunningMock } from './mock/server.js';
@@ -61,8 +62,8 @@ const EXCLUSIVE = [
   ['merge-reports', 'plan'], ['merge-reports', 'strict'], ['merge-reports', 'max-requests'], ['compare', 'plan'],
 ] as const;
 
-/** Writes every view of the report (with its drift against the baseline, if any) and prints the summary. */
-function finish(run: Report, dir: string, lines: Lines, baseline?: { path: string; report: Report }): Outcome {
+/** Writes the views of the report (with its drift against the baseline, if any) and prints the summary (--quiet: its verdict line). */
+function finish(run: Report, outputs: Record<string, string>, lines: Lines, baseline?: { path: string; report: Report }, quiet = false): Outcome {
   const report = baseline ? withDrift(run, baseline.report, baseline.path) : run;
   // Drift against another target or contract compares unlike things: say so, once.
   const other = baseline && [
@@ -70,8 +71,8 @@ function finish(run: Report, dir: string, lines: Lines, baseline?: { path: strin
     baseline.report.spec.sha256 !== run.spec.sha256 && `another spec (sha256 ${baseline.report.spec.sha256.slice(0, 12)})`,
   ].filter(Boolean);
   if (other?.length) lines.err(`warning: the baseline ${baseline!.path} is of ${other.join(' and ')}: its drift compares unlike runs`);
-  const files = writeReports(report, dir);
-  for (const line of summaryLines(report, files)) lines.out(line);
+  const files = writeReports(report, '', outputs);
+  for (const line of quiet ? [verdictLine(report)] : summaryLines(report, files)) lines.out(line);
   return { code: report.summary.exitCode, report };
 }
 
@@ -87,12 +88,33 @@ function compare(paths: string[], dir: string, lines: Lines): Outcome {
 
 const HEARTBEAT_MS = 5_000;
 
+/** --verbose: a check's request and answer as it ends (lines.out redacts them). */
+function exchangeLines(r: CheckResult): string[] {
+  const ex = r.exchange;
+  if (!ex) return [`  · ${r.id} ${r.verdict}${r.reason ? `: ${r.reason}` : ''}`];
+  const res = ex.response;
+  const body = res ? res.body.replace(/\s+/g, ' ').slice(0, 160) : '';
+  return [
+    `  · ${r.id} ${r.verdict}`,
+    `      → ${ex.request.method} ${ex.request.url}${ex.request.headers.length ? `  ${ex.request.headers.join('  ')}` : ''}`,
+    res ? `      ← ${res.status}${res.contentType ? ` ${res.contentType}` : ''} ${body}${res.bodyTruncated ? ' (truncated)' : ''} (${res.ms} ms)` : `      ← no answer${r.message ? `: ${r.message.split('\n')[0]}` : ''}`,
+  ];
+}
+
+/** --print-config: the options the run would use, from flags, environment, .env, config file and defaults; the keys' values are redacted on the way out. */
+function printedConfig(config: Config, env: NodeJS.ProcessEnv, file: string | undefined): string[] {
+  const keys = Object.fromEntries(Object.values(config.target.credentials).map((name) => [name, env[name] ?? null]));
+  const { http, ...rest } = config;
+  const shown = { configFile: file ?? null, ...rest, target: { ...config.target, url: config.target.url || (config.target.bundledMock ? 'mock' : '') }, http: { timeoutMs: http.timeoutMs, insecure: http.insecure, allowInsecureHttp: http.allowInsecureHttp }, keys };
+  return JSON.stringify(shown, null, 2).split('\n');
+}
+
 /** A target that gives no HTTP answer at all: no check can run, but the report still says why (exit 2). */
 function writeUnreachable(config: Config, contract: Contract, catalog: Check[], reason: string, env: NodeJS.ProcessEnv): void {
   const startedAt = new Date();
   const checks: CheckResult[] = catalog.map((c) => ({ ...describeCheck(c, contract), verdict: 'error', message: reason, durationMs: 0 }));
   const report = partialReport(reportHead(config, contract, startedAt, env), checks, startedAt, false);
-  writeReports(endedAs(report, EXIT.couldNotRun), config.reportDir);
+  writeReports(endedAs(report, EXIT.couldNotRun), config.reportDir, config.outputs);
 }
 
 /**
@@ -154,6 +176,8 @@ export interface ExecuteOptions {
   env?: NodeJS.ProcessEnv;
   /** false: do not read a .env file (the API's default). */
   envFile?: false;
+  /** false: do not look for a config file (the API's default: its options are all it takes). */
+  configFile?: false;
   /**
    * Where this run's lines go, each redacted first (src/secrets.ts): the command passes the
    * console's writers, the API the caller's. None: the run prints nothing.
@@ -162,13 +186,17 @@ export interface ExecuteOptions {
 }
 
 /** A run (or --list, --plan, --compare, --merge-reports) from parsed flags. */
-export async function execute(values: CliValues, options: ExecuteOptions = {}): Promise<Outcome> {
-  checkExclusive(values);
+export async function execute(flags: CliValues, options: ExecuteOptions = {}): Promise<Outcome> {
+  checkExclusive(flags);
   const lines = redacting(options.print);
-  if (values.compare) return compare(values.compare, values['report-dir'] ?? 'reports', lines);
+  if (flags.compare) return compare(flags.compare, flags['report-dir'] ?? 'reports', lines);
+  // The config file's options go under the flags; its target under FFMPEG_API_BASE_URL too (below, once .env is read).
+  const file = options.configFile === false ? undefined : loadConfigFile(flags.config);
+  const values = underFlags(flags, file?.options);
   // The keys come from this environment (a copy for the bundled mock's defaults), never from module state: runs side by side stay apart.
   const env = { ...(options.env ?? process.env) };
   if (options.envFile !== false) loadEnvFile(values['env-file'] ?? '.env', values['env-file'] !== undefined, env);
+  if (values.target === undefined && env.FFMPEG_API_BASE_URL === undefined && typeof file?.options.target === 'string') values.target = [file.options.target];
   // Known as secrets before anything can echo input back (a key pasted as --target, say).
   for (const name of Object.values(KEY_VARS)) addSecret(name, env[name]);
   const baseline = values.baseline === undefined ? undefined : { path: values.baseline, report: loadReport(values.baseline) };
@@ -176,9 +204,13 @@ export async function execute(values: CliValues, options: ExecuteOptions = {}): 
     // The target, spec and options come from the blobs: this machine needs no key, only redaction.
     const dir = values['report-dir'] ?? 'reports';
     prepareReportDir(dir);
-    return finish(await mergeBlobs(values['merge-reports']), dir, lines, baseline);
+    return finish(await mergeBlobs(values['merge-reports']), reportOutputs(values, dir), lines, baseline, values.quiet === true);
   }
   const config = resolveConfig(values, env);
+  if (values['print-config']) {
+    for (const line of printedConfig(config, env, file?.path)) lines.out(line);
+    return { code: EXIT.conformant };
+  }
   const contract = await loadContract(config.specPath);
   let catalog: Check[];
   try {
@@ -195,7 +227,8 @@ export async function execute(values: CliValues, options: ExecuteOptions = {}): 
     for (const line of listLines(catalog, config.target, contract)) lines.out(line);
     return { code: EXIT.conformant };
   }
-  if (selection.only.length || selection.skip.length) lines.out(`Selection: ${catalog.length} checks (${[...selection.only.map((p) => `--only ${p}`), ...selection.skip.map((p) => `--skip ${p}`)].join(' ')})`);
+  const quiet = config.output === 'quiet';
+  if ((selection.only.length || selection.skip.length) && !quiet) lines.out(`Selection: ${catalog.length} checks (${[...selection.only.map((p) => `--only ${p}`), ...selection.skip.map((p) => `--skip ${p}`)].join(' ')})`);
   // --- safety: --plan lists every request and sends nothing (no mock, no preflight, no report)
   if (config.plan) {
     for (const line of planLines(config, contract, catalog, env)) lines.out(line);
@@ -210,7 +243,7 @@ export async function execute(values: CliValues, options: ExecuteOptions = {}): 
       throw e;
     });
     if (keyRejected) lines.err(`warning: ${keyRejected}`);
-    lines.out(`${TOOL.name} ${TOOL.version} — checking ${config.target.url}${mock ? ' (bundled reference mock)' : ''} against spec ${contract.version}`);
+    if (!quiet) lines.out(`${TOOL.name} ${TOOL.version} — checking ${config.target.url}${mock ? ' (bundled reference mock)' : ''} against spec ${contract.version}`);
     const ran: CheckResult[] = [];
     const startedAt = new Date();
     state.phase = {
@@ -219,18 +252,20 @@ export async function execute(values: CliValues, options: ExecuteOptions = {}): 
         const interrupted = exitCode === EXIT.interrupted;
         if (!ran.length && !interrupted) return [];
         const checks = interrupted && !config.shard ? withUnfinished(ran, catalog, contract) : ran;
-        return writeReports(endedAs(partialReport(reportHead(config, contract, startedAt, env), checks, startedAt, interrupted), exitCode), config.reportDir);
+        return writeReports(endedAs(partialReport(reportHead(config, contract, startedAt, env), checks, startedAt, interrupted), exitCode), config.reportDir, config.outputs);
       },
     };
-    const shown = progress(lines, config.shard ? '' : ` of ${catalog.length}`, () => ran.length, startedAt);
+    const shown = quiet ? { print: () => {}, stop: () => {} } : progress(lines, config.shard ? '' : ` of ${catalog.length}`, () => ran.length, startedAt);
     // Once stopped, nothing more is printed as checks end: the report says what finished.
     options.signal?.addEventListener('abort', () => shown.stop(), { once: true });
     const report = await runSuites(config, contract, catalog, {
       env,
       onResult: (r) => {
         ran.push(r);
+        if (options.signal?.aborted) return;
+        if (config.output === 'verbose') for (const line of exchangeLines(r)) shown.print(line);
         const line = progressLine(r);
-        if (line && !options.signal?.aborted) shown.print(line);
+        if (line) shown.print(line);
       },
       ...(options.signal && { signal: options.signal }),
       startedAt,
@@ -238,7 +273,7 @@ export async function execute(values: CliValues, options: ExecuteOptions = {}): 
       preflightThrottle: throttle,
       preflightRequests: requests,
     }).finally(() => shown.stop());
-    const outcome = finish(report, config.reportDir, lines, baseline);
+    const outcome = finish(report, config.outputs, lines, baseline, quiet);
     state.phase = { kind: 'reported', exitCode: outcome.code };
     return outcome;
   } finally {
