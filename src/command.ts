@@ -2,16 +2,18 @@
 // API (src/index.ts): from parsed flags to the exit code and the report. Exit codes: 0 conformant,
 // 1 not conformant, 2 could not run, 3 inconclusive, 130 interrupted. Every line it prints goes to
 // the run's own writers (ExecuteOptions.print), redacted on the way by src/secrets.ts.
-import { accessSync, constants, mkdirSync } from 'node:fs';
+import { accessSync, constants, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { withDrift } from '../reporters/drift.js';
 import { progressLine, summaryLines, verdictLine, writeReports } from '../reporters/index.js';
 import { buildMatrix, matrixLines, writeMatrix } from '../reporters/matrix.js';
 import type { CheckResult, Report } from '../reporters/model.js';
 import { loadReport } from '../reporters/schema.js';
-import { KEY_VARS, loadEnvFile, type parseCli, reportOutputs, resolveConfig, type Config, type KeyRole } from './config.js';
+import { KEY_VARS, loadEnvFile, type parseCli, REPORTERS, reportOutputs, resolveConfig, type Config, type KeyRole } from './config.js';
 import { loadConfigFile, underFlags } from './configfile.js';
 import { EXIT, UsageError } from './errors.js';
 import { closeAgents } from './http.js';
+import { lockReportDir } from './lock.js';
 import { DEFAULT_KEYS, startMock, type RunningMock } from './mock/server.js';
 import { planLines } from './plan.js';
 import { preflight } from './preflight.js';
@@ -204,7 +206,12 @@ export async function execute(flags: CliValues, options: ExecuteOptions = {}): P
     // The target, spec and options come from the blobs: this machine needs no key, only redaction.
     const dir = values['report-dir'] ?? 'reports';
     prepareReportDir(dir);
-    return finish(await mergeBlobs(values['merge-reports']), reportOutputs(values, dir), lines, baseline, values.quiet === true);
+    const unlock = lockReportDir(dir, lines.err);
+    try {
+      return finish(await mergeBlobs(values['merge-reports']), reportOutputs(values, dir), lines, baseline, values.quiet === true);
+    } finally {
+      unlock();
+    }
   }
   const config = resolveConfig(values, env);
   if (values['print-config']) {
@@ -236,8 +243,11 @@ export async function execute(flags: CliValues, options: ExecuteOptions = {}): P
   }
   // --- end safety
   prepareReportDir(config.reportDir);
-  const mock = config.target.bundledMock ? await startBundledMock(config, contract, env) : undefined;
+  const unlock = lockReportDir(config.reportDir, lines.err);
+  let mock: RunningMock | undefined;
   try {
+    clearStale(config);
+    mock = config.target.bundledMock ? await startBundledMock(config, contract, env) : undefined;
     const { keyRejected, throttle, requests } = await preflight(config, contract, env).catch((e: unknown) => {
       if (e instanceof UsageError) writeUnreachable(config, contract, catalog, e.message, env);
       throw e;
@@ -279,5 +289,29 @@ export async function execute(flags: CliValues, options: ExecuteOptions = {}): P
   } finally {
     await mock?.close();
     await closeAgents();
+    unlock();
+  }
+}
+
+/**
+ * What an earlier run left in the report directory that this one does not write: the report
+ * files of reporters not chosen now, and the blobs (a sharded run keeps those of its own split).
+ */
+function clearStale(config: Config): void {
+  const written = new Set(Object.values(config.outputs).map((f) => resolve(f)));
+  for (const name of Object.values(REPORTERS)) {
+    const file = resolve(config.reportDir, name);
+    if (!written.has(file)) rmSync(file, { force: true });
+  }
+  const blobs = join(config.reportDir, 'blobs');
+  let names: string[] = [];
+  try {
+    names = readdirSync(blobs);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const split = /^blob-\d+-(\d+)\.json$/.exec(name)?.[1];
+    if (!config.shard || Number(split) !== config.shard.count) rmSync(join(blobs, name), { force: true });
   }
 }
