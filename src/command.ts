@@ -262,7 +262,11 @@ export async function execute(flags: CliValues, options: ExecuteOptions = {}): P
         const interrupted = exitCode === EXIT.interrupted;
         if (!ran.length && !interrupted) return [];
         const checks = interrupted && !config.shard ? withUnfinished(ran, catalog, contract) : ran;
-        return writeReports(endedAs(partialReport(reportHead(config, contract, startedAt, env), checks, startedAt, interrupted), exitCode), config.reportDir, config.outputs);
+        const report = endedAs(partialReport(reportHead(config, contract, startedAt, env), checks, startedAt, interrupted), exitCode);
+        const files = writeReports(report, config.reportDir, config.outputs);
+        // Stopped without waiting for the run to wind down: its summary, as a run that ends prints it (a crash prints its one line instead).
+        if (interrupted) for (const line of quiet ? [verdictLine(report)] : summaryLines(report, files)) lines.out(line);
+        return files;
       },
     };
     const shown = quiet ? { print: () => {}, stop: () => {} } : progress(lines, config.shard ? '' : ` of ${catalog.length}`, () => ran.length, startedAt);
