@@ -27,9 +27,9 @@ export class Collector implements Reporter {
   constructor(private readonly onResult: (r: CheckResult) => void = () => {}) {}
 
   onTestCaseResult(testCase: TestCase): void {
-    // A cancelled run skips the checks it cut short (without a reason of ours) and may report
-    // them twice: they did not run, so they are left out.
-    const cut = this.interrupted && testCase.result().state === 'skipped' && !(testCase.meta().conformance as CheckMeta | undefined);
+    // A cancelled run skips or aborts the checks it cut short (without a result of ours) and may
+    // report them twice: they did not finish, so they are left out (the run lists them as interrupted).
+    const cut = this.interrupted && !(testCase.meta().conformance as CheckMeta | undefined);
     if (cut || this.reported.has(testCase.id)) return;
     const r = toResult(testCase);
     if (!r) return;

@@ -208,7 +208,7 @@ ${changed.length ? `<table id="drift-changes"><thead><tr><th>change</th><th>chec
     `Conformance — ${report.target.name} — ${verdictText(report)}`,
     `<h1>FFmpeg API conformance — ${esc(report.target.name)}</h1>
 <p><span class="verdict exit-${s.exitCode}" id="verdict">${esc(verdictText(report))}</span> <span id="compatibility">${esc(compatibility(report))}</span></p>
-${report.interrupted ? '<p id="interrupted"><strong>Interrupted:</strong> the run was stopped; this report holds only the checks that ran.</p>' : ''}
+${report.interrupted ? '<p id="interrupted"><strong>Interrupted:</strong> the run was stopped; the checks that did not finish are not verified (interrupted).</p>' : ''}
 ${report.shard ? `<p><strong>Shard ${report.shard.index}/${report.shard.count}:</strong> this report holds one shard's checks.</p>` : ''}
 ${countTable}
 <p class="meta">Target <code>${esc(report.target.url || report.target.name)}</code>${report.target.bundledMock ? ' (bundled reference mock)' : ''} · spec ${esc(report.spec.version)} (sha256 <code>${esc(report.spec.sha256.slice(0, 12))}</code>) · ${esc(report.tool.name)} ${esc(report.tool.version)} · started ${esc(report.startedAt)} · ${(report.durationMs / 1000).toFixed(1)} s · exit code ${s.exitCode}${report.options.strict ? ' · --strict' : ''}</p>

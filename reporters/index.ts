@@ -1,8 +1,9 @@
 // Writes every view of a report into the report directory and renders the console summary.
 // report.json is the source of truth; the other files are pure renderings of it.
+import { resolve } from 'node:path';
 import { styleText } from 'node:util';
 import { LEVELS } from '../src/spec.js';
-import { styleMark, writeRedactedTogether } from '../src/secrets.js';
+import { styleMark, writeRedacted, writeRedactedTogether } from '../src/secrets.js';
 import { renderHtml } from './html.js';
 import { renderJunit } from './junit.js';
 import { renderMarkdown } from './markdown.js';
@@ -17,12 +18,23 @@ export const VIEWS: Record<string, (report: Report) => string> = {
   'junit.xml': renderJunit,
 };
 
-/** Writes every view together: all of them appear, or none (src/files.ts). */
-export function writeReports(report: Report, dir: string): string[] {
-  return writeRedactedTogether(
+/**
+ * Writes the views `outputs` names (view file name → path; by default all four in `dir`). Those in
+ * `dir` are written together: all of them appear, or none (src/files.ts); a view given a path of
+ * its own (--output-file.NAME) is written on its own, by rename as well.
+ */
+export function writeReports(report: Report, dir: string, outputs?: Record<string, string>): string[] {
+  const chosen = Object.entries(VIEWS).filter(([name]) => !outputs || outputs[name] !== undefined);
+  const own = (name: string) => outputs !== undefined && resolve(outputs[name]!) !== resolve(dir, name);
+  const files = writeRedactedTogether(
     dir,
-    Object.entries(VIEWS).map(([name, render]) => [name, render(report)]),
+    chosen.filter(([name]) => !own(name)).map(([name, render]) => [name, render(report)]),
   );
+  for (const [name, render] of chosen.filter(([name]) => own(name))) {
+    writeRedacted(outputs![name]!, render(report));
+    files.push(outputs![name]!);
+  }
+  return files;
 }
 
 /**
@@ -86,6 +98,12 @@ export function summaryLines(report: Report, files: string[]): string[] {
     for (const d of drift.checks) if (d.since) since.set(`#${d.since.run} (${d.since.startedAt})`, [...(since.get(`#${d.since.run} (${d.since.startedAt})`) ?? []), d.id]);
     for (const [run, ids] of since) lines.push(`  still failing since ${run}: ${ids.join(', ')}`);
   }
-  lines.push('', `${paint(VERDICT_STYLE[s.verdict], verdictText(report))} — ${s.total} checks in ${(report.durationMs / 1000).toFixed(1)} s`, ...files.map((f) => `  report: ${f}`));
+  lines.push('', verdictLine(report), ...files.map((f) => `  report: ${f}`));
   return lines;
+}
+
+/** The verdict, the number of checks and the time: the one line --quiet prints. */
+export function verdictLine(report: Report): string {
+  const s = report.summary;
+  return `${paint(VERDICT_STYLE[s.verdict], verdictText(report))} — ${s.total} checks in ${(report.durationMs / 1000).toFixed(1)} s`;
 }

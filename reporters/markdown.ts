@@ -40,7 +40,7 @@ export function renderMarkdown(report: Report): string {
     `**${verdictText(report)}** · ${compatibility(report)} · ${s.total} checks · exit code ${s.exitCode}`,
     '',
   ];
-  if (report.interrupted) lines.push('> **Interrupted:** the run was stopped; this report holds only the checks that ran.', '');
+  if (report.interrupted) lines.push('> **Interrupted:** the run was stopped; the checks that did not finish are not verified (interrupted).', '');
   if (report.shard) lines.push(`> **Shard ${report.shard.index}/${report.shard.count}:** this report holds one shard's checks; merge the shards' blobs with \`--merge-reports\` for the whole run.`, '');
   lines.push(
     ...table(
@@ -62,7 +62,7 @@ export function renderMarkdown(report: Report): string {
     lines.push(
       '## Drift against the baseline',
       '',
-      `${DRIFT_KINDS.filter((k) => drift.counts[k]).map((k) => (k === 'regression' ? `**${DRIFT_LABEL[k]}: ${drift.counts[k]}**` : `${DRIFT_LABEL[k]}: ${drift.counts[k]}`)).join(' · ')} — baseline ${mdCode(drift.baseline.path)} (${mdText(drift.baseline.target)}, ${drift.baseline.startedAt})${drift.baseline.specSha256 !== report.spec.sha256 ? ' · the spec has changed since the baseline' : ''}${report.interrupted ? ' · the run was interrupted: checks that did not run appear as removed' : ''}`,
+      `${DRIFT_KINDS.filter((k) => drift.counts[k]).map((k) => (k === 'regression' ? `**${DRIFT_LABEL[k]}: ${drift.counts[k]}**` : `${DRIFT_LABEL[k]}: ${drift.counts[k]}`)).join(' · ')} — baseline ${mdCode(drift.baseline.path)} (${mdText(drift.baseline.target)}, ${drift.baseline.startedAt})${drift.baseline.specSha256 !== report.spec.sha256 ? ' · the spec has changed since the baseline' : ''}${report.interrupted ? ' · the run was interrupted: checks that did not finish appear as not verified' : ''}`,
       '',
       ...(changed.length ? table(['change', 'check', 'level', 'before', 'after'], changed.map((d) => [d.kind === 'regression' ? '**regression**' : `${DRIFT_LABEL[d.kind]}${d.since ? ` since #${d.since.run} (${d.since.startedAt})` : ''}`, mdCode(d.id), d.level, side(d.before), side(d.after)])) : ['Every check is unchanged.']),
       '',

@@ -42,7 +42,8 @@ export interface CheckResult {
   /**
    * Not verified, because: inapplicable (another profile or scheme: not part of this target's
    * contract); scope (a key, capability or setting was not configured: a declared gap, `remedy`
-   * says what verifies it); budget (--max-requests); key-rejected (the target refused the valid key).
+   * says what verifies it); budget (--max-requests); key-rejected (the target refused the valid key);
+   * interrupted (the run was stopped before the check finished).
    */
   cause?: GapCause;
   /** The kind of gap, for the summary: quota, revoked key, writes, https, proxy, ... */
@@ -56,7 +57,7 @@ export interface CheckResult {
   durationMs: number;
 }
 
-export type GapCause = 'inapplicable' | 'scope' | 'budget' | 'key-rejected';
+export type GapCause = 'inapplicable' | 'scope' | 'budget' | 'key-rejected' | 'interrupted';
 
 /** What the run may claim: conformant only when every applicable MUST check (with --strict, SHOULD too) was verified. */
 export type RunVerdict = 'conformant' | 'partial' | 'not-conformant' | 'regressed' | 'inconclusive' | 'interrupted' | 'could-not-run';

@@ -11,10 +11,15 @@ let command: typeof import('./command.js') | undefined;
 /** Where the run is (src/command.ts); before it is loaded, still setting up. */
 const phase = () => command?.state.phase ?? ({ kind: 'setup' } as const);
 
+/** How long the first signal lets the run wind down (requests cut, workers closed) before the report is written from here. */
+const STOP_GRACE_MS = 700;
+
 /**
- * Ctrl-C / SIGTERM. The first stops the run: checks not finished are left out, the mock and the
- * workers are closed, the report is written. A second writes the checks that ran and exits now.
- * Once the reports are written, a signal ends the process with their exit code.
+ * Ctrl-C / SIGTERM. The first stops the run: requests in flight are cut, checks not finished are
+ * reported as interrupted, the mock and the workers are closed, the report is written; if that
+ * takes longer than STOP_GRACE_MS, the report of the checks that finished is written from here and
+ * the process exits. A second signal does that at once. Once the reports are written, a signal
+ * ends the process with their exit code. Reports are written whole (temporary file, then rename).
  */
 function onSignals(abort: AbortController): void {
   const handler = () => {
@@ -30,11 +35,17 @@ function onSignals(abort: AbortController): void {
     }
     err('interrupted: stopping, then writing the report of the checks that finished (again to stop at once)');
     abort.abort();
+    setTimeout(handler, STOP_GRACE_MS).unref();
   };
   process.on('SIGINT', handler).on('SIGTERM', handler);
 }
 
 async function main(argv: string[]): Promise<number> {
+  // `ffmpeg-api-conformance mock ...`: the reference mock, serving until stopped.
+  if (argv[0] === 'mock') {
+    await (await import('./mock/main.js')).serveMock(argv.slice(1));
+    return EXIT.conformant;
+  }
   const swallowed = swallowedByNpm();
   if (swallowed) throw new UsageError(swallowed);
   const values = parseCli(argv);

@@ -2,23 +2,26 @@
 // API (src/index.ts): from parsed flags to the exit code and the report. Exit codes: 0 conformant,
 // 1 not conformant, 2 could not run, 3 inconclusive, 130 interrupted. Every line it prints goes to
 // the run's own writers (ExecuteOptions.print), redacted on the way by src/secrets.ts.
-import { relative } from 'node:path';
+import { readdirSync, rmSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
 import { annotationLines } from '../reporters/annotations.js';
 import { withDrift } from '../reporters/drift.js';
-import { progressLine, summaryLines, VIEWS, writeReports } from '../reporters/index.js';
+import { progressLine, summaryLines, verdictLine, VIEWS, writeReports } from '../reporters/index.js';
 import { buildMatrix, matrixLines, writeMatrix } from '../reporters/matrix.js';
 import { withFailingSince, writeTrend } from '../reporters/trend.js';
 import type { CheckResult, Report } from '../reporters/model.js';
 import { loadReport } from '../reporters/schema.js';
 import { entryOf, HISTORY_FILE, mixNote, readHistory, saveRun } from './history.js';
-import { KEY_VARS, loadEnvFile, positiveNumber, type parseCli, resolveConfig, type Config, type KeyRole } from './config.js';
+import { KEY_VARS, loadEnvFile, positiveNumber, type parseCli, REPORTERS, reportOutputs, resolveConfig, type Config, type KeyRole } from './config.js';
+import { loadConfigFile, underFlags } from './configfile.js';
 import { EXIT, UsageError } from './errors.js';
 import { checkOutputDir } from './files.js';
 import { closeAgents } from './http.js';
+import { lockReportDir } from './lock.js';
 import { DEFAULT_KEYS, startMock, type RunningMock } from './mock/server.js';
 import { planLines } from './plan.js';
 import { preflight } from './preflight.js';
-import { blobFile, mergeBlobs, partialReport, reportHead, runSuites } from './run.js';
+import { blobFile, mergeBlobs, partialReport, reportHead, runSuites, withUnfinished } from './run.js';
 import { addSecret, redacting, type Lines } from './secrets.js';
 import { loadContract, type Contract } from './spec.js';
 import { TOOL } from './tool.js';
@@ -77,8 +80,18 @@ function afterOf(values: CliValues, env: NodeJS.ProcessEnv): After {
   return { history: { dir: values.history, keep: positiveNumber('history-keep', values['history-keep'] ?? '100', 100_000) }, annotate };
 }
 
-/** Writes every view of the report (with its drift against the baseline, if any) and prints the summary. */
-function finish(run: Report, dir: string, lines: Lines, baseline: { path: string; report: Report } | undefined, after: After): Outcome {
+/** How a run ends: where its views go, the baseline its drift is against, the history, and --quiet. */
+interface Ending {
+  dir: string;
+  /** view file name → path (--reporter, --output-file.NAME) */
+  outputs: Record<string, string>;
+  baseline: { path: string; report: Report } | undefined;
+  after: After;
+  quiet: boolean;
+}
+
+/** Writes the views of the report (with its drift against the baseline, if any) and prints the summary (--quiet: its verdict line). */
+function finish(run: Report, lines: Lines, { dir, outputs, baseline, after, quiet }: Ending): Outcome {
   let report = baseline ? withDrift(run, baseline.report, baseline.path) : run;
   // Drift against another target or contract compares unlike things: say so, once.
   const other = baseline && [
@@ -94,10 +107,10 @@ function finish(run: Report, dir: string, lines: Lines, baseline: { path: string
   if (mixed) lines.err(mixed);
   // "still failing since #6": the history, this run included
   if (history) report = withFailingSince(report, [...history.entries, entryOf(report, (history.entries.at(-1)?.run ?? 0) + 1)]);
-  const files = writeReports(report, dir);
+  const files = writeReports(report, dir, outputs);
   if (history) files.push(...writeTrend(saveRun(after.history!.dir, history.entries, report, after.history!.keep), dir));
   if (after.annotate) for (const line of annotationLines(report)) lines.out(line);
-  for (const line of summaryLines(report, files)) lines.out(line);
+  for (const line of quiet ? [verdictLine(report)] : summaryLines(report, files)) lines.out(line);
   return { code: report.summary.exitCode, report };
 }
 
@@ -113,12 +126,33 @@ function compare(paths: string[], dir: string, lines: Lines): Outcome {
 
 const HEARTBEAT_MS = 5_000;
 
+/** --verbose: a check's request and answer as it ends (lines.out redacts them). */
+function exchangeLines(r: CheckResult): string[] {
+  const ex = r.exchange;
+  if (!ex) return [`  · ${r.id} ${r.verdict}${r.reason ? `: ${r.reason}` : ''}`];
+  const res = ex.response;
+  const body = res ? res.body.replace(/\s+/g, ' ').slice(0, 160) : '';
+  return [
+    `  · ${r.id} ${r.verdict}`,
+    `      → ${ex.request.method} ${ex.request.url}${ex.request.headers.length ? `  ${ex.request.headers.join('  ')}` : ''}`,
+    res ? `      ← ${res.status}${res.contentType ? ` ${res.contentType}` : ''} ${body}${res.bodyTruncated ? ' (truncated)' : ''} (${res.ms} ms)` : `      ← no answer${r.message ? `: ${r.message.split('\n')[0]}` : ''}`,
+  ];
+}
+
+/** --print-config: the options the run would use, from flags, environment, .env, config file and defaults; the keys' values are redacted on the way out. */
+function printedConfig(config: Config, env: NodeJS.ProcessEnv, file: string | undefined): string[] {
+  const keys = Object.fromEntries(Object.values(config.target.credentials).map((name) => [name, env[name] ?? null]));
+  const { http, ...rest } = config;
+  const shown = { configFile: file ?? null, ...rest, target: { ...config.target, url: config.target.url || (config.target.bundledMock ? 'mock' : '') }, http: { timeoutMs: http.timeoutMs, insecure: http.insecure, allowInsecureHttp: http.allowInsecureHttp }, keys };
+  return JSON.stringify(shown, null, 2).split('\n');
+}
+
 /** A target that gives no HTTP answer at all: no check can run, but the report still says why (exit 2). */
 function writeUnreachable(config: Config, contract: Contract, catalog: Check[], reason: string, env: NodeJS.ProcessEnv): void {
   const startedAt = new Date();
   const checks: CheckResult[] = catalog.map((c) => ({ ...describeCheck(c, contract), verdict: 'error', message: reason, durationMs: 0 }));
   const report = partialReport(reportHead(config, contract, startedAt, env), checks, startedAt, false);
-  writeReports(endedAs(report, EXIT.couldNotRun), config.reportDir);
+  writeReports(endedAs(report, EXIT.couldNotRun), config.reportDir, config.outputs);
 }
 
 /**
@@ -180,6 +214,8 @@ export interface ExecuteOptions {
   env?: NodeJS.ProcessEnv;
   /** false: do not read a .env file (the API's default). */
   envFile?: false;
+  /** false: do not look for a config file (the API's default: its options are all it takes). */
+  configFile?: false;
   /**
    * Where this run's lines go, each redacted first (src/secrets.ts): the command passes the
    * console's writers, the API the caller's. None: the run prints nothing.
@@ -188,13 +224,17 @@ export interface ExecuteOptions {
 }
 
 /** A run (or --list, --plan, --compare, --merge-reports) from parsed flags. */
-export async function execute(values: CliValues, options: ExecuteOptions = {}): Promise<Outcome> {
-  checkExclusive(values);
+export async function execute(flags: CliValues, options: ExecuteOptions = {}): Promise<Outcome> {
+  checkExclusive(flags);
   const lines = redacting(options.print);
-  if (values.compare) return compare(values.compare, values['report-dir'] ?? 'reports', lines);
+  if (flags.compare) return compare(flags.compare, flags['report-dir'] ?? 'reports', lines);
+  // The config file's options go under the flags; its target under FFMPEG_API_BASE_URL too (below, once .env is read).
+  const file = options.configFile === false ? undefined : loadConfigFile(flags.config);
+  const values = underFlags(flags, file?.options);
   // The keys come from this environment (a copy for the bundled mock's defaults), never from module state: runs side by side stay apart.
   const env = { ...(options.env ?? process.env) };
   if (options.envFile !== false) loadEnvFile(values['env-file'] ?? '.env', values['env-file'] !== undefined, env);
+  if (values.target === undefined && env.FFMPEG_API_BASE_URL === undefined && typeof file?.options.target === 'string') values.target = [file.options.target];
   // Known as secrets before anything can echo input back (a key pasted as --target, say).
   for (const name of Object.values(KEY_VARS)) addSecret(name, env[name]);
   const baseline = values.baseline === undefined ? undefined : { path: values.baseline, report: loadReport(values.baseline) };
@@ -204,9 +244,18 @@ export async function execute(values: CliValues, options: ExecuteOptions = {}): 
     const dir = values['report-dir'] ?? 'reports';
     prepareReportDir(dir);
     if (after.history) checkOutputDir(after.history.dir, [HISTORY_FILE], 'history directory');
-    return finish(await mergeBlobs(values['merge-reports']), dir, lines, baseline, after);
+    const unlock = lockReportDir(dir, lines.err);
+    try {
+      return finish(await mergeBlobs(values['merge-reports']), lines, { dir, outputs: reportOutputs(values, dir), baseline, after, quiet: values.quiet === true });
+    } finally {
+      unlock();
+    }
   }
   const config = resolveConfig(values, env);
+  if (values['print-config']) {
+    for (const line of printedConfig(config, env, file?.path)) lines.out(line);
+    return { code: EXIT.conformant };
+  }
   const contract = await loadContract(config.specPath, { onNote: (note) => lines.err(`note: ${note}`) });
   let catalog: Check[];
   try {
@@ -227,7 +276,8 @@ export async function execute(values: CliValues, options: ExecuteOptions = {}): 
     for (const line of listLines(catalog, config.target, contract)) lines.out(line);
     return { code: EXIT.conformant };
   }
-  if (selectionFlags(selection).length) lines.out(`Selection: ${catalog.length} checks (${selectionFlags(selection).join(' ')})`);
+  const quiet = config.output === 'quiet';
+  if (selectionFlags(selection).length && !quiet) lines.out(`Selection: ${catalog.length} checks (${selectionFlags(selection).join(' ')})`);
   // --- safety: --plan lists every request and sends nothing (no mock, no preflight, no report)
   if (config.plan) {
     for (const line of planLines(config, contract, catalog, env)) lines.out(line);
@@ -236,25 +286,41 @@ export async function execute(values: CliValues, options: ExecuteOptions = {}): 
   // --- end safety
   prepareReportDir(config.reportDir, config.shard);
   if (after.history) checkOutputDir(after.history.dir, [HISTORY_FILE], 'history directory');
-  const mock = config.target.bundledMock ? await startBundledMock(config, contract, env) : undefined;
+  const unlock = lockReportDir(config.reportDir, lines.err);
+  let mock: RunningMock | undefined;
   try {
+    clearStale(config);
+    mock = config.target.bundledMock ? await startBundledMock(config, contract, env) : undefined;
     const { keyRejected, throttle, requests } = await preflight(config, contract, env).catch((e: unknown) => {
       if (e instanceof UsageError) writeUnreachable(config, contract, catalog, e.message, env);
       throw e;
     });
     if (keyRejected) lines.err(`warning: ${keyRejected}`);
-    lines.out(`${TOOL.name} ${TOOL.version} — checking ${config.target.url}${mock ? ' (bundled reference mock)' : ''} against spec ${contract.version}`);
+    if (!quiet) lines.out(`${TOOL.name} ${TOOL.version} — checking ${config.target.url}${mock ? ' (bundled reference mock)' : ''} against spec ${contract.version}`);
     const ran: CheckResult[] = [];
     const startedAt = new Date();
     state.phase = {
       kind: 'running',
-      partial: (exitCode) => (ran.length ? writeReports(endedAs(partialReport(reportHead(config, contract, startedAt, env), ran, startedAt, exitCode === EXIT.interrupted), exitCode), config.reportDir) : []),
+      partial: (exitCode) => {
+        const interrupted = exitCode === EXIT.interrupted;
+        if (!ran.length && !interrupted) return [];
+        const checks = interrupted && !config.shard ? withUnfinished(ran, catalog, contract) : ran;
+        const report = endedAs(partialReport(reportHead(config, contract, startedAt, env), checks, startedAt, interrupted), exitCode);
+        const files = writeReports(report, config.reportDir, config.outputs);
+        // Stopped without waiting for the run to wind down: its summary, as a run that ends prints it (a crash prints its one line instead).
+        if (interrupted) for (const line of quiet ? [verdictLine(report)] : summaryLines(report, files)) lines.out(line);
+        return files;
+      },
     };
-    const shown = progress(lines, config.shard ? '' : ` of ${catalog.length}`, () => ran.length, startedAt);
+    const shown = quiet ? { print: () => {}, stop: () => {} } : progress(lines, config.shard ? '' : ` of ${catalog.length}`, () => ran.length, startedAt);
+    // Once stopped, nothing more is printed as checks end: the report says what finished.
+    options.signal?.addEventListener('abort', () => shown.stop(), { once: true });
     const report = await runSuites(config, contract, catalog, {
       env,
       onResult: (r) => {
         ran.push(r);
+        if (options.signal?.aborted) return;
+        if (config.output === 'verbose') for (const line of exchangeLines(r)) shown.print(line);
         const line = progressLine(r);
         if (line) shown.print(line);
       },
@@ -264,11 +330,35 @@ export async function execute(values: CliValues, options: ExecuteOptions = {}): 
       preflightThrottle: throttle,
       preflightRequests: requests,
     }).finally(() => shown.stop());
-    const outcome = finish(report, config.reportDir, lines, baseline, after);
+    const outcome = finish(report, lines, { dir: config.reportDir, outputs: config.outputs, baseline, after, quiet });
     state.phase = { kind: 'reported', exitCode: outcome.code };
     return outcome;
   } finally {
     await mock?.close();
     await closeAgents();
+    unlock();
+  }
+}
+
+/**
+ * What an earlier run left in the report directory that this one does not write: the report
+ * files of reporters not chosen now, and the blobs (a sharded run keeps those of its own split).
+ */
+function clearStale(config: Config): void {
+  const written = new Set(Object.values(config.outputs).map((f) => resolve(f)));
+  for (const name of Object.values(REPORTERS)) {
+    const file = resolve(config.reportDir, name);
+    if (!written.has(file)) rmSync(file, { force: true });
+  }
+  const blobs = join(config.reportDir, 'blobs');
+  let names: string[] = [];
+  try {
+    names = readdirSync(blobs);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const split = /^blob-\d+-(\d+)\.json$/.exec(name)?.[1];
+    if (!config.shard || Number(split) !== config.shard.count) rmSync(join(blobs, name), { force: true });
   }
 }

@@ -1,5 +1,6 @@
 // Configuration: command-line flags > environment > .env file > defaults.
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import dotenv from 'dotenv';
 import { UsageError } from './errors.js';
@@ -7,7 +8,8 @@ import { readInput } from './files.js';
 import { isLoopback, type HttpOptions } from './http.js';
 import { addSecret } from './secrets.js';
 import { DEFAULT_SPEC } from './spec.js';
-import { DEFAULT_TARGETS, isTargetName, namedTarget, plainHttpUrlOf, type Profile } from './targets.js';
+import { nearest } from './suggest.js';
+import { DEFAULT_TARGETS, isTargetName, namedTarget, plainHttpUrlOf, PROFILES, type Profile } from './targets.js';
 
 
 export const KEY_VARS = {
@@ -18,36 +20,48 @@ export const KEY_VARS = {
 export type KeyRole = keyof typeof KEY_VARS;
 
 export const OPTIONS = {
-  target: { type: 'string', multiple: true, description: 'a URL, a name from the targets file, or "mock" for the bundled reference mock', default: undefined },
-  'report-dir': { type: 'string', description: 'where the report is written', default: 'reports' },
+  target: { type: 'string', value: 'url|name|mock', multiple: true, description: 'a URL, a name from the targets file, or "mock" for the bundled reference mock', default: undefined },
+  'report-dir': { type: 'string', value: 'dir', description: 'where the report is written', default: 'reports' },
   strict: { type: 'boolean', description: 'SHOULD failures make the run non-conformant too', default: false },
   'require-complete': { type: 'boolean', description: 'a run whose judged checks were not all verified (a key or capability not configured) exits 3 instead of 0', default: false },
-  spec: { type: 'string', description: 'the contract to check against', default: 'spec/openapi.yaml (bundled)' },
-  'env-file': { type: 'string', description: 'the .env file to read', default: '.env' },
-  timeout: { type: 'string', description: 'per-request timeout in seconds', default: '10' },
-  concurrency: { type: 'string', description: 'requests in flight at once', default: '8' },
+  spec: { type: 'string', value: 'file', description: 'the contract to check against', default: 'spec/openapi.yaml (bundled)' },
+  'env-file': { type: 'string', value: 'file', description: 'the .env file to read', default: '.env' },
+  timeout: { type: 'string', value: 'seconds', description: 'per-request timeout in seconds', default: '10' },
+  concurrency: { type: 'string', value: 'n', description: 'requests in flight at once', default: '8' },
   'allow-writes': { type: 'boolean', description: 'send creating or consuming requests (unsafe methods) with the valid key to a non-loopback target; a target declaring writes: false never gets one', default: false },
   'allow-insecure-http': { type: 'boolean', description: 'allow sending keys over plain http to a non-loopback host', default: false },
   insecure: { type: 'boolean', description: 'do not verify TLS certificates', default: false },
   // [reports] drift, shards, multi-target matrix
-  baseline: { type: 'string', description: 'an earlier report.json: classify every check against it (regression, fixed, ...); a regression exits 1', default: undefined },
-  shard: { type: 'string', description: 'run only shard i/n of the suite files; also writes a vitest blob to <report-dir>/blobs/', default: undefined },
-  'merge-reports': { type: 'string', description: 'run nothing: merge the blobs of all shards found in this directory into one report', default: undefined },
-  history: { type: 'string', description: 'a directory keeping the history of runs (history.jsonl): this run is added, and history.html and history.md are written beside the report', default: undefined },
-  'history-keep': { type: 'string', description: 'how many runs the history keeps', default: '100' },
-  compare: { type: 'string', multiple: true, description: 'run nothing: compare report.json files (repeat: --compare a.json --compare b.json) into matrix.json and matrix.md in --report-dir', default: undefined },
+  baseline: { type: 'string', value: 'report.json', description: 'an earlier report.json: classify every check against it (regression, fixed, ...); a regression exits 1', default: undefined },
+  shard: { type: 'string', value: 'i/n', description: 'run only shard i/n of the suite files; also writes a vitest blob to <report-dir>/blobs/', default: undefined },
+  'merge-reports': { type: 'string', value: 'dir', description: 'run nothing: merge the blobs of all shards found in this directory into one report', default: undefined },
+  history: { type: 'string', value: 'dir', description: 'a directory keeping the history of runs (history.jsonl): this run is added, and history.html and history.md are written beside the report', default: undefined },
+  'history-keep': { type: 'string', value: 'n', description: 'how many runs the history keeps', default: '100' },
+  compare: { type: 'string', value: 'report.json', multiple: true, description: 'run nothing: compare report.json files (repeat: --compare a.json --compare b.json) into matrix.json and matrix.md in --report-dir', default: undefined },
   // [/reports]
   // --- safety (issue 4): plan, budget, deadline, named targets
   plan: { type: 'boolean', description: 'print every request the run would send, and send nothing', default: false },
-  'max-requests': { type: 'string', description: 'send at most this many requests (preflight included); the checks left are not-verified', default: undefined },
-  deadline: { type: 'string', description: 'deadline for the whole run in seconds; checks without an answer by then end as error', default: '120' },
-  targets: { type: 'string', description: 'the file of named targets for --target NAME', default: 'targets.json (bundled)' },
+  'max-requests': { type: 'string', value: 'n', description: 'send at most this many requests (preflight included); the checks left are not-verified', default: undefined },
+  deadline: { type: 'string', value: 'seconds', description: 'deadline for the whole run in seconds; checks without an answer by then end as error', default: '120' },
+  targets: { type: 'string', value: 'file', description: 'the file of named targets for --target NAME', default: 'targets.json (bundled)' },
   // --- end safety
   // --- selection
-  only: { type: 'string', multiple: true, description: 'run only the checks matching (repeatable; globs over check id, clause id, group or level)', default: undefined },
-  operation: { type: 'string', multiple: true, description: "run only the checks that send to this operation (repeatable; the spec's operationIds, as listDirectories)", default: undefined },
-  skip: { type: 'string', multiple: true, description: 'leave out the checks matching, and their requests (repeatable; globs as --only)', default: undefined },
+  only: { type: 'string', value: 'glob', multiple: true, description: 'run only the checks matching (repeatable; globs over check id, clause id, group or level)', default: undefined },
+  operation: { type: 'string', value: 'operationId', multiple: true, description: "run only the checks that send to this operation (repeatable; the spec's operationIds, as listDirectories)", default: undefined },
+  skip: { type: 'string', value: 'glob', multiple: true, description: 'leave out the checks matching, and their requests (repeatable; globs as --only)', default: undefined },
   list: { type: 'boolean', description: 'print every check with its clause, level, judge and what it needs; send nothing', default: false },
+  // --- daily use: profile, reporters, output, config file
+  profile: { type: 'string', value: 'direct|key-injecting-proxy', description: "the target's profile, without a targets file (wins over the targets file's)", default: undefined },
+  reporter: { type: 'string', value: 'json,md,html,junit', multiple: true, description: 'the reports to write (comma-separated or repeated)', default: 'json,md,html,junit' },
+  'output-file.json': { type: 'string', value: 'path', description: 'where report.json goes', default: '<report-dir>/report.json' },
+  'output-file.md': { type: 'string', value: 'path', description: 'where report.md goes', default: '<report-dir>/report.md' },
+  'output-file.html': { type: 'string', value: 'path', description: 'where report.html goes', default: '<report-dir>/report.html' },
+  'output-file.junit': { type: 'string', value: 'path', description: 'where junit.xml goes', default: '<report-dir>/junit.xml' },
+  quiet: { type: 'boolean', short: 'q', description: 'print the verdict line only (errors and warnings still go to stderr)', default: false },
+  verbose: { type: 'boolean', short: 'v', description: "print each check's request and answer as it ends (redacted)", default: false },
+  config: { type: 'string', value: 'file', description: `the config file (default: ffmpeg-api-conformance.config.json or the "ffmpeg-api-conformance" key of package.json, searched upwards)`, default: undefined },
+  'print-config': { type: 'boolean', description: 'print the resolved options (keys redacted) and exit; send nothing', default: false },
+  // --- end daily use
   help: { type: 'boolean', short: 'h', description: 'show this help', default: false },
   version: { type: 'boolean', description: 'print the version', default: false },
 } as const;
@@ -82,6 +96,27 @@ export interface Config {
   plan: boolean;
   maxRequests?: number;
   deadlineMs: number;
+  /** The reports to write (--reporter), each to its path (--output-file.NAME, else in reportDir): view file name → path. */
+  outputs: Record<string, string>;
+  /** --quiet: the verdict line only; --verbose: each check's request and answer. */
+  output: 'quiet' | 'normal' | 'verbose';
+}
+
+/** --reporter names → the report files they write. */
+export const REPORTERS = { json: 'report.json', md: 'report.md', html: 'report.html', junit: 'junit.xml' } as const;
+type ReporterName = keyof typeof REPORTERS;
+
+/** The files a run writes: every report of --reporter (all four by default), at --output-file.NAME or in the report directory. */
+export function reportOutputs(values: ReturnType<typeof parseCli>, reportDir: string): Record<string, string> {
+  const names = (values.reporter ?? ['json,md,html,junit']).flatMap((r) => r.split(',')).map((r) => r.trim());
+  const unknown = names.find((n) => !Object.hasOwn(REPORTERS, n));
+  if (unknown !== undefined) {
+    const near = nearest(unknown, Object.keys(REPORTERS));
+    throw new UsageError(`--reporter ${unknown} is not a reporter: json, md, html, junit${near ? ` (did you mean ${near}?)` : ''}`);
+  }
+  for (const n of Object.keys(REPORTERS) as ReporterName[])
+    if (values[`output-file.${n}`] !== undefined && !names.includes(n)) throw new UsageError(`--output-file.${n} is given but --reporter leaves out ${n}`);
+  return Object.fromEntries([...new Set(names as ReporterName[])].map((n) => [REPORTERS[n], values[`output-file.${n}`] ?? join(reportDir, REPORTERS[n])]));
 }
 
 export function parseCli(argv: string[]) {
@@ -91,6 +126,9 @@ export function parseCli(argv: string[]) {
   try {
     return parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values;
   } catch (e) {
+    const unknown = (e as NodeJS.ErrnoException).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && /'(-{1,2}[^'=]+)/.exec((e as Error).message)?.[1];
+    const near = unknown ? nearest(unknown.replace(/^-+/, ''), Object.keys(OPTIONS)) : undefined;
+    if (unknown) throw new UsageError(`unknown flag ${unknown}${near ? ` (did you mean --${near}?)` : ''} (see --help)`);
     throw new UsageError(`${(e as Error).message.split('\n')[0]} (see --help)`);
   }
 }
@@ -111,12 +149,13 @@ export function swallowedByNpm(env: NodeJS.ProcessEnv = process.env): string | u
 
 export function helpText(): string {
   const rows = Object.entries(OPTIONS).map(([name, o]) => {
-    const flag = `${'short' in o ? `-${o.short}, ` : '    '}--${name}${o.type === 'string' ? ' <value>' : ''}`;
+    const flag = `${'short' in o ? `-${o.short}, ` : '    '}--${name}${'value' in o ? ` <${o.value}>` : ''}`;
     const def = o.default !== undefined && o.default !== false ? ` (default: ${o.default})` : '';
-    return `  ${flag.padEnd(32)} ${o.description}${def}`;
+    return `  ${flag.padEnd(46)} ${o.description}${def}`;
   });
   return [
     'Usage: ffmpeg-api-conformance [options]      (from a clone: npm run conformance -- [options])',
+    '       ffmpeg-api-conformance mock [options] the reference mock on a port (mock --help)',
     '',
     'Checks a target against the FFmpeg API authentication contract and writes a report.',
     'Without --target it runs against the bundled reference mock, offline.',
@@ -126,7 +165,7 @@ export function helpText(): string {
     '',
     'Environment (or .env): FFMPEG_API_KEY (the whole header value, "Basic ..."),',
     '  FFMPEG_API_QUOTA_EXCEEDED_KEY, FFMPEG_API_REVOKED_KEY, FFMPEG_API_BASE_URL (default target).',
-    'Precedence: flags > environment > .env > defaults.',
+    'Precedence: flags > environment > .env > config file > defaults.',
     'Exit codes:',
     '  0    CONFORMANT: every applicable MUST check (with --strict, SHOULD too) verified, none failed;',
     '       or CONFORMANT (partial): none failed, but a key or capability was not configured (the gaps are listed)',
@@ -182,6 +221,11 @@ export function positiveNumber(flag: string, raw: string, max: number, scale = 1
 export function resolveConfig(values: ReturnType<typeof parseCli>, env: NodeJS.ProcessEnv = process.env): Config {
   if ((values.target?.length ?? 0) > 1)
     throw new UsageError('--target was given more than once: run each target on its own (--report-dir apart), then compare the reports with --compare a/report.json --compare b/report.json');
+  if (values.profile !== undefined && !(PROFILES as readonly string[]).includes(values.profile)) {
+    const near = nearest(values.profile, PROFILES);
+    throw new UsageError(`--profile ${values.profile} is not a profile: ${PROFILES.join(', ')}${near ? ` (did you mean ${near}?)` : ''}`);
+  }
+  if (values.quiet && values.verbose) throw new UsageError('--quiet cannot be combined with --verbose');
   const rawTarget = values.target?.[0] ?? env.FFMPEG_API_BASE_URL ?? 'mock';
   const bundledMock = rawTarget === 'mock';
   const entry = isTargetName(rawTarget) ? namedTarget(rawTarget, values.targets ?? DEFAULT_TARGETS) : undefined;
@@ -204,7 +248,7 @@ export function resolveConfig(values: ReturnType<typeof parseCli>, env: NodeJS.P
     name: entry ? rawTarget : bundledMock ? 'mock' : url,
     url,
     bundledMock,
-    profile: entry?.profile ?? 'direct',
+    profile: (values.profile as Profile | undefined) ?? entry?.profile ?? 'direct',
     credentials: { ...KEY_VARS, ...entry?.keys },
     capabilities: {
       // A declared `writes: false` is final, loopback or not (a port-forward to production is loopback).
@@ -255,5 +299,7 @@ export function resolveConfig(values: ReturnType<typeof parseCli>, env: NodeJS.P
     plan: values.plan === true,
     maxRequests,
     deadlineMs,
+    outputs: reportOutputs(values, values['report-dir'] ?? 'reports'),
+    output: values.quiet ? 'quiet' : values.verbose ? 'verbose' : 'normal',
   };
 }

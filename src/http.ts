@@ -57,9 +57,11 @@ export interface HttpOptions {
   throttleBackoffMs?: number;
   /** Called before every attempt that goes on the wire (retries included); throws to stop it (--max-requests). */
   beforeAttempt?: () => void;
+  /** The run's: aborting it cuts every request in flight and sends nothing more (an interrupted run). */
+  signal?: AbortSignal;
 }
 
-export type HarnessErrorKind = 'refused' | 'dns' | 'timeout' | 'tls' | 'reset' | 'protocol' | 'budget' | 'deadline' | 'insecure' | 'throttled' | 'other';
+export type HarnessErrorKind = 'refused' | 'dns' | 'timeout' | 'tls' | 'reset' | 'protocol' | 'budget' | 'deadline' | 'insecure' | 'throttled' | 'interrupted' | 'other';
 
 /** Our harness or the network failed: not a verdict about the target's contract. */
 export class HarnessError extends Error {
@@ -133,6 +135,12 @@ export const MAX_RETRY_AFTER_MS = 30_000;
 /** A request throttled (429/503) this many times ends as a harness error, never as a verdict. */
 export const THROTTLE_TRIES = 10;
 
+const interruptedError = () => new HarnessError('interrupted', 'the run was interrupted before this request got an answer');
+/** Waits, unless the run is interrupted first. */
+const pauseFor = (ms: number, signal?: AbortSignal) => sleep(ms, undefined, signal ? { signal } : {}).catch(() => {
+  throw interruptedError();
+});
+
 const deadlineError = () => new HarnessError('deadline', 'the run reached its deadline (--deadline) before this request got an answer');
 
 /** The delay a 429/503 asks for (seconds or an HTTP-date), if any. */
@@ -198,15 +206,16 @@ export class Transport {
     }
     for (let failures = 0; ; failures++) {
       try {
+        if (opts.signal?.aborted) throw interruptedError();
         return await this.attempt(req, deadlineAt);
       } catch (e) {
-        const h = classify(e, req.url);
+        const h = opts.signal?.aborted ? interruptedError() : classify(e, req.url);
         // Only when no answer came: refused (nothing was sent), or reset for a well-formed request that
         // is safe to repeat. A malformed (raw) request is sent once: dropping it may be the answer.
         const retryable = h.kind === 'refused' || (h.kind === 'reset' && !req.raw && (req.method === 'GET' || req.method === 'HEAD'));
         const backoff = RETRY_BACKOFF_MS * 2 ** failures;
         if (!retryable || failures >= RETRIES || Date.now() + backoff >= deadlineAt) throw h;
-        await sleep(backoff);
+        await pauseFor(backoff, opts.signal);
       }
     }
   }
@@ -224,7 +233,7 @@ export class Transport {
         // Checked once a place is free: the requests queued behind the places wait out a pause too.
         while (this.pausedUntil > Date.now()) {
           if (this.pausedUntil >= deadlineAt) throw deadlineError();
-          await sleep(this.pausedUntil - Date.now());
+          await pauseFor(this.pausedUntil - Date.now(), this.opts.signal);
         }
         const res = await this.once(req, deadlineAt);
         if (!isThrottled(res)) {
@@ -259,6 +268,7 @@ export class Transport {
       const ms = Math.round(performance.now() - started);
       return { ...(await decodeBody(res, this.opts.maxBodyBytes)), ms };
     } catch (e) {
+      if (this.opts.signal?.aborted) throw interruptedError();
       const h = classify(e, req.url);
       throw h.kind === 'timeout' && timeoutMs < this.opts.timeoutMs ? deadlineError() : h;
     }
@@ -269,7 +279,8 @@ export class Transport {
 export const send = (req: HttpRequest, opts: HttpOptions): Promise<HttpResponse> => new Transport(opts).send(req);
 
 async function sendUndici(req: HttpRequest, opts: HttpOptions): Promise<Received> {
-  const signal = AbortSignal.timeout(opts.timeoutMs);
+  const timeout = AbortSignal.timeout(opts.timeoutMs);
+  const signal = opts.signal ? AbortSignal.any([timeout, opts.signal]) : timeout;
   const interim: NonNullable<HttpResponse['interim']> = [];
   let interimBytes = 0;
   const res = await undiciRequest(req.url, {
@@ -356,6 +367,10 @@ function sendRaw(req: HttpRequest, opts: HttpOptions): Promise<Received> {
       fn();
     };
     const timer = setTimeout(() => finish(() => reject(new HarnessError('timeout', `no complete answer from ${req.url.host} in time`))), opts.timeoutMs);
+    const onAbort = () => finish(() => reject(interruptedError()));
+    if (opts.signal?.aborted) onAbort();
+    opts.signal?.addEventListener('abort', onAbort, { once: true });
+    socket.once('close', () => opts.signal?.removeEventListener('abort', onAbort));
     socket.once(req.url.protocol === 'https:' ? 'secureConnect' : 'connect', () => socket.write(rawRequestBytes(req)));
     socket.on('data', (chunk: Buffer) => {
       chunks.push(chunk);

@@ -82,6 +82,7 @@ export async function runConformance(options: ConformanceOptions = {}): Promise<
   const { report } = await execute(values, {
     env,
     ...(options.envFile === undefined && { envFile: false }),
+    configFile: false,
     ...(options.signal && { signal: options.signal }),
     ...(onLine && { print: { out: (l) => onLine(l, 'stdout'), err: (l) => onLine(l, 'stderr') } }),
   });

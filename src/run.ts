@@ -1,4 +1,5 @@
 // Runs the vitest suites against one target and returns the report model.
+import { randomUUID } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -6,7 +7,7 @@ import { createVitest, type CliOptions, type Reporter } from 'vitest/node';
 import { Collector } from '../reporters/collector.js';
 import { buildReport, type CheckResult, type Report, type ReportHead } from '../reporters/model.js';
 import type { Check } from '../suites/catalog.js';
-import type { RunContext } from '../suites/engine.js';
+import { describeCheck, type RunContext } from '../suites/engine.js';
 import type { Config } from './config.js';
 import type { ThrottleStats } from './http.js';
 import { UsageError } from './errors.js';
@@ -109,7 +110,10 @@ export async function runSuites(config: Config, contract: Contract, catalog: Che
   const schedule = scheduleOf(buildPlan(catalog, { target: config.target, contract, env, keyRejected }));
   // The keys travel to the suites' worker in the run context (never through process.env, which other runs share).
   const keys = Object.fromEntries(Object.values(config.target.credentials).flatMap((name) => (env[name] ? [[name, env[name]]] : [])));
-  const provided: RunContext = { target: config.target, http: config.http, contract, catalog, schedule, keys, prefetch: !shard, ...(budget && { budget }), ...(keyRejected && { keyRejected }) };
+  // Interrupting the run reaches the suites' worker on this channel (its name is the run's own).
+  const stop = new BroadcastChannel(`ffmpeg-api-conformance:stop:${randomUUID()}`);
+  stop.unref();
+  const provided: RunContext = { target: config.target, http: config.http, contract, catalog, schedule, keys, prefetch: !shard, stopChannel: stop.name, ...(budget && { budget }), ...(keyRejected && { keyRejected }) };
   // Only the suite files that hold a check of this run (--only may leave some empty; vitest refuses an empty file).
   const files = SUITE_FILES.filter((f) => catalog.some((c) => f === `${c.suite}${SUITE_EXT}`));
   if (shard && shard.count > files.length) throw new UsageError(`--shard ${shard.index}/${shard.count}: the run has only ${files.length} suite files to spread over shards`);
@@ -127,6 +131,7 @@ export async function runSuites(config: Config, contract: Contract, catalog: Che
   };
   const onAbort = () => {
     collector.interrupted = true;
+    stop.postMessage('stop');
     if (running) cancel();
   };
   hooks.signal?.addEventListener('abort', onAbort, { once: true });
@@ -155,6 +160,7 @@ export async function runSuites(config: Config, contract: Contract, catalog: Che
   } finally {
     hooks.signal?.removeEventListener('abort', onAbort);
     await vitest.close();
+    stop.close();
   }
   blob?.commit();
   process.exitCode = undefined; // vitest sets it; the verdict decides ours
@@ -168,7 +174,20 @@ export async function runSuites(config: Config, contract: Contract, catalog: Che
   const t = collector.throttle;
   const answers = t.answers + (pre?.answers ?? 0);
   const throttle = answers ? { throttle: { answers, waitedMs: Math.round(t.waitedMs + (pre?.waitedMs ?? 0)), concurrency: t.answers ? t.concurrency : (pre?.concurrency ?? config.concurrency) } } : {};
-  return partialReport({ ...collector.head, ...throttle }, collector.results, startedAt, interrupted, shard);
+  const results = interrupted && !shard ? withUnfinished(collector.results, catalog, contract) : collector.results;
+  return partialReport({ ...collector.head, ...throttle }, results, startedAt, interrupted, shard);
+}
+
+/**
+ * The results of an interrupted run, with every check of the catalog that did not finish (cut
+ * in flight or never started) as not-verified, cause interrupted: the report says what was not judged.
+ */
+export function withUnfinished(results: readonly CheckResult[], catalog: readonly Check[], contract: Contract): CheckResult[] {
+  const done = new Set(results.map((r) => r.id));
+  const unfinished = catalog
+    .filter((c) => !done.has(c.id))
+    .map((c): CheckResult => ({ ...describeCheck(c, contract), verdict: 'not-verified', reason: 'the run was interrupted before this check finished', cause: 'interrupted', category: 'interrupted', durationMs: 0 }));
+  return [...results, ...unfinished];
 }
 
 /** The report of the checks that ran; also a partial one when a run is cut short or crashes. */

@@ -30,6 +30,12 @@ export interface RunContext {
   prefetch: boolean;
   /** The preflight found the valid key refused (src/preflight.ts): the checks that need it are not verified. */
   keyRejected?: string;
+  /**
+   * The BroadcastChannel on which the command says the run is interrupted (src/run.ts): the
+   * worker cuts every request in flight at once. (Vitest's own cancel does not reach the tests
+   * that run concurrently: it waits for them to end.)
+   */
+  stopChannel?: string;
 }
 
 /** What a check leaves in its vitest task meta: its result, and how throttled the run was by then. */
@@ -146,6 +152,8 @@ export class Run {
   private readonly scheduled: Set<string>;
   private readonly judging: JudgeContext;
   private spent: number;
+  /** Aborted when the run is interrupted: every request in flight is cut, nothing more is sent. */
+  private readonly stopped = new AbortController();
 
   /** The run's keys by variable name (ctx.keys). */
   private readonly env: Record<string, string | undefined>;
@@ -156,12 +164,21 @@ export class Run {
     const budget = ctx.budget;
     this.transport = new Transport({
       ...ctx.http,
+      signal: this.stopped.signal,
       // --max-requests: every attempt on the wire counts, retries included.
       beforeAttempt: () => {
         if (budget && this.spent >= budget.max) throw new HarnessError('budget', `--max-requests ${budget.max} was reached before this request`);
         this.spent++;
       },
     });
+    if (ctx.stopChannel) {
+      const stop = new BroadcastChannel(ctx.stopChannel);
+      stop.unref(); // it never keeps the worker alive
+      stop.onmessage = () => {
+        this.abort();
+        stop.close();
+      };
+    }
     this.scope = { target: ctx.target, contract: ctx.contract, env, ...(ctx.keyRejected && { keyRejected: ctx.keyRejected }) };
     this.scheduled = new Set(ctx.schedule);
     const injected = env[ctx.target.credentials.valid];
@@ -171,6 +188,11 @@ export class Run {
       maxBodyBytes: ctx.http.maxBodyBytes,
       ...(injected && { injectedKey: keyParts(injected) }),
     };
+  }
+
+  /** The run was interrupted: requests in flight are cut, the checks waiting on them end as not-verified (interrupted). */
+  abort(): void {
+    this.stopped.abort();
   }
 
   /** Starts every scheduled probe now, in plan order: the suite files then share the concurrency. */
@@ -362,6 +384,7 @@ export class Run {
     // A setup request of the chain gave nothing to build this request from: --allow-writes helps only when it was a read.
     const noSource = (e: NoSource, reason = e.message) =>
       notVerified(e.writes ? { reason, cause: 'scope', category: 'writes', remedy: '--allow-writes (creates what the request needs)' } : { reason, cause: 'scope', category: 'setup', remedy: 'a setup request the target answers as documented (see the reason)' });
+    const interrupted = (reason: string) => notVerified({ reason, cause: 'interrupted', category: 'interrupted' });
     const inapplicable = checkInapplicable(check, this.scope);
     if (inapplicable) return notVerified(inapplicable);
     const judge = JUDGES[check.judge];
@@ -392,6 +415,7 @@ export class Run {
         const ex = await send(probe); // in order: a sequence is sent one request after another
         if (ex instanceof NoSource) return noSource(ex);
         if (ex.error?.kind === 'budget') return budget(ex.error.message);
+        if (ex.error?.kind === 'interrupted') return interrupted(ex.error.message);
         const own = ex.error ? await this.ownThrottle(probe, ex) : undefined;
         if (own) {
           answers.push({ probe, exchange: { ...ex, error: undefined, response: own } as Answer['exchange'] });
@@ -420,6 +444,8 @@ export class Run {
       }),
     );
     const answers = settled.flatMap(({ probe, ex }): Answer[] => (!(ex instanceof NoSource) && ex.response ? [{ probe, exchange: ex as Answer['exchange'] }] : []));
+    const cut = settled.find(({ ex }) => !(ex instanceof NoSource) && ex.error?.kind === 'interrupted');
+    if (cut) return interrupted((cut.ex as Exchange).error!.message);
     const judged = judge.judge(check, answers.filter(judge.only ?? (() => true)), this.judging);
     if (judged.verdict === 'fail') return judged;
     const broken = settled.flatMap(({ probe, ex }) => (!(ex instanceof NoSource) && ex.error && ex.error.kind !== 'budget' ? [`${probe.key}: ${errorReason(ex.error, this.ctx.http.timeoutMs, this.slowest)}`] : []));

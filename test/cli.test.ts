@@ -60,7 +60,7 @@ describe('input that cannot run: one line on stderr, exit 2, no stack trace', ()
     ['a refused port', ['--target', 'http://127.0.0.1:1'], MOCK_ENV, /cannot reach target.*refused/],
     ['an invalid URL', ['--target', 'not a url'], MOCK_ENV, /invalid target URL/],
     ['a non-http URL', ['--target', 'ftp://127.0.0.1/'], MOCK_ENV, /only http and https/],
-    ['an unknown flag', ['--frobnicate'], {}, /Unknown option '--frobnicate'/],
+    ['an unknown flag', ['--frobnicate'], {}, /unknown flag --frobnicate \(see --help\)/],
     ['a bad flag value', ['--timeout', 'soon'], {}, /--timeout must be a number/],
     ['a flag without its value', ['--report-dir'], {}, /--report-dir <value>' argument missing/],
     ['a stray argument', ['mock'], {}, /Unexpected argument 'mock'/],

@@ -1,12 +1,13 @@
 // Interrupted and crashed runs: the process ends on its own, exit 130 (2 for a crash), and the
 // report holds the checks that ran, marked interrupted, written whole or not at all.
 import { readdirSync } from 'node:fs';
+import { createServer, request, type IncomingMessage, type ServerResponse } from 'node:http';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { buildCatalog } from '../suites/catalog.js';
 import { startMock, type RunningMock } from '../src/mock/server.js';
 import { loadContract } from '../src/spec.js';
-import { cleanEnv, MOCK_ENV, runCli, withoutProgress } from './helpers.js';
+import { cleanEnv, listenLocal, MOCK_ENV, runCli, tempDir, withoutProgress } from './helpers.js';
 
 const CRASH = pathToFileURL(new URL('fixtures/crash-after-first-result.mjs', import.meta.url).pathname).href;
 
@@ -40,14 +41,17 @@ describe('a run stopped mid-way', () => {
     const report = run.report();
     expect(report.interrupted).toBe(true);
     expect(report.summary.exitCode).toBe(130);
-    expect(report.checks.length).toBeGreaterThanOrEqual(1);
-    expect(report.checks.length).toBeLessThan(total);
     expect(report.checks.map((c) => c.id)).toContain(firstFailure(run.stdout));
-    // Checks cut short are left out, not reported (once or twice) as not-verified; only checks that
-    // do not apply to this target (decided without a request) may already be in as not-verified.
+    // Every check once: those that finished with their verdict, the others not-verified as interrupted
+    // (never as an error or a timeout); only checks that do not apply to this target are not-verified otherwise.
     const ids = report.checks.map((c) => c.id);
     expect(new Set(ids).size).toBe(ids.length);
-    expect(report.checks.filter((c) => c.verdict === 'not-verified' && c.cause !== 'inapplicable')).toEqual([]);
+    expect(ids).toHaveLength(total);
+    const cut = report.checks.filter((c) => c.cause === 'interrupted');
+    expect(cut.length).toBeGreaterThanOrEqual(1);
+    expect(cut.length).toBeLessThan(total);
+    expect(report.checks.filter((c) => c.verdict === 'not-verified' && c.cause !== 'inapplicable' && c.cause !== 'interrupted')).toEqual([]);
+    expect(report.checks.filter((c) => c.verdict === 'error')).toEqual([]);
   });
 
   test('a second signal stops at once and still leaves a whole report', async () => {
@@ -62,7 +66,7 @@ describe('a run stopped mid-way', () => {
     expect(run.code, run.stdout + run.stderr).toBe(130);
     const report = run.report(); // parses: written whole
     expect(report.interrupted).toBe(true);
-    expect(report.checks.length).toBeGreaterThanOrEqual(1);
+    expect(report.checks.filter((c) => c.cause !== 'interrupted').length).toBeGreaterThanOrEqual(1);
     expect(readdirSync(run.dir).sort()).toEqual(['junit.xml', 'report.html', 'report.json', 'report.md']); // every view, and no temporary file left behind
   });
 
@@ -90,5 +94,90 @@ test('SIGTERM as the run starts: the bundled mock closes, exit 130, a report mar
   const report = run.report();
   expect(report.interrupted).toBe(true);
   expect(report.target.bundledMock).toBe(true);
-  expect(report.checks.length).toBeLessThan(buildCatalog(await loadContract()).length);
+  expect(report.checks.filter((c) => c.cause === 'interrupted').length).toBeGreaterThan(0);
+});
+
+/** A target whose first two requests (the preflight's) the mock answers, and whose every later request hangs: no answer, ever. */
+async function hangingTarget() {
+  const mock = await startMock();
+  let forwarded = 0;
+  const hanging = new Set<ServerResponse>();
+  const target = {
+    url: '',
+    hanging,
+    onHanging: () => {},
+    close: async () => {
+      for (const res of hanging) res.destroy();
+      server.closeAllConnections();
+      server.close();
+      await mock.close();
+    },
+  };
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    if (forwarded++ < 2) {
+      const up = request(`${mock.url}${req.url}`, { method: req.method, headers: req.headers }, (answer) => {
+        res.writeHead(answer.statusCode!, answer.headers);
+        answer.pipe(res);
+      });
+      req.pipe(up);
+      return;
+    }
+    hanging.add(res);
+    res.on('close', () => hanging.delete(res));
+    target.onHanging();
+  });
+  target.url = await listenLocal(server);
+  return target;
+}
+
+describe('stopped while every request hangs (--timeout 600, --deadline 3600: only cutting them ends the run)', () => {
+  const slow = ['--concurrency', '4', '--timeout', '600', '--deadline', '3600'];
+
+  test('SIGINT: the requests are cut, exit 130, the unfinished checks say interrupted', async () => {
+    const target = await hangingTarget();
+    try {
+      let sent = false;
+      const run = await runCli(['--target', target.url, ...slow], cleanEnv(MOCK_ENV), {
+        onOutput: (_, child) => {
+          // once the run is under way and 4 requests hang
+          target.onHanging = () => {
+            if (!sent && target.hanging.size >= 4) sent = child.kill('SIGINT');
+          };
+          target.onHanging();
+        },
+      });
+      expect(sent).toBe(true);
+      expect(run.code, run.stdout + run.stderr).toBe(130);
+      expect(run.stdout).toMatch(/INTERRUPTED/);
+      expect(withoutProgress(run.stderr)).not.toMatch(/✗|FAIL/);
+      const report = run.report();
+      expect(report.interrupted).toBe(true);
+      expect(report.summary).toMatchObject({ verdict: 'interrupted', exitCode: 130 });
+      expect(report.checks).toHaveLength(buildCatalog(await loadContract()).length);
+      // nothing was judged on an answer that never came: the applicable checks all say interrupted, none timed out
+      const unfinished = report.checks.filter((c) => c.cause !== 'inapplicable');
+      expect(unfinished.length).toBeGreaterThan(0);
+      for (const c of unfinished) expect(c, c.id).toMatchObject({ verdict: 'not-verified', cause: 'interrupted' });
+      expect(report.checks.filter((c) => c.verdict === 'error' || /time/i.test(c.reason ?? ''))).toEqual([]);
+    } finally {
+      await target.close();
+    }
+  });
+
+  // Without the cut, the run would wait for answers that never come (600 s), and this test would time out.
+  test('the API: aborting the signal cuts the requests in flight and resolves with the interrupted report', async () => {
+    const target = await hangingTarget();
+    const { runConformance, DEFAULT_KEYS } = await import('../src/index.js');
+    const abort = new AbortController();
+    target.onHanging = () => {
+      if (target.hanging.size >= 4) abort.abort();
+    };
+    try {
+      const report = await runConformance({ target: target.url, keys: DEFAULT_KEYS, concurrency: 4, timeoutSeconds: 600, deadlineSeconds: 3600, reportDir: tempDir(), signal: abort.signal });
+      expect(report.summary.verdict).toBe('interrupted');
+      expect(report.checks.filter((c) => c.cause !== 'inapplicable' && c.cause !== 'interrupted')).toEqual([]);
+    } finally {
+      await target.close();
+    }
+  });
 });

@@ -1,10 +1,13 @@
 // The package as a user installs it: `npm pack`, installed into an empty project offline (the
 // dependencies' tarballs from the local npm cache, pinned by this repository's lockfile: no
 // registry at test time), then the bin through npx and the API from a script.
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import semver from 'semver';
+import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { DEFAULT_KEYS } from '../src/mock/server.js';
 import { swallowedByNpm } from '../src/config.js';
 import { ROOT, readReport, tempDir } from './helpers.js';
 
@@ -27,11 +30,35 @@ describe('flags written before the -- of npm run', () => {
   });
 });
 
+describe('the Node versions the README states: the engines field and every package of the lockfile agree', () => {
+  const lock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, { engines?: { node?: string } | string[] }> };
+  const engines = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { engines: { node: string } }).engines.node;
+  // The oldest release of each line the README names (20.19+, 22, 24): no install warns EBADENGINE on them.
+  const oldest = engines.split('||').map((range) => semver.minVersion(range.trim())!.version);
+  test('the engines field names 20.19, 22 and 24 as the README does', () => {
+    expect(oldest.map((v) => semver.major(v))).toEqual([20, 22, 24]);
+    expect(oldest[0]).toBe('20.19.0');
+    expect(readFileSync(join(ROOT, 'README.md'), 'utf8')).toContain('Node.js 20.19');
+  });
+  test.for(['20.19.0', '22.13.0', '24.0.0'])('Node %s: accepted by every package (dev ones included: npm ci)', (version) => {
+    expect(semver.satisfies(version, engines)).toBe(true);
+    const refusing = Object.entries(lock.packages).flatMap(([path, entry]) => {
+      const range = !Array.isArray(entry.engines) && entry.engines?.node;
+      return range && !semver.satisfies(version, range) ? [`${path} (node ${range})`] : [];
+    });
+    expect(refusing).toEqual([]);
+  });
+  test('the ranges the lockfile found were checked at the oldest of each line', () => {
+    expect(oldest).toEqual(['20.19.0', '22.13.0', '24.0.0']);
+  });
+});
+
 describe('the packed tarball, installed into an empty project', () => {
   const dir = tempDir();
   const app = join(dir, 'app');
+  let installWarnings = '';
   beforeAll(() => {
-    // dist/ is built by test/global-setup.ts; `prepare` would build it again
+    // dist/ is built by test/global-setup.ts; `prepack` would build it again
     const tgz = join(dir, execFileSync('npm', ['pack', '--ignore-scripts', '--silent', '--pack-destination', dir], { cwd: ROOT, encoding: 'utf8' }).trim());
     const lock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, Record<string, unknown> & { dev?: boolean; link?: boolean }> };
     const self = lock.packages['']!;
@@ -46,8 +73,53 @@ describe('the packed tarball, installed into an empty project', () => {
     writeFileSync(join(app, 'package-lock.json'), JSON.stringify({ name: 'consumer', version: '1.0.0', lockfileVersion: 3, requires: true, packages }));
     const install = npm(['ci', '--offline', '--no-audit', '--no-fund'], app);
     if (install.status !== 0) throw new Error(`npm ci --offline failed (is the npm cache filled by this repository's npm ci?): ${install.stderr}`);
+    installWarnings = install.stderr;
   }, 240_000);
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  test('installs without a warning and without building (no install script: dist/ is in the tarball)', () => {
+    expect(installWarnings.split('\n').filter((l) => /warn|ERR/i.test(l))).toEqual([]);
+    const manifest = JSON.parse(readFileSync(join(app, 'node_modules/ffmpeg-api-conformance/package.json'), 'utf8')) as { scripts: Record<string, string> };
+    expect(Object.keys(manifest.scripts).filter((s) => ['preinstall', 'install', 'postinstall', 'prepare'].includes(s))).toEqual([]);
+  });
+
+  test('exports the report schema (and the targets schema) for validators and editors', () => {
+    const script = `
+      import { createRequire } from 'node:module';
+      const require = createRequire(import.meta.url);
+      const report = require('ffmpeg-api-conformance/report.schema.json');
+      const targets = require('ffmpeg-api-conformance/targets.schema.json');
+      console.log(JSON.stringify([typeof report.properties, typeof targets.$schema]));`;
+    writeFileSync(join(app, 'schemas.mjs'), script);
+    const r = spawnSync(process.execPath, ['schemas.mjs'], { cwd: app, encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual(['object', 'string']);
+  });
+
+  test('npx ffmpeg-api-conformance mock --port N serves the reference mock', async () => {
+    const child = spawn('npm', ['exec', '--offline', '--', 'ffmpeg-api-conformance', 'mock', '--port', '0'], { cwd: app, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        let out = '';
+        child.stdout.on('data', (d) => {
+          out += d;
+          const m = /listening on (http:\/\/\S+)/.exec(out);
+          if (m) resolve(m[1]!);
+        });
+        child.on('exit', (code) => reject(new Error(`the mock exited (${code}) before listening: ${out}`)));
+      });
+      const answers = await Promise.all([[], [['authorization', DEFAULT_KEYS.valid]]].map(async (headers) => {
+        const res = await request(`${url}/directory`, { headers: Object.fromEntries(headers) });
+        return [res.statusCode, await res.body.json()];
+      }));
+      expect(answers).toEqual([
+        [400, { ok: false, error: 'Missing Authorization header' }],
+        [200, expect.objectContaining({ ok: true, directories: expect.any(Array) })],
+      ]);
+    } finally {
+      process.kill(-child.pid!, 'SIGTERM');
+    }
+  });
 
   test('holds the built JavaScript and no TypeScript; neither tsx nor esbuild is installed', () => {
     const tree = npm(['ls', '--all', '--omit=dev'], app).stdout;

@@ -1,5 +1,7 @@
-// `npm run mock -- --port N`: the reference mock as a standalone local stand-in for the API.
-import { readFileSync } from 'node:fs';
+// `ffmpeg-api-conformance mock --port N` (from a clone: `npm run mock -- --port N`): the reference
+// mock as a standalone local stand-in for the API.
+import { readFileSync, realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { KEY_VARS, loadEnvFile } from '../config.js';
 import { EXIT, UsageError } from '../errors.js';
@@ -7,8 +9,9 @@ import { err, out } from '../secrets.js';
 import { DEFAULT_KEYS, FAULTS, startMock, type Fault } from './server.js';
 import { loadContract } from '../spec.js';
 
-const HELP = `Usage: npm run mock -- [--port N] [--host ADDR] [--fault NAME ...] [--latency MS]
+const HELP = `Usage: ffmpeg-api-conformance mock [--port N] [--host ADDR] [--fault NAME ...] [--latency MS]
                         [--tls-cert PEM --tls-key PEM] [--inject-key] [--spec FILE]
+       (from a clone: npm run mock -- [options])
 
 Serves the FFmpeg API authentication contract on a local port.
 Keys: ${KEY_VARS.valid}, ${KEY_VARS.quota}, ${KEY_VARS.revoked} from the environment or .env;
@@ -23,10 +26,12 @@ Faults (each a mistake real servers make, to see the suite catch it; the checks 
 test/fixtures/fault-expectations.json):
 ${Object.entries(FAULTS).map(([k, v]) => `  ${k.padEnd(30)} ${v}`).join('\n')}`;
 
-async function main(): Promise<void> {
+/** The mock command: serves until Ctrl-C or SIGTERM; bad flags reject with a UsageError. */
+export async function serveMock(args: string[]): Promise<void> {
   let values;
   try {
     ({ values } = parseArgs({
+      args,
       options: {
         port: { type: 'string', default: '8080' },
         host: { type: 'string', default: '127.0.0.1' },
@@ -75,7 +80,9 @@ async function main(): Promise<void> {
   process.once('SIGINT', stop).once('SIGTERM', stop);
 }
 
-main().catch((e: unknown) => {
-  err(`error: ${(e as Error).message}`);
-  process.exitCode = e instanceof UsageError ? e.code : EXIT.couldNotRun;
-});
+/** Run as a script (npm run mock), not imported by the command's `mock` subcommand. */
+if (process.argv[1] && realpathSync(process.argv[1]) === fileURLToPath(import.meta.url))
+  serveMock(process.argv.slice(2)).catch((e: unknown) => {
+    err(`error: ${(e as Error).message}`);
+    process.exitCode = e instanceof UsageError ? e.code : EXIT.couldNotRun;
+  });

@@ -158,15 +158,18 @@ export function createMockServer(options: MockOptions = {}): http.Server | https
   let routes: Route[] = [];
   let all: Operation[] = [];
   let specPath = DEFAULT_SPEC;
+  let isReady = false;
   const ready = spec.then((c) => {
     routes = routesOf(c);
     all = c.operations;
     specPath = c.path;
+    isReady = true;
   });
   ready.catch(() => {}); // a broken spec: every request is answered 500 (handler)
   const replayable = new Map<string, unknown>(); // fault replays-cached: request target → 200 body
 
-  const send = (res: http.ServerResponse, status: number, body: unknown) => {
+  /** An answer as it goes on the wire: its headers and text. */
+  const prepare = (status: number, body: unknown): [headers: Record<string, string | number>, text: string] => {
     const error = status >= 400 && faults.has('html-errors');
     const text = error ? `<html><body><h1>${status}</h1></body></html>` : JSON.stringify(body);
     const headers = {
@@ -176,6 +179,21 @@ export function createMockServer(options: MockOptions = {}): http.Server | https
       ...(options.tls && !faults.has('no-hsts') && { 'strict-transport-security': 'max-age=31536000' }),
       ...(options.injectKey && faults.has('proxy-leaks-key') && { 'x-upstream-authorization': keys.valid }),
     };
+    return [headers, text];
+  };
+  // The spec's answers are the same objects request after request: each is prepared once (by status).
+  const prepared = new WeakMap<object, Map<number, [Record<string, string | number>, string]>>();
+  const send = (res: http.ServerResponse, status: number, body: unknown) => {
+    let byStatus = typeof body === 'object' && body !== null ? prepared.get(body) : undefined;
+    let answer = byStatus?.get(status);
+    if (!answer) {
+      answer = prepare(status, body);
+      if (typeof body === 'object' && body !== null) {
+        if (!byStatus) prepared.set(body, (byStatus = new Map()));
+        byStatus.set(status, answer);
+      }
+    }
+    const [headers, text] = answer;
     if (options.latencyMs) setTimeout(() => res.writeHead(status, headers).end(text), options.latencyMs);
     else res.writeHead(status, headers).end(text);
   };
@@ -202,20 +220,30 @@ export function createMockServer(options: MockOptions = {}): http.Server | https
     return faults.has('any-user-pass') && /^[\x21-\x7e][\x20-\x7e]*:[\x20-\x7e]*$/.test(bytes.toString('latin1'));
   }
   /** The spec's answer to a credential, for this operation (or any, for a path the spec does not have). */
+  // What the spec documents for each operation (none: a path it does not have) and credential, found once.
+  const documentedAnswers = new Map<Operation | undefined, Map<CredentialRole, [number, Record<string, unknown>]>>();
+  const documentedFor = (op: Operation | undefined, role: CredentialRole): [number, Record<string, unknown>] => {
+    let byRole = documentedAnswers.get(op);
+    if (!byRole) documentedAnswers.set(op, (byRole = new Map()));
+    let found = byRole.get(role);
+    if (!found) byRole.set(role, (found = documented(op ? [op, ...all] : all, role)));
+    return found;
+  };
   const answer = (res: http.ServerResponse, op: Operation | undefined, role: CredentialRole, extra?: Record<string, unknown>) => {
-    const [status, body] = documented(op ? [op, ...all] : all, role);
-    send(res, status, { ...body, ...extra });
+    const [status, body] = documentedFor(op, role);
+    send(res, status, extra ? { ...body, ...extra } : body);
   };
   const capitalizeLastWord = (text: unknown) => String(text).replace(/(\w)(\w*)$/, (_, a: string, b: string) => a.toUpperCase() + b);
 
   /** Returns true when the request may proceed; otherwise answers it. */
   function authorize(req: http.IncomingMessage, res: http.ServerResponse, query: string, op: Operation | undefined): boolean {
-    let values = req.headersDistinct.authorization;
-    if (faults.has('lowercase-name-rejected')) {
-      values = [];
-      for (let i = 0; i < req.rawHeaders.length; i += 2)
-        if (req.rawHeaders[i] === 'Authorization') values.push(req.rawHeaders[i + 1]!);
-      if (values.length === 0) values = undefined;
+    // Every Authorization field as sent (req.headers keeps only the first); headersDistinct would build all fields' lists.
+    const exact = faults.has('lowercase-name-rejected');
+    let values: string[] | undefined;
+    const raw = req.rawHeaders;
+    for (let i = 0; i < raw.length; i += 2) {
+      const name = raw[i]!;
+      if (name.length === 13 && (exact ? name === 'Authorization' : name.toLowerCase() === 'authorization')) (values ??= []).push(raw[i + 1]!);
     }
     // A key-injecting backend drops the client's Authorization and adds its own key.
     if (options.injectKey) values = faults.has('proxy-forwards-client-auth') && values?.length ? values : [keys.valid];
@@ -249,6 +277,23 @@ export function createMockServer(options: MockOptions = {}): http.Server | https
     return false;
   }
 
+  // Per operation, found once: the examples of its path parameters, and its answer to the valid key.
+  const examples = new Map<Operation, Array<string | undefined>>();
+  const examplesOf = (op: Operation, names: string[]) => {
+    let found = examples.get(op);
+    if (!found) examples.set(op, (found = names.map((name) => op.parameters.find((x) => x.name === name)?.example)));
+    return found;
+  };
+  const valid = new Map<Operation, [number, Record<string, unknown>]>();
+  const validAnswer = (op: Operation): [number, Record<string, unknown>] => {
+    let found = valid.get(op);
+    if (!found) {
+      const r = responseFor(op, 'valid');
+      valid.set(op, (found = [Number(r?.status ?? 200), (r?.example ?? {}) as Record<string, unknown>]));
+    }
+    return found;
+  };
+
   /** Answers a request: the spec's operation for its path and method, its documented answers. */
   function route(req: http.IncomingMessage, res: http.ServerResponse, target: string, query: string): void {
     const replayed = replayable.size && req.method === 'GET' ? replayable.get(req.url ?? '/') : undefined;
@@ -259,7 +304,12 @@ export function createMockServer(options: MockOptions = {}): http.Server | https
       req.resume();
       return void documentOf(specPath).then((doc) => send(res, 200, doc), (e: unknown) => internalError(req, res, e));
     }
-    const found = routes.find((r) => r.pattern.test(path));
+    let found: Route | undefined;
+    let captured: RegExpExecArray | null = null;
+    for (const r of routes) if ((captured = r.pattern.exec(path))) {
+      found = r;
+      break;
+    }
     const op = found?.byMethod.get(req.method ?? 'GET');
     req.resume(); // the body is never read: a documented request is answered by its credential alone
     if (faults.has('run-not-routed') && op?.path === '/ffmpeg/run') return fail(res, 404, 'Not found');
@@ -270,15 +320,17 @@ export function createMockServer(options: MockOptions = {}): http.Server | https
     if (faults.has('valid-key-rejected-list-files') && op.path === '/directory/{dirId}') return answer(res, op, 'wrong');
     if (faults.has('valid-key-rejected-process') && op.path === '/ffmpeg/process') return answer(res, op, 'wrong');
     // The mock's resources are the spec's examples: another path parameter value gets the documented 404.
-    const values = found.pattern.exec(path)!.slice(1);
     const notFound = op.responses['404'];
-    const unknown = found.names.some((name, i) => decodeId(values[i]!) !== op.parameters.find((x) => x.name === name)?.example);
-    if (notFound && unknown) return send(res, 404, notFound.example ?? {});
-    let body = (responseFor(op, 'valid')?.example ?? {}) as Record<string, unknown>;
+    if (notFound && found.names.length) {
+      const examples = examplesOf(op, found.names);
+      if (found.names.some((_, i) => decodeId(captured![i + 1]!) !== examples[i])) return send(res, 404, notFound.example ?? {});
+    }
+    const [status, documentedBody] = validAnswer(op);
+    let body = documentedBody;
     if (faults.has('schema-break') && Array.isArray(body.directories)) body = { ...body, directories: {} };
     if (faults.has('upload-url-relative') && op.path === '/file') body = { ...body, upload: { ...(body.upload as object), url: '/upload/dir_123/video.mp4' } };
     if (faults.has('replays-cached') && req.method === 'GET' && replayable.size < REPLAY_LIMIT) replayable.set(req.url ?? '/', body);
-    send(res, Number(responseFor(op, 'valid')?.status ?? 200), body);
+    send(res, status, body);
   }
 
   const handler: http.RequestListener = (req, res) => {
@@ -289,17 +341,16 @@ export function createMockServer(options: MockOptions = {}): http.Server | https
       options.onRequest?.(res);
       return fail(res, 400, 'Bad request target');
     }
-    ready.then(
-      () => {
-        try {
-          options.onRequest?.(res);
-          route(req, res, ...target);
-        } catch (e) {
-          internalError(req, res, e);
-        }
-      },
-      (e: unknown) => internalError(req, res, e),
-    );
+    const serve = () => {
+      try {
+        options.onRequest?.(res);
+        route(req, res, target[0], target[1]);
+      } catch (e) {
+        internalError(req, res, e);
+      }
+    };
+    if (isReady) serve(); // the spec is loaded: no promise per request
+    else ready.then(serve, (e: unknown) => internalError(req, res, e));
   };
   const server = options.tls
     ? https.createServer({ ...options.tls, requireHostHeader: false }, handler)
