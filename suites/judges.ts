@@ -6,6 +6,7 @@ import type { HarnessError, HttpRequest, HttpResponse } from '../src/http.js';
 import { containsSecret, decodeEscapes } from '../src/secrets.js';
 import { responseFor, type Contract, type Operation } from '../src/spec.js';
 import type { Check, JudgeId, Probe, Unverifiable } from './catalog.js';
+import { CLIENT_JUDGES } from './client-judges.js';
 import type { KeyParts } from './keyforms.js';
 
 /** What happened to one request: its answer, or why there was none. */
@@ -24,7 +25,9 @@ export interface Answer {
 
 export type FindingKind =
   | 'status' | 'error-text' | 'schema' | 'content-type' | 'not-json' | 'unread-body'
-  | 'echo' | 'server-error' | 'replay' | 'cache-headers' | 'hsts' | 'served-over-http' | 'redirect' | 'key-leak' | 'error-shape';
+  | 'echo' | 'server-error' | 'replay' | 'cache-headers' | 'hsts' | 'served-over-http' | 'redirect' | 'key-leak' | 'error-shape'
+  // a finding about the caller, never the server (suites/client-judges.ts)
+  | 'client';
 
 /** One thing a target did wrong, in the contract's words. */
 export interface Finding {
@@ -390,4 +393,5 @@ export const JUDGES: Record<JudgeId, Judge> = {
   'error-shape': errorShape,
   'no-key-leak': noKeyLeak,
   'openapi-compare': openapiCompare,
+  ...CLIENT_JUDGES,
 };
