@@ -67,7 +67,8 @@ export function activeOnly(c: Check): boolean {
   if (c.sequence && c.judge !== 'no-replay') return true;
   if (!p) return false;
   if (p.plainHttp || p.path || p.unknownParams) return true;
-  return Boolean(p.raw && (p.headers ?? []).some(([n, v]) => /[\r\n\0]/.test(v) || n !== n.trim()));
+  // Node's parser refuses control characters and a space before the colon, and trims the whitespace around a value.
+  return Boolean(p.raw && (p.headers ?? []).some(([n, v]) => /[\r\n\0]/.test(v) || n !== n.trim() || v !== v.trim()));
 }
 
 /** Header names a probe of the catalog puts a credential under, in lower case. */
@@ -138,7 +139,9 @@ export class PassiveJudge {
     if (!k || probeUnavailable(p, this.scope)) return undefined;
     const headers: Array<[string, string]> = p.headers ? p.headers.map(([n, v]) => [n, fill(v, k)]) : p.credential !== 'none' ? [['Authorization', k.value]] : [];
     const query = Object.entries(p.query ?? {}).map(([n, v]) => `${n}=${fill(v, k)}`).sort();
-    return { check, headers: headerSig(headers, true), exactNames: p.headers !== undefined, query, ...(p.body !== undefined && { body: fill(p.body, k) }) };
+    // The letter case of a header name is the request's only when the check is about it (auth.header-name.case).
+    const exactNames = check.clause.id === 'auth.header-name.case';
+    return { check, headers: headerSig(headers, exactNames), exactNames, query, ...(p.body !== undefined && { body: fill(p.body, k) }) };
   }
 
   private tally(id: string): Tally {
@@ -284,7 +287,8 @@ export class PassiveJudge {
       return;
     }
     const first = this.authenticated.get(path);
-    if (!first || credential === 'valid') return;
+    // A later request that carries a configured key anywhere (two Authorization lines, a key in the query) may well be served: no replay to judge.
+    if (!first || credential === 'valid' || r.headers.some(([, v]) => containsSecret(v)) || containsSecret(r.url.href)) return;
     const later: Probe = { ...probe, key: `passive.${credential === 'none' ? 'none' : 'wrong'}`, credential: credential === 'none' ? 'none' : 'wrong' };
     rule(check, [{ probe, exchange: first as Answer['exchange'] }, { probe: later, exchange: exchange as Answer['exchange'] }]);
   }
@@ -306,7 +310,7 @@ export class PassiveJudge {
     const loose = headerSig(r.headers, false).join('\n');
     const query = [...r.url.searchParams].filter(([n, v]) => KEY_PARAM.test(n) || containsSecret(v)).map(([n, v]) => `${n}=${v}`).sort().join('\n');
     return sigs
-      .filter((s) => (s.exactNames ? exact : loose) === (s.exactNames ? s.headers : s.headers.map((h) => h.replace(/^[^:]+/, (n) => n.toLowerCase()))).join('\n'))
+      .filter((s) => (s.exactNames ? exact : loose) === s.headers.join('\n'))
       .filter((s) => s.query.join('\n') === query)
       .filter((s) => s.body === undefined || s.body === r.body)
       .map((s) => s.check);
