@@ -111,6 +111,7 @@ export function helpText(): string {
   });
   return [
     'Usage: ffmpeg-api-conformance [options]      (from a clone: npm run conformance -- [options])',
+    '       ffmpeg-api-conformance proxy --upstream URL [options]   (the passive proxy: see proxy --help)',
     '',
     'Checks a target against the FFmpeg API authentication contract and writes a report.',
     'Without --target it runs against the bundled reference mock, offline.',

@@ -152,7 +152,7 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
     requireComplete: options.requireComplete === true,
     selection: { only: [], skip: [] },
     specPath: contract.path,
-    concurrency: 0,
+    concurrency: 1, // the proxy sends nothing of its own: the traffic's concurrency is its clients'
     http: { timeoutMs, maxBodyBytes, insecure: options.insecure === true },
     plan: false,
     deadlineMs: 0,

@@ -10,6 +10,7 @@ import zlib from 'node:zlib';
 import { request } from 'undici';
 import { describe, expect, test } from 'vitest';
 import type { CheckResult, Report } from '../reporters/model.js';
+import { reportErrors } from '../reporters/schema.js';
 import { loadContract } from '../src/spec.js';
 import { buildCatalog } from '../suites/catalog.js';
 import { activeOnly } from '../suites/passive.js';
@@ -234,6 +235,7 @@ describe('the command', () => {
     expect(run.stdout).toContain('✗ server auth.missing-header (MUST) auth.missing.listDirectories — GET /directory → 401: expected 400');
     const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as Report;
     expect(report.interrupted).toBe(false);
+    expect(reportErrors(report)).toEqual([]);
     expect(check(report, 'auth.missing.listDirectories')).toMatchObject({ verdict: 'fail', outcome: '1 exchange judged, 1 offending' });
     // documented operations never seen: not verified, with what would verify them
     expect(report.summary.gaps.find((g) => g.remedy === 'traffic to POST /ffmpeg/run')?.checks).toContain('auth.valid.runCommand');
