@@ -180,7 +180,7 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
   /** Exchanges waiting for the judge; past MAX_QUEUED an exchange is forwarded and counted, not judged: memory stays bounded. */
   let queued = 0;
   let behind = 0;
-  const MAX_QUEUED = 1000;
+  const MAX_QUEUED = 100; // × two bodies of at most maxBodyBytes each
   let judging = Promise.resolve();
   let stopping: Promise<Report> | undefined;
 
@@ -251,6 +251,7 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
       settle({ error });
     });
     req.on('data', (c: Buffer) => body.push(c));
+    req.on('error', () => up.destroy());
     req.pipe(up);
     // The client went away before the answer was complete: the upstream request goes too.
     res.on('close', () => {

@@ -56,8 +56,9 @@ interface Tally {
 /** At most this many findings, and distinct observed outcomes, are kept per check. */
 const MAX_FINDINGS = 5;
 const MAX_OUTCOMES = 10;
-/** At most this many authenticated GET answers are remembered for cache.no-replay. */
-const REPLAY_MEMORY = 200;
+/** At most this many authenticated GET answers, of at most REPLAY_BODY bytes each, are remembered for cache.no-replay. */
+const REPLAY_MEMORY = 100;
+const REPLAY_BODY = 16 * 1024;
 
 const MATRIX_NAME: Record<string, string> = { none: 'missing', wrong: 'invalid', quota: 'quota', valid: 'valid', revoked: 'revoked' };
 
@@ -280,7 +281,7 @@ export class PassiveJudge {
     const check = this.byId.get('cache.replay');
     const res = exchange.response;
     if (r.method !== 'GET' || !check || !res || res.truncated || checkInapplicable(check, this.scope)) return;
-    if (credential === 'valid' && res.status >= 200 && res.status < 300) {
+    if (credential === 'valid' && res.status >= 200 && res.status < 300 && res.body.length <= REPLAY_BODY) {
       this.authenticated.delete(path);
       this.authenticated.set(path, exchange);
       if (this.authenticated.size > REPLAY_MEMORY) this.authenticated.delete(this.authenticated.keys().next().value!);
