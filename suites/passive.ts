@@ -79,9 +79,9 @@ const KEY_PARAM = /^(api[_-]?key|key|token|access[_-]?token|auth|authorization|a
 /** What identifies a probe's request among others of its operation: its credential headers, credential query parameters and body. */
 interface Signature {
   check: Check;
-  headers: string[];
+  /** Its credential header lines and credential query parameters, joined: compared whole. */
+  key: string;
   exactNames: boolean;
-  query: string[];
   body?: string;
 }
 
@@ -96,6 +96,9 @@ export class PassiveJudge {
   private readonly ctx: JudgeContext;
   private readonly scope: Scope;
   private readonly byId: Map<string, Check>;
+  private readonly client: Check[];
+  /** The checks that apply to this upstream (profile, https): fixed for the run. */
+  private readonly applicableIds: Set<string>;
   /** GET URL → the authenticated 2xx exchange it got (cache.no-replay), oldest first. */
   private readonly authenticated = new Map<string, Exchange>();
   /** Operations seen in the traffic, by operationId. */
@@ -117,7 +120,18 @@ export class PassiveJudge {
     this.checks = [...buildCatalog(contract), ...clientChecks(clauseOf)];
     this.byId = new Map(this.checks.map((c) => [c.id, c]));
     this.scope = { target, contract, env: keys };
-    this.ctx = { contract, validator: schemaValidators(contract), maxBodyBytes };
+    this.client = this.checks.filter((c) => c.suite === 'client');
+    this.applicableIds = new Set(this.checks.filter((c) => !checkInapplicable(c, this.scope)).map((c) => c.id));
+    // One compiled validator per operation and status, looked up without re-serialising its schema per exchange.
+    const compiled = schemaValidators(contract);
+    const validators = new Map<string, ReturnType<typeof compiled>>();
+    const validator = (operationId: string, status: string) => {
+      const key = `${operationId} ${status}`;
+      let v = validators.get(key);
+      if (!v) validators.set(key, (v = compiled(operationId, status)));
+      return v;
+    };
+    this.ctx = { contract, validator, maxBodyBytes };
     this.ops = contract.operations.map((op) => ({ op, re: new RegExp(`^${op.path.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\\?\{[^}]+\\?\}|\{[^}]+\}/g, '[^/]+')}/?$`) }));
     for (const c of this.checks) {
       if (!c.probe || JUDGES[c.judge].aggregate || activeOnly(c) || c.suite === 'client') continue;
@@ -142,7 +156,7 @@ export class PassiveJudge {
     const query = Object.entries(p.query ?? {}).map(([n, v]) => `${n}=${fill(v, k)}`).sort();
     // The letter case of a header name is the request's only when the check is about it (auth.header-name.case).
     const exactNames = check.clause.id === 'auth.header-name.case';
-    return { check, headers: headerSig(headers, exactNames), exactNames, query, ...(p.body !== undefined && { body: fill(p.body, k) }) };
+    return { check, key: `${headerSig(headers, exactNames).join('\n')}\0${query.join('\n')}`, exactNames, ...(p.body !== undefined && { body: fill(p.body, k) }) };
   }
 
   private tally(id: string): Tally {
@@ -173,7 +187,8 @@ export class PassiveJudge {
     const r = ex.request;
     const sent = this.sentKey(r);
     const exchange: Exchange = { request: r, ...(ex.response && { response: ex.response }), ...(ex.error && { error: ex.error }), ...(sent && { sent }) };
-    const mask = unknownKeyMask(r, Object.values(this.keys));
+    let masking: ((text: string) => string) | undefined;
+    const mask = (text: string) => (masking ??= unknownKeyMask(r, Object.values(this.keys)))(text);
     let kept: Exchange | undefined;
     const evidence = () => (kept ??= maskExchange(exchange, mask));
     const label = `${r.method} ${ex.path.split('?')[0]}${ex.response ? ` → ${ex.response.status}` : ex.error ? ` → no answer (${ex.error.kind})` : ''}`;
@@ -215,7 +230,7 @@ export class PassiveJudge {
     const synthetic = (operationId: string, credential: Credential): Probe => ({ key: `passive.${r.method} ${ex.path}`, operationId, credential });
 
     // The caller's side: every request, answered or not.
-    for (const c of this.checks.filter((x) => x.suite === 'client')) {
+    for (const c of this.client) {
       if (c.judge === 'client-json-content-type' && (r.body === undefined || r.body === '')) continue;
       if (c.judge === 'client-https' && !carriesCredential(r)) continue;
       if (c.judge === 'client-json-content-type' && ex.requestTruncated) {
@@ -232,7 +247,7 @@ export class PassiveJudge {
     }
     this.seen.add(op.operationId);
     const credential = this.credentialOf(r);
-    const applicable = (c: Check | undefined): c is Check => c !== undefined && !checkInapplicable(c, this.scope);
+    const applicable = (c: Check | undefined): c is Check => c !== undefined && this.applicableIds.has(c.id);
     const res = ex.response;
     const bodyProblem = res ? (res.truncated ? `the answer's body is longer than the ${this.ctx.maxBodyBytes} bytes the proxy judges` : res.undecoded) : undefined;
 
@@ -280,7 +295,7 @@ export class PassiveJudge {
   private replay(r: HttpRequest, path: string, credential: Credential | 'other', exchange: Exchange, rule: (c: Check, a: Answer[]) => void, probe: Probe): void {
     const check = this.byId.get('cache.replay');
     const res = exchange.response;
-    if (r.method !== 'GET' || !check || !res || res.truncated || checkInapplicable(check, this.scope)) return;
+    if (r.method !== 'GET' || !check || !res || res.truncated || !this.applicableIds.has(check.id)) return;
     if (credential === 'valid' && res.status >= 200 && res.status < 300 && res.body.length <= REPLAY_BODY) {
       this.authenticated.delete(path);
       this.authenticated.set(path, exchange);
@@ -307,14 +322,10 @@ export class PassiveJudge {
   /** The catalog's checks whose probe is this request. */
   private matching(op: Operation, r: HttpRequest): Check[] {
     const sigs = this.signatures.get(op.operationId) ?? [];
-    const exact = headerSig(r.headers, true).join('\n');
-    const loose = headerSig(r.headers, false).join('\n');
-    const query = [...r.url.searchParams].filter(([n, v]) => KEY_PARAM.test(n) || containsSecret(v)).map(([n, v]) => `${n}=${v}`).sort().join('\n');
-    return sigs
-      .filter((s) => (s.exactNames ? exact : loose) === s.headers.join('\n'))
-      .filter((s) => s.query.join('\n') === query)
-      .filter((s) => s.body === undefined || s.body === r.body)
-      .map((s) => s.check);
+    const query = r.url.search ? [...r.url.searchParams].filter(([n, v]) => KEY_PARAM.test(n) || containsSecret(v)).map(([n, v]) => `${n}=${v}`).sort().join('\n') : '';
+    const exact = `${headerSig(r.headers, true).join('\n')}\0${query}`;
+    const loose = `${headerSig(r.headers, false).join('\n')}\0${query}`;
+    return sigs.filter((s) => (s.exactNames ? exact : loose) === s.key && (s.body === undefined || s.body === r.body)).map((s) => s.check);
   }
 
   /** Every check's result so far: judged, offending, evidence; not verified where the traffic did not exercise it. */

@@ -13,6 +13,8 @@ import type { CheckResult, Report } from '../reporters/model.js';
 import { reportErrors } from '../reporters/schema.js';
 import { loadContract } from '../src/spec.js';
 import { buildCatalog } from '../suites/catalog.js';
+import { clientChecks } from '../suites/client-judges.js';
+import { JUDGES } from '../suites/judges.js';
 import { activeOnly } from '../suites/passive.js';
 import { FAULT_ENV, FAULT_KEYS, readExpectations } from './fault-runs.js';
 import { cleanEnv, listenLocal, refusingPort, ROOT, runCli, runInProcess, tempDir } from './helpers.js';
@@ -20,7 +22,9 @@ import { cleanEnv, listenLocal, refusingPort, ROOT, runCli, runInProcess, tempDi
 const BUILT = (m: string) => pathToFileURL(join(ROOT, 'dist/src', m)).href;
 const { startProxy } = (await import(BUILT('proxy.js'))) as typeof import('../src/proxy.js');
 const { startMock } = (await import(BUILT('mock/server.js'))) as typeof import('../src/mock/server.js');
-const catalog = buildCatalog(await loadContract());
+const contract = await loadContract();
+const catalog = buildCatalog(contract);
+const catalogClient = clientChecks((id) => contract.clauses.find((c) => c.id === id)!);
 const clauseOf = new Map(catalog.map((c) => [c.id, c.clause.id]));
 
 /** A proxy in this process in front of `upstream`, its lines kept. */
@@ -37,7 +41,7 @@ const check = (r: Report, id: string) => r.checks.find((c) => c.id === id)!;
 
 describe('the active suite through the proxy: passive findings on the clauses the active run fails', () => {
   const TABLE = readExpectations();
-  for (const fault of ['missing-header-401', 'wrong-error-text', 'quota-as-401', 'schema-break', 'html-errors', 'echo-credential'] as const) {
+  for (const fault of ['missing-header-401', 'wrong-error-text', 'quota-as-401', 'query-key-accepted', 'schema-break', 'html-errors', 'echo-credential', 'replays-cached'] as const) {
     test(`mock fault ${fault}`, async () => {
       const mock = await startMock({ keys: FAULT_KEYS, faults: [fault] });
       const { proxy } = await proxied(mock.url);
@@ -112,6 +116,15 @@ describe("the caller's side: client findings, never the server's", () => {
       await mock.close();
     }
   });
+});
+
+test('a key sent over plain http to a host outside loopback is a client finding (client.https), a keyless request or loopback is not', () => {
+  const judge = (url: string, headers: Array<[string, string]>) =>
+    JUDGES['client-https'].judge(catalogClient.find((c) => c.id === 'client.https')!, [{ probe: { key: 'p', operationId: 'listDirectories', credential: 'none' }, exchange: { request: { method: 'GET', url: new URL(url), headers }, response: { status: 200, headers: {}, body: '', truncated: false, ms: 0 } } }], {} as never);
+  expect(judge('http://api.example.com/directory', [['Authorization', FAULT_KEYS.valid]]).findings[0]?.message).toBe('the client: expected https for a request carrying a key, sent it over plain http to api.example.com');
+  expect(judge('http://api.example.com/directory', []).verdict).toBe('pass');
+  expect(judge('http://127.0.0.1:4010/directory', [['Authorization', FAULT_KEYS.valid]]).verdict).toBe('pass');
+  expect(judge('https://api.example.com/directory', [['Authorization', FAULT_KEYS.valid]]).verdict).toBe('pass');
 });
 
 describe('never in the way: bodies pass through unchanged and are judged within the caps', () => {
