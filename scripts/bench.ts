@@ -295,7 +295,7 @@ function printReport(): void {
   const requests = median(latency[0]!.map((r) => r.requests!));
   const rawMs = median(raw);
   const rps = (name: keyof typeof load) => median(load[name].map((r) => r.requests.average));
-  const cpuPerRequest = (name: 'mock' | 'bare') => median(load[name].map((r) => r.cpuUsPerRequest));
+  const cpuPerRequest = (name: keyof typeof load) => median(load[name].map((r) => r.cpuUsPerRequest));
   const peakMb = Math.max(...suite.cli.map((r) => r.rssMb ?? NaN));
 
   out(`Machine: ${os.availableParallelism()} CPUs (${model}), ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB memory, Node.js ${process.version}, ${os.platform()} ${os.release()}.`);
@@ -367,14 +367,17 @@ function printReport(): void {
   const added = (median(serial.proxy) - median(serial.direct)) / 1000;
   out(`### The passive proxy (issue 21: \`proxy --upstream\` in front of the mock, judging every exchange; autocannon as above)`);
   out('');
-  head('path', 'requests/s (median)', 'min – max', 'latency p50 (autocannon)', 'latency p99 (autocannon)', `sequential p50 (${SERIAL_REQUESTS} requests, median of repetitions)`);
+  head('path', 'requests/s (median)', 'min – max', 'latency p50 (autocannon)', 'latency p99 (autocannon)', `sequential p50 (${SERIAL_REQUESTS} requests, median of repetitions)`, 'CPU per request of the process in front (median)');
   for (const [name, label, lat] of [['mock', 'direct to the mock', serial.direct], ['proxy', 'through the proxy', serial.proxy]] as const) {
     const rs = load[name];
     const req = rs.map((r) => r.requests.average);
-    row(label, median(req).toFixed(0), `${Math.min(...req).toFixed(0)} – ${Math.max(...req).toFixed(0)}`, `${median(rs.map((r) => r.latency.p50))} ms`, `${median(rs.map((r) => r.latency.p99))} ms`, `${(median(lat) / 1000).toFixed(3)} ms`);
+    row(label, median(req).toFixed(0), `${Math.min(...req).toFixed(0)} – ${Math.max(...req).toFixed(0)}`, `${median(rs.map((r) => r.latency.p50))} ms`, `${median(rs.map((r) => r.latency.p99))} ms`, `${(median(lat) / 1000).toFixed(3)} ms`, `${cpuPerRequest(name).toFixed(1)} µs (${name === 'mock' ? 'the mock' : 'the proxy alone'})`);
   }
   out('');
-  out(`Through the proxy: **${(through * 100).toFixed(0)} %** of the direct throughput, **+${added.toFixed(3)} ms** at p50 (sequential requests, where a millisecond is visible).`);
+  out(
+    `Through the proxy: **${(through * 100).toFixed(0)} %** of the direct throughput, **+${added.toFixed(3)} ms** at p50 (sequential requests, where a millisecond is visible). ` +
+      `The proxy spends ${(cpuPerRequest('proxy') / cpuPerRequest('mock')).toFixed(1)}× the mock's CPU per request (forwarding both ways and judging), so on a CPU of its own it would serve ${((cpuPerRequest('mock') / cpuPerRequest('proxy')) * 100).toFixed(0)} % of the mock's rate.`,
+  );
   out('');
   out('### Targets');
   out('');
