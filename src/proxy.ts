@@ -180,6 +180,8 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
   /** Exchanges waiting for the judge; past MAX_QUEUED an exchange is forwarded and counted, not judged: memory stays bounded. */
   let queued = 0;
   let behind = 0;
+  /** Exchanges the client broke off before the answer was complete: no fault of the upstream, not judged. */
+  let brokenOff = 0;
   const MAX_QUEUED = 100; // × two bodies of at most maxBodyBytes each
   let judging = Promise.resolve();
   let stopping: Promise<Report> | undefined;
@@ -255,10 +257,11 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
     req.pipe(up);
     // The client went away before the answer was complete: the upstream request goes too.
     res.on('close', () => {
-      if (!res.writableFinished) {
-        up.destroy();
-        settle({ error: new HarnessError('reset', 'the client closed the connection before the answer was complete') });
-      }
+      if (res.writableFinished || settled) return;
+      settled = true;
+      up.destroy();
+      inFlight--;
+      brokenOff++;
     });
   });
   await new Promise<void>((resolve, reject) => {
@@ -305,7 +308,7 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
       const files = writeReports(final, reportDir);
       const s = judge.stats;
       lines.out('');
-      lines.out(`  traffic  ${s.exchanges} exchange${s.exchanges === 1 ? '' : 's'} through ${url} → ${target.url}: ${s.undocumented} to undocumented operations, ${s.upstreamErrors} without an answer from the upstream, ${s.unjudged} evidence not judged (over the cap or not decodable)${behind ? `, ${behind} forwarded unjudged (the judge was behind)` : ''}`);
+      lines.out(`  traffic  ${s.exchanges} exchange${s.exchanges === 1 ? '' : 's'} through ${url} → ${target.url}: ${s.undocumented} to undocumented operations, ${s.upstreamErrors} without an answer from the upstream, ${s.unjudged} evidence not judged (over the cap or not decodable)${behind ? `, ${behind} forwarded unjudged (the judge was behind)` : ''}${brokenOff ? `, ${brokenOff} broken off by the client (not judged)` : ''}`);
       const never = contract.operations.filter((o) => !judge.seen.has(o.operationId)).map((o) => `${o.method} ${o.path}`);
       if (never.length) lines.out(`  never seen in the traffic (not verified): ${never.join(', ')}`);
       for (const line of summaryLines(final, files)) lines.out(line);
