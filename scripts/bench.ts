@@ -123,13 +123,13 @@ interface Server {
 }
 
 /** Starts a long-running node process and waits for the URL it prints. */
-async function server(args: string[]): Promise<Server> {
-  const child = spawn(process.execPath, args, { cwd: WORK, env: baseEnv, stdio: ['ignore', 'pipe', 'inherit'] });
+async function server(args: string[], env: NodeJS.ProcessEnv = baseEnv): Promise<Server> {
+  const child = spawn(process.execPath, args, { cwd: WORK, env, stdio: ['ignore', 'pipe', 'inherit'] });
   const url = await new Promise<string>((resolve, reject) => {
     let text = '';
     child.stdout.on('data', (d) => {
       text += d;
-      const m = /listening on (http:\/\/\S+)/.exec(text);
+      const m = /(?:listening on|passive proxy on) (http:\/\/\S+)/.exec(text);
       if (m) resolve(m[1]!);
     });
     child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code} before listening`)));
@@ -196,7 +196,24 @@ const latency = LATENCY.map(() => [] as Run[]);
 const variants = VARIANTS.map(() => [] as Run[]);
 const inVitest: number[] = [];
 const raw: number[] = [];
-const load = { mock: [] as Load[], bare: [] as Load[] };
+const load = { mock: [] as Load[], bare: [] as Load[], proxy: [] as Load[] };
+/** Issue 21: the p50 of sequential GET /directory requests (µs), direct to the mock and through the passive proxy, per repetition. */
+const serial = { direct: [] as number[], proxy: [] as number[] };
+const SERIAL_REQUESTS = 2000;
+
+/** The p50 latency (µs) of `n` GET /directory requests one after another over one keep-alive connection. */
+async function serialP50(url: string, n: number): Promise<number> {
+  const agent = new Agent({ connections: 1, keepAliveTimeout: 4_000 });
+  const times: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const started = performance.now();
+    const res = await request(`${url}/directory`, { headers: { authorization: DEFAULT_KEYS.valid }, dispatcher: agent });
+    await res.body.text();
+    times.push((performance.now() - started) * 1000);
+  }
+  await agent.close();
+  return median(times);
+}
 let checks = 0;
 const loadStart = os.loadavg()[0]!;
 
@@ -245,6 +262,8 @@ async function main(): Promise<void> {
   err(`benchmark: ${REPS} repetitions, load runs of ${DURATION} s with ${CONNECTIONS} connections; scratch directory ${WORK}`);
   const standalone = await server(['--import', TSX, join(ROOT, 'src/mock/main.ts'), '--port', '0']);
   const bare = await server([join(ROOT, 'scripts/bench/bare-server.mjs')]);
+  // Issue 21: the passive proxy in front of the standalone mock, judging with the mock's keys, in a process of its own.
+  const proxy = await server([CLI, 'proxy', '--upstream', standalone.url, '--port', '0', '--report-interval', '0', '--report-dir', reportDir()], keyEnv);
   try {
     // Both servers must give the same answer for the load comparison to mean anything.
     const answers = await Promise.all(
@@ -255,7 +274,7 @@ async function main(): Promise<void> {
     );
     if (answers[0] !== answers[1]) throw new Error(`the mock and the bare server answer differently: ${answers.join(' / ')}`);
     // JIT warm-up: the first second of load on a fresh server runs at a fraction of its speed.
-    for (const [name, target] of [['mock', standalone], ['bare', bare]] as const) await loadRun(name, target, 2);
+    for (const [name, target] of [['mock', standalone], ['bare', bare], ['proxy', proxy]] as const) await loadRun(name, target, 2);
 
     for (let rep = 1; rep <= REPS; rep++) {
       err(`repetition ${rep}/${REPS}: suite runs`);
@@ -272,13 +291,17 @@ async function main(): Promise<void> {
         variants[i]!.push(await againstMock(`the ${pool}/isolate=${isolate} run`, 0, (url) => ['--import', BOOT, join(ROOT, 'scripts/bench/variant.ts'), url, pool, String(isolate)]));
       raw.push(await rawUndici(standalone.url, latency[0]!.at(-1)!.requests!));
       for (const [i, h] of HOSTILE.entries()) hostile[i]!.push(await againstHostile(h.body));
-      const order = [['mock', standalone], ['bare', bare]] as const;
+      const order = [['mock', standalone], ['bare', bare], ['proxy', proxy]] as const;
+      err(`repetition ${rep}/${REPS}: sequential latency, direct and through the proxy`);
+      serial.direct.push(await serialP50(standalone.url, SERIAL_REQUESTS));
+      serial.proxy.push(await serialP50(proxy.url, SERIAL_REQUESTS));
       for (const [name, target] of rep % 2 ? order : [...order].reverse()) {
         err(`repetition ${rep}/${REPS}: load on the ${name} server`);
         load[name].push(await loadRun(name, target, DURATION));
       }
     }
   } finally {
+    await proxy.stop();
     await standalone.stop();
     await bare.stop();
   }
@@ -314,8 +337,8 @@ function printReport(): void {
   const slower = paired(latency[1]!);
   const requests = median(latency[0]!.map((r) => r.requests!));
   const rawMs = median(raw);
-  const rps = (name: 'mock' | 'bare') => median(load[name].map((r) => r.requests.average));
-  const cpuPerRequest = (name: 'mock' | 'bare') => median(load[name].map((r) => r.cpuUsPerRequest));
+  const rps = (name: keyof typeof load) => median(load[name].map((r) => r.requests.average));
+  const cpuPerRequest = (name: keyof typeof load) => median(load[name].map((r) => r.cpuUsPerRequest));
   const peakMb = Math.max(...suite.cli.map((r) => r.rssMb ?? NaN));
 
   out(`Machine: ${os.availableParallelism()} CPUs (${model}), ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB memory, Node.js ${process.version}, ${os.platform()} ${os.release()}.`);
@@ -383,6 +406,22 @@ function printReport(): void {
       `it would serve ${((cpuPerRequest('bare') / cpuPerRequest('mock')) * 100).toFixed(0)} % on a CPU of its own.`,
   );
   out('');
+  const through = rps('proxy') / rps('mock');
+  const added = (median(serial.proxy) - median(serial.direct)) / 1000;
+  out(`### The passive proxy (issue 21: \`proxy --upstream\` in front of the mock, judging every exchange; autocannon as above)`);
+  out('');
+  head('path', 'requests/s (median)', 'min – max', 'latency p50 (autocannon)', 'latency p99 (autocannon)', `sequential p50 (${SERIAL_REQUESTS} requests, median of repetitions)`, 'CPU per request of the process in front (median)');
+  for (const [name, label, lat] of [['mock', 'direct to the mock', serial.direct], ['proxy', 'through the proxy', serial.proxy]] as const) {
+    const rs = load[name];
+    const req = rs.map((r) => r.requests.average);
+    row(label, median(req).toFixed(0), `${Math.min(...req).toFixed(0)} – ${Math.max(...req).toFixed(0)}`, `${median(rs.map((r) => r.latency.p50))} ms`, `${median(rs.map((r) => r.latency.p99))} ms`, `${(median(lat) / 1000).toFixed(3)} ms`, `${cpuPerRequest(name).toFixed(1)} µs (${name === 'mock' ? 'the mock' : 'the proxy alone'})`);
+  }
+  out('');
+  out(
+    `Through the proxy: **${(through * 100).toFixed(0)} %** of the direct throughput, **+${added.toFixed(3)} ms** at p50 (sequential requests, where a millisecond is visible). ` +
+      `The proxy spends ${(cpuPerRequest('proxy') / cpuPerRequest('mock')).toFixed(1)}× the mock's CPU per request (forwarding both ways and judging), so on a CPU of its own it would serve ${((cpuPerRequest('mock') / cpuPerRequest('proxy')) * 100).toFixed(0)} % of the mock's rate.`,
+  );
+  out('');
   out('### Targets');
   out('');
   head('target', 'measured', 'met');
@@ -391,6 +430,8 @@ function printReport(): void {
   target('default suite ≤ 1.8 × the floor', `${(cli / floor).toFixed(2)}×`, cli / floor <= 1.8);
   target(`with ${LATENCY_MS} ms per answer, ≤ 0.9 s slower than with 0 ms (default --concurrency)`, `+${sec(slower)}`, slower <= 900);
   target('mock ≥ 80 % of bare node:http throughput', `${((rps('mock') / rps('bare')) * 100).toFixed(0)} %`, rps('mock') / rps('bare') >= 0.8);
+  target('through the passive proxy: ≤ 1 ms added at p50', `+${added.toFixed(3)} ms`, added <= 1);
+  target('through the passive proxy: ≥ 70 % of the direct throughput', `${(through * 100).toFixed(0)} %`, through >= 0.7);
   target('peak memory of a run < 200 MB', Number.isFinite(peakMb) ? `${peakMb.toFixed(0)} MB (max over repetitions)` : 'n/a', peakMb < 200);
   out('');
   printHostile();

@@ -48,6 +48,8 @@ async function main(argv: string[]): Promise<number> {
   }
   const swallowed = swallowedByNpm();
   if (swallowed) throw new UsageError(swallowed);
+  // `proxy`: the passive validation proxy, a mode of its own (src/proxy-command.ts).
+  if (argv[0] === 'proxy') return (await import('./proxy-command.js')).proxyMain(argv.slice(1), { out, err });
   const values = parseCli(argv);
   if (values.help) {
     out(helpText());

@@ -1,5 +1,5 @@
 // Configuration: command-line flags > environment > .env file > defaults.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import dotenv from 'dotenv';
@@ -156,6 +156,7 @@ export function helpText(): string {
   return [
     'Usage: ffmpeg-api-conformance [options]      (from a clone: npm run conformance -- [options])',
     '       ffmpeg-api-conformance mock [options] the reference mock on a port (mock --help)',
+    '       ffmpeg-api-conformance proxy --upstream URL [options]   (the passive proxy: see proxy --help)',
     '',
     'Checks a target against the FFmpeg API authentication contract and writes a report.',
     'Without --target it runs against the bundled reference mock, offline.',

@@ -41,7 +41,7 @@ export interface HttpResponse {
 }
 
 /** An answer as received: the body still its bytes (at most the cap), before its Content-Encoding is undone. */
-type Received = Omit<HttpResponse, 'ms'> & { bytes: Buffer };
+export type Received = Omit<HttpResponse, 'ms'> & { bytes: Buffer };
 
 export interface HttpOptions {
   timeoutMs: number;
@@ -535,7 +535,7 @@ function inflate(stream: zlib.Gunzip | zlib.Inflate | zlib.BrotliDecompress, inp
  * within the read cap. A body cut at the cap decodes as far as it goes and stays truncated; one
  * that cannot be decoded is shown as received with the reason (`undecoded`).
  */
-async function decodeBody(r: Received, maxBody: number): Promise<Omit<HttpResponse, 'ms'>> {
+export async function decodeBody(r: Received, maxBody: number): Promise<Omit<HttpResponse, 'ms'>> {
   const { bytes, ...answer } = r;
   const codings = (r.headers['content-encoding'] ?? '').split(',').map((c) => c.trim().toLowerCase()).filter((c) => c && c !== 'identity');
   if (!codings.length || !bytes.length) return answer;

@@ -10,6 +10,11 @@ import { UsageError } from './errors.js';
 export type { CheckResult, Report } from '../reporters/model.js';
 export { DEFAULT_KEYS, FAULTS, startMock, type Fault, type MockOptions, type RunningMock } from './mock/server.js';
 export { EXIT, UsageError } from './errors.js';
+// The passive validation proxy: forwards traffic to an upstream and judges every exchange (src/proxy.ts).
+//   const proxy = await startProxy({ upstream: 'http://127.0.0.1:4010', reportDir: 'reports' });
+//   ... the team's own tests send to proxy.url ...
+//   const report = await proxy.stop();   // report.summary.exitCode as the command's
+export { startProxy, type ProxyOptions, type RunningProxy } from './proxy.js';
 
 export interface ConformanceOptions {
   /** A URL, a name from the targets file, or "mock" (the default: the bundled reference mock, in-process). */

@@ -44,10 +44,14 @@ export type JudgeId =
   | 'documented' | 'rejected' | 'observe'
   | 'json-everywhere' | 'no-echo' | 'no-5xx'
   | 'plain-http-refused' | 'hsts' | 'no-replay' | 'cache-headers' | 'error-shape' | 'no-key-leak'
-  | 'openapi-compare' | 'served';
+  | 'openapi-compare' | 'served'
+  // the caller's side, judged only passively (suites/client-judges.ts)
+  | 'client-header-name' | 'client-prefix' | 'client-placement' | 'client-json-content-type' | 'client-https';
 
 /** The suite file that runs a check (suites/<suite>.conformance.ts). */
-export type Suite = 'operations' | 'headers' | 'security' | 'deployment';
+export type Suite = 'operations' | 'headers' | 'security' | 'deployment'
+  // the caller's checks of the passive proxy (suites/client-judges.ts): no suite file runs them
+  | 'client';
 
 export interface Check {
   id: string;

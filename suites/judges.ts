@@ -7,6 +7,7 @@ import { decodeEscapes, secretForms, spreadOver } from '../src/secrets.js';
 import { documentedErrorTexts, responseFor, type Contract, type Operation } from '../src/spec.js';
 import type { Check, JudgeId, Probe, Unverifiable } from './catalog.js';
 import { capFindings, jsonDepth, MAX_FINDINGS, MAX_JSON_DEPTH } from './bounds.js';
+import { CLIENT_JUDGES } from './client-judges.js';
 import type { KeyParts } from './keyforms.js';
 import { describeOperation, missingOperations } from './surface.js';
 
@@ -30,7 +31,9 @@ export interface Answer {
 
 export type FindingKind =
   | 'status' | 'error-text' | 'schema' | 'content-type' | 'not-json' | 'unread-body'
-  | 'echo' | 'server-error' | 'not-served' | 'replay' | 'cache-headers' | 'hsts' | 'served-over-http' | 'redirect' | 'key-leak' | 'error-shape';
+  | 'echo' | 'server-error' | 'not-served' | 'replay' | 'cache-headers' | 'hsts' | 'served-over-http' | 'redirect' | 'key-leak' | 'error-shape'
+  // a finding about the caller, never the server (suites/client-judges.ts)
+  | 'client';
 
 /** One thing a target did wrong, in the contract's words. */
 export interface Finding {
@@ -482,4 +485,5 @@ export const JUDGES: Record<JudgeId, Judge> = {
   'error-shape': errorShape,
   'no-key-leak': noKeyLeak,
   'openapi-compare': openapiCompare,
+  ...CLIENT_JUDGES,
 };

@@ -5,6 +5,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import { buildCatalog, probesOf, probeUnavailable } from '../suites/catalog.js';
+import { clientChecks } from '../suites/client-judges.js';
 import { KEY_VARS, type Target } from '../src/config.js';
 import { CREDENTIAL_ROLES, DEFAULT_SPEC, loadContract, responseFor } from '../src/spec.js';
 import { ROOT, tempDir } from './helpers.js';
@@ -48,7 +49,9 @@ export async function lintSpec(path: string): Promise<string[]> {
     const op = contract.operations.find((o) => o.operationId === p.operationId)!;
     if (op.writes && p.credential === 'valid' && !probeUnavailable(p, scope)) problems.push(`${p.key} would send the valid key to ${op.method} ${op.path} without writes`);
   }
-  const used = new Set(catalog.map((c) => c.clause.id));
+  // the caller's checks of the passive proxy cite clauses too (request.json-content-type only they cite)
+  const clauseOf = (id: string) => contract.clauses.find((c) => c.id === id) ?? { id, level: 'MUST' as const, title: '', source: '', quote: '' };
+  const used = new Set([...catalog, ...clientChecks(clauseOf)].map((c) => c.clause.id));
   for (const c of contract.clauses) {
     if (!used.has(c.id)) problems.push(`clause ${c.id} is checked by no check`);
     const m = /^([\w.-]+):(\d+)(?:-(\d+))?$/.exec(c.source);
