@@ -1,7 +1,7 @@
 // GitHub annotations (workflow commands) for a run under GitHub Actions (GITHUB_ACTIONS=true): one
 // `::error` or `::warning` per broken clause, titled with the clause and naming its checks, so a
 // failure shows on the run's page without opening the log. The lines go out through the run's
-// writers, which redact them (src/secrets.ts). Escaping as GitHub's runner reads it back
+// writers, which redact them (core/secrets.ts). Escaping as GitHub's runner reads it back
 // (toolkit's command.ts): in the message % CR LF, in a property % CR LF : and ,.
 import type { ClauseFinding, Report } from './model.js';
 import { findingLine, groupedFindings } from './text.js';

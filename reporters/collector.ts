@@ -1,9 +1,9 @@
 // A vitest reporter that turns each finished test into a CheckResult of the result model.
 import type { Reporter, TestCase, TestModule } from 'vitest/node';
-import type { ThrottleStats } from '../src/http.js';
-import type { CheckMeta } from '../suites/engine.js';
-import { redact, redactDeep } from '../src/secrets.js';
-import type { CheckResult, ReportHead } from './model.js';
+import type { ThrottleStats } from '../core/http.js';
+import { redact, redactDeep } from '../core/secrets.js';
+import type { ReportHead } from './model.js';
+import type { CheckResult, CheckMeta } from '../core/results.js';
 
 declare module '@vitest/runner' {
   interface TaskMeta {

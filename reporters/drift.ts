@@ -1,6 +1,7 @@
 // Drift against a baseline report: how every check moved since then. A regression (pass → fail)
 // makes the run exit 1 even when it is still conformant (e.g. a SHOULD check without --strict).
-import { DRIFT_KINDS, scopeOf, summarize, type CheckResult, type Drift, type DriftKind, type DriftSide, type Report } from './model.js';
+import { DRIFT_KINDS, scopeOf, summarize, type Drift, type DriftKind, type DriftSide, type Report } from './model.js';
+import type { CheckResult } from '../core/results.js';
 
 const side = (c: CheckResult): DriftSide => ({ verdict: c.verdict, ...(c.outcome !== undefined && { outcome: c.outcome }) });
 

@@ -3,9 +3,10 @@
 // Every string of the report is escaped: target bodies may be hostile. Checks are grouped by group,
 // then clause; filters and search live in the URL hash, and #check-<id> opens that check.
 import { createHash } from 'node:crypto';
-import { LEVELS } from '../src/spec.js';
-import { DRIFT_KINDS, VERDICTS, type CheckResult, type DriftEntry, type DriftSide, type Report } from './model.js';
+import { LEVELS } from '../core/spec.js';
+import { DRIFT_KINDS, type DriftEntry, type DriftSide, type Report } from './model.js';
 import { compatibility, DRIFT_LABEL, findingLine, groupedFindings, levelFigure, observed, verdictText } from './text.js';
+import { VERDICTS, type CheckResult } from '../core/results.js';
 
 export const esc = (s: string | number): string =>
   String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);

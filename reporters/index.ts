@@ -2,13 +2,14 @@
 // report.json is the source of truth; the other files are pure renderings of it.
 import { resolve } from 'node:path';
 import { styleText } from 'node:util';
-import { LEVELS } from '../src/spec.js';
-import { styleMark, writeRedacted, writeRedactedTogether } from '../src/secrets.js';
+import { LEVELS } from '../core/spec.js';
+import { styleMark, writeRedacted, writeRedactedTogether } from '../core/secrets.js';
 import { renderHtml } from './html.js';
 import { renderJunit } from './junit.js';
 import { renderMarkdown } from './markdown.js';
-import type { CheckResult, ClauseFinding, Report, RunVerdict } from './model.js';
+import type { ClauseFinding, Report, RunVerdict } from './model.js';
 import { DRIFT_LABEL, findingLine, groupedFindings, levelFigure, verdictText } from './text.js';
+import type { CheckResult } from '../core/results.js';
 
 /** Every file of a report: name → renderer. */
 export const VIEWS: Record<string, (report: Report) => string> = {
@@ -20,7 +21,7 @@ export const VIEWS: Record<string, (report: Report) => string> = {
 
 /**
  * Writes the views `outputs` names (view file name → path; by default all four in `dir`). Those in
- * `dir` are written together: all of them appear, or none (src/files.ts); a view given a path of
+ * `dir` are written together: all of them appear, or none (core/files.ts); a view given a path of
  * its own (--output-file.NAME) is written on its own, by rename as well.
  */
 export function writeReports(report: Report, dir: string, outputs?: Record<string, string>): string[] {

@@ -5,8 +5,9 @@
 // job. Built with junit-report-builder; test/junit.test.ts validates it against a JUnit schema.
 import junitModule, { type Builder, type TestCase } from 'junit-report-builder';
 import type { XMLElement } from 'xmlbuilder';
-import type { CheckResult, Report } from './model.js';
+import type { Report } from './model.js';
 import { observed, verdictText } from './text.js';
+import type { CheckResult } from '../core/results.js';
 
 // CommonJS: module.exports is the builder itself, while the typings describe an ES default export.
 const junit = junitModule as unknown as Builder;

@@ -1,9 +1,10 @@
 // report.md: fits a CI job summary (GitHub's step summary renders it as is). The verdict and the
 // counts first, then every finding (regressions first), then the full per-clause table.
 // Report content may come from a hostile target: every string is escaped or put in a code span.
-import { LEVELS } from '../src/spec.js';
-import { DRIFT_KINDS, VERDICTS, type CheckResult, type Report } from './model.js';
+import { LEVELS } from '../core/spec.js';
+import { DRIFT_KINDS, type Report } from './model.js';
 import { clauseOf, compatibility, DRIFT_LABEL, groupedFindings, levelFigure, observed, verdictText } from './text.js';
+import { VERDICTS, type CheckResult } from '../core/results.js';
 
 /**
  * Text in Markdown: no HTML, no emphasis, links, autolinks or table breaks, on one line. Redaction marks

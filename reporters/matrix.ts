@@ -4,11 +4,12 @@
 // check. How many answers an aggregate judged, or an undocumented error text, is not a divergence.
 // A check verified on one target and not verified on another cannot be compared: "not comparable".
 import { join } from 'node:path';
-import { writeRedacted } from '../src/secrets.js';
-import type { Level } from '../src/spec.js';
+import { writeRedacted } from '../core/secrets.js';
+import type { Level } from '../core/spec.js';
 import { badge, esc, htmlPage } from './html.js';
 import { mdCode, mdText } from './markdown.js';
-import type { Report, Verdict } from './model.js';
+import type { Report } from './model.js';
+import type { Verdict } from '../core/results.js';
 
 export interface MatrixCell {
   verdict: Verdict;

@@ -1,63 +1,7 @@
 // The one result model. report.json is its serialisation and the source of truth; every other
 // view (console, Markdown, HTML, JUnit) is rendered from it.
-import type { Level } from '../src/spec.js';
-import type { Finding } from '../suites/judges.js';
-
-export type { Finding };
-
-/**
- * pass: the target meets the check. fail: the target broke the contract. error: our harness or
- * the network broke, so nothing is known. not-verified: a key, capability or budget was missing.
- * observed: an OBSERVE check recorded what the target does; it is never judged.
- */
-export type Verdict = 'pass' | 'fail' | 'error' | 'not-verified' | 'observed';
-export const VERDICTS: readonly Verdict[] = ['pass', 'fail', 'error', 'not-verified', 'observed'];
-
-export interface CheckResult {
-  id: string;
-  clause: string;
-  level: Level;
-  group: string;
-  title: string;
-  quote: string;
-  source: string;
-  verdict: Verdict;
-  /** The judge that ruled (suites/judges.ts). */
-  judge: string;
-  expected: string;
-  /** A short comparable label of what the target did: the status and the error text of its body. */
-  outcome?: string;
-  /**
-   * The clause that documents the expected answer, when it is not the check's own: a key in the
-   * query string is answered as a missing header (auth.missing-header). A failure that this clause's
-   * own checks share is one broken clause, not two (see groupFindings).
-   */
-  answerClause?: string;
-  /** Why it failed (its findings, one per line) or errored. */
-  message?: string;
-  /** What the target did wrong, each in the contract's words (expected, then observed). */
-  findings?: Finding[];
-  /** Why it was not verified. */
-  reason?: string;
-  /**
-   * Not verified, because: inapplicable (another profile or scheme: not part of this target's
-   * contract); scope (a key, capability or setting was not configured: a declared gap, `remedy`
-   * says what verifies it); budget (--max-requests); key-rejected (the target refused the valid key);
-   * interrupted (the run was stopped before the check finished).
-   */
-  cause?: GapCause;
-  /** The kind of gap, for the summary: quota, revoked key, writes, https, proxy, ... */
-  category?: string;
-  /** The variable or flag that would verify it. */
-  remedy?: string;
-  exchange?: {
-    request: { method: string; url: string; transport: string; headers: string[] };
-    response?: { status: number; contentType: string | null; headers?: Record<string, string>; body: string; bodyTruncated: boolean; ms: number };
-  };
-  durationMs: number;
-}
-
-export type GapCause = 'inapplicable' | 'scope' | 'budget' | 'key-rejected' | 'interrupted';
+import type { Level } from '../core/spec.js';
+import type { Verdict, CheckResult } from '../core/results.js';
 
 /** What the run may claim: conformant only when every applicable MUST check (with --strict, SHOULD too) was verified. */
 export type RunVerdict = 'conformant' | 'partial' | 'not-conformant' | 'regressed' | 'inconclusive' | 'interrupted' | 'could-not-run';

@@ -3,8 +3,8 @@
 import { readFileSync } from 'node:fs';
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
-import { UsageError } from '../src/errors.js';
-import { readInput } from '../src/files.js';
+import { UsageError } from '../core/errors.js';
+import { readInput } from '../core/files.js';
 import type { Report } from './model.js';
 
 export const REPORT_SCHEMA = JSON.parse(readFileSync(new URL('./report.schema.json', import.meta.url), 'utf8')) as object;

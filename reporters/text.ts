@@ -1,7 +1,8 @@
 // The wording every view shares (console, Markdown, HTML, JUnit): the verdict line, the
 // compatibility figure per level, and the findings in the order a reader needs them.
-import { LEVELS, type Level } from '../src/spec.js';
-import { groupFindings, type CheckResult, type ClauseFinding, type DriftKind, type Report } from './model.js';
+import { LEVELS, type Level } from '../core/spec.js';
+import { groupFindings, type ClauseFinding, type DriftKind, type Report } from './model.js';
+import type { CheckResult } from '../core/results.js';
 
 /** "quota (4), writes (2)": the declared gaps of a run, by category. */
 const gapList = (report: Report): string => report.summary.gaps.map((g) => `${g.category} (${g.checks.length})`).join(', ');

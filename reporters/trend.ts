@@ -1,15 +1,16 @@
-// The trend view of a history of runs (src/history.ts): history.md (for a CI job summary) and
+// The trend view of a history of runs (reporters/history.ts): history.md (for a CI job summary) and
 // history.html (one self-contained page, no script, no network). The verdict of each run, a grid
 // of checks by run, since when each current failure fails and when it last passed, the failures
 // that recovered, the checks that flip between runs (flaky), how the OBSERVE checks changed
 // (documentation drift), and the duration, requests and not-verified counts over runs (inline SVG).
 // Every string that came from a target is escaped.
 import { join } from 'node:path';
-import type { HistoryCheck, HistoryEntry } from '../src/history.js';
-import { writeRedacted } from '../src/secrets.js';
+import type { HistoryCheck, HistoryEntry } from './history.js';
+import { writeRedacted } from '../core/secrets.js';
 import { esc, htmlPage } from './html.js';
 import { mdCode, mdText } from './markdown.js';
-import type { Report, Verdict } from './model.js';
+import type { Report } from './model.js';
+import type { Verdict } from '../core/results.js';
 
 /** A run as the views name it: "#6 (2026-12-08 04:30)". */
 export interface RunRef {
@@ -293,7 +294,7 @@ export function withFailingSince(report: Report, runs: readonly HistoryEntry[]):
   return { ...report, drift: { ...report.drift, checks } };
 }
 
-/** The trend views of a history, written into `dir` (through src/secrets.ts): their paths. */
+/** The trend views of a history, written into `dir` (through core/secrets.ts): their paths. */
 export function writeTrend(runs: readonly HistoryEntry[], dir: string): string[] {
   const trend = buildTrend(runs);
   return Object.entries({ 'history.md': renderTrendMarkdown, 'history.html': renderTrendHtml }).map(([name, render]) => {

@@ -6,7 +6,7 @@
 # test/action.test.ts runs it locally.
 set -uo pipefail
 here="${GITHUB_ACTION_PATH:-$(cd "$(dirname "$0")/.." && pwd)}"
-cli="$here/dist/src/cli.js"
+cli="$here/dist/app/cli.js"
 if [ ! -f "$cli" ]; then
   # `uses: owner/repo@ref` checks out the sources: npm ci builds dist/ (prepare)
   (cd "$here" && npm ci --no-audit --no-fund >&2) || { echo "::error::cannot install the conformance tool" >&2; exit 2; }

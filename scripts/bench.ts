@@ -12,13 +12,13 @@ import { parseArgs } from 'node:util';
 import autocannon, { type Result as LoadResult } from 'autocannon';
 import { Agent, request } from 'undici';
 import type { Report } from '../reporters/model.js';
-import { DEFAULT_KEYS, startMock } from '../src/mock/server.js';
-import { err, out } from '../src/secrets.js';
+import { DEFAULT_KEYS, startMock } from '../mock/server.js';
+import { err, out } from '../core/secrets.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BOOT = pathToFileURL(join(ROOT, 'scripts/bench/boot.js')).href; // how the TypeScript children start node
 const TSX = import.meta.resolve('tsx'); // how `npm run mock` starts it (children run outside the repository)
-const CLI = join(ROOT, 'dist/src/cli.js'); // the built command, as `npm run conformance` and the bin run it (npm run build first)
+const CLI = join(ROOT, 'dist/app/cli.js'); // the built command, as `npm run conformance` and the bin run it (npm run build first)
 const TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
 const CLOCK_TICKS = 100; // USER_HZ, the unit of utime and stime in /proc/PID/stat on Linux
 const CONCURRENCY = 8; // the CLI's default --concurrency
@@ -260,7 +260,7 @@ async function main(): Promise<void> {
     return;
   }
   err(`benchmark: ${REPS} repetitions, load runs of ${DURATION} s with ${CONNECTIONS} connections; scratch directory ${WORK}`);
-  const standalone = await server(['--import', TSX, join(ROOT, 'src/mock/main.ts'), '--port', '0']);
+  const standalone = await server(['--import', TSX, join(ROOT, 'mock/main.ts'), '--port', '0']);
   const bare = await server([join(ROOT, 'scripts/bench/bare-server.mjs')]);
   // Issue 21: the passive proxy in front of the standalone mock, judging with the mock's keys, in a process of its own.
   const proxy = await server([CLI, 'proxy', '--upstream', standalone.url, '--port', '0', '--report-interval', '0', '--report-dir', reportDir()], keyEnv);
@@ -284,7 +284,7 @@ async function main(): Promise<void> {
       const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8')) as Report;
       inVitest.push(report.durationMs);
       checks = report.summary.total;
-      suite.cliTsx.push(await node('the default run under --import tsx', ['--import', TSX, join(ROOT, 'src/cli.ts'), '--report-dir', reportDir()], baseEnv));
+      suite.cliTsx.push(await node('the default run under --import tsx', ['--import', TSX, join(ROOT, 'app/cli.ts'), '--report-dir', reportDir()], baseEnv));
       for (const [i, c] of LATENCY.entries())
         latency[i]!.push(await againstMock(`the run against the mock (${c.label})`, c.latencyMs, (url) => [CLI, '--target', url, '--report-dir', reportDir(), ...c.args]));
       for (const [i, [pool, isolate]] of VARIANTS.entries())
@@ -380,7 +380,7 @@ function printReport(): void {
   out('');
   head('pool', 'isolate', 'wall (median)', 'min – max', 'CPU user+sys (median)', 'requests per run');
   VARIANTS.forEach(([pool, isolate], i) =>
-    row(pool + (pool === 'threads' && !isolate ? ' (chosen, src/run.ts)' : ''), String(isolate), sec(wall(variants[i]!)), spread(variants[i]!), cpu(variants[i]!), median(variants[i]!.map((r) => r.requests!))),
+    row(pool + (pool === 'threads' && !isolate ? ' (chosen, app/run.ts)' : ''), String(isolate), sec(wall(variants[i]!)), spread(variants[i]!), cpu(variants[i]!), median(variants[i]!.map((r) => r.requests!))),
   );
   out('');
   out('Requests per run count the evaluations of suites/support.ts: its memo sends each probe once per evaluation, so with isolated files the security checks send again the probes they share.');

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
-const DIRS = ['src', 'suites', 'reporters'];
+const DIRS = ['app', 'core', 'mock', 'suites', 'reporters'];
 const FILES = ['spec/openapi.yaml', 'targets.json', 'targets.schema.json', 'config.schema.json', 'tsconfig.json', 'tsconfig.build.json', 'scripts/build.mjs', 'scripts/build-inputs.mjs', 'package.json', 'package-lock.json'];
 export const STAMP = '.inputs-sha256';
 

@@ -30,9 +30,9 @@ for (const file of ['spec/openapi.yaml', 'targets.json', 'targets.schema.json', 
   mkdirSync(dirname(join(next, file)), { recursive: true });
   copyFileSync(join(ROOT, file), join(next, file));
 }
-// The bundled spec validated now, its contract kept by sha256 beside it (src/spec.ts loadContract):
+// The bundled spec validated now, its contract kept by sha256 beside it (core/spec.ts loadContract):
 // a run of the bundled spec starts without swagger-parser.
-const { loadContract } = await import(pathToFileURL(join(next, 'src/spec.js')).href);
+const { loadContract } = await import(pathToFileURL(join(next, 'core/spec.js')).href);
 await loadContract(join(next, 'spec/openapi.yaml'), { cacheDir: join(next, 'spec/validated') });
 writeFileSync(join(next, STAMP), `${inputsSha256(ROOT)}\n`); // what it was built from (scripts/build-inputs.mjs)
 rmSync(DIST, { recursive: true, force: true });

@@ -1,9 +1,10 @@
 // What one answer can cost the run: a bounded number of findings per check, a bounded depth of
 // JSON judged. A target sends what it likes (an array of 80,000 wrong items, `[[[[…]]]]` nested
 // 100,000 deep); the work and the reports it causes stay within these bounds.
-import type { Finding } from './judges.js';
 
 /** The findings kept of one check: the first ones, then one line that counts the rest. */
+import type { Finding } from '../core/results.js';
+
 export const MAX_FINDINGS = 20;
 
 /** The deepest JSON the suite judges: every body the contract documents is far shallower. */

@@ -3,11 +3,11 @@
 // and the report. A check names its judge (suites/judges.ts); a probe's header values are
 // templates over the key (suites/keyforms.ts), so nothing here is code that a worker must rebuild.
 import { randomBytes } from 'node:crypto';
-import type { KeyRole, Target } from '../src/config.js';
-import { responseFor, type Clause, type Contract, type CredentialRole, type Level, type Operation, type ParameterSource } from '../src/spec.js';
-import { PROFILES, type Profile } from '../src/targets.js';
+import type { Target } from '../core/config.js';
+import { responseFor, type Clause, type Contract, type CredentialRole, type Level, type Operation, type ParameterSource } from '../core/spec.js';
+import { PROFILES, type Profile, type KeyRole } from '../core/targets.js';
 import { keyParts, keyShapeMissing, type KeyShape } from './keyforms.js';
-import type { GapCause } from '../reporters/model.js';
+import type { GapCause } from '../core/results.js';
 
 /** Which configured credential a request carries ('wrong' is a throwaway key of our own). */
 export type Credential = KeyRole | 'wrong' | 'none';

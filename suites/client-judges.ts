@@ -2,10 +2,11 @@
 // proxy forwards): the guide's advice to those who send the key. Same registry, same signature as
 // the judges of answers (suites/judges.ts): these read the exchange's request instead. A finding
 // here is the client's, never the server's: each check's id starts with `client.`.
-import { isLoopback } from '../src/http.js';
-import { containsSecret, decodeEscapes } from '../src/secrets.js';
+import { isLoopback } from '../core/http.js';
+import { containsSecret, decodeEscapes } from '../core/secrets.js';
 import type { Check, JudgeId } from './catalog.js';
-import type { Answer, Finding, Judge, Judgement } from './judges.js';
+import type { Finding } from '../core/results.js';
+import type { Answer, Judge, Judgement } from './judge-types.js';
 
 /** Header names a key is often put under by mistake (the guide's "Auth", "Bearer", and their kin). */
 const KEY_HEADER = /^(auth|bearer|authorisation|x-api-key|api-key|apikey|x-auth-token|x-api-token|token|x-authorization)$/i;

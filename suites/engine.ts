@@ -1,17 +1,18 @@
 // One run's engine: the state of the run (its transport with the concurrency, pause and budget,
 // the request memo, the schedule the plan made) in one object, and the evaluation of a check:
 // gather its evidence as the plan says, hand it to its judge, return the result as data.
-import type { Target } from '../src/config.js';
-import { HarnessError, Transport, type HttpOptions, type HttpRequest, type HttpResponse, type ThrottleStats } from '../src/http.js';
-import { redactDeep, redactSpread } from '../src/secrets.js';
+import type { Target } from '../core/config.js';
+import { HarnessError, Transport, type HttpOptions, type HttpRequest, type HttpResponse } from '../core/http.js';
+import { redactDeep, redactSpread } from '../core/secrets.js';
 import { capFindings } from './bounds.js';
-import { responseFor, schemaValidators, type Contract } from '../src/spec.js';
-import type { CheckResult } from '../reporters/model.js';
+import { responseFor, schemaValidators, type Contract } from '../core/spec.js';
 import { checkInapplicable, parameterSources, probesOf, probeUnavailable, type Check, type Credential, type Probe, type Scope, type Unverifiable } from './catalog.js';
-import { JUDGES, answerText, atPointer, clip, operationOf, outcomeOf, type Answer, type Exchange, type JudgeContext, type Judgement } from './judges.js';
+import { JUDGES, answerText, atPointer, clip, operationOf, outcomeOf } from './judges.js';
 import { fill, keyParts, NO_KEY, type KeyParts } from './keyforms.js';
 import { ABSENT, describeOperation, missingOperations } from './surface.js';
-import { errorReason } from '../src/hints.js';
+import { errorReason } from '../core/hints.js';
+import type { CheckResult, CheckOutcome } from '../core/results.js';
+import type { Answer, Exchange, JudgeContext, Judgement } from './judge-types.js';
 
 /** What the vitest workers receive through `provide`/`inject`: plain JSON, no key values. */
 export interface RunContext {
@@ -20,7 +21,7 @@ export interface RunContext {
   contract: Contract;
   /** The checks of the run, built once by the command (suites/catalog.ts), --only/--skip applied. */
   catalog: Check[];
-  /** The keys of the probes the plan sends, in plan order (src/plan.ts): nothing else is sent. */
+  /** The keys of the probes the plan sends, in plan order (app/plan.ts): nothing else is sent. */
   schedule: string[];
   /** The run's keys by variable name (only the target's credential variables that are set). */
   keys: Record<string, string>;
@@ -28,27 +29,18 @@ export interface RunContext {
   budget?: { max: number; spent: number };
   /** Send every probe from the start (a whole run; a shard sends only its own files' probes). */
   prefetch: boolean;
-  /** The preflight found the valid key refused (src/preflight.ts): the checks that need it are not verified. */
+  /** The preflight found the valid key refused (app/preflight.ts): the checks that need it are not verified. */
   keyRejected?: string;
   /**
-   * The BroadcastChannel on which the command says the run is interrupted (src/run.ts): the
+   * The BroadcastChannel on which the command says the run is interrupted (app/run.ts): the
    * worker cuts every request in flight at once. (Vitest's own cancel does not reach the tests
    * that run concurrently: it waits for them to end.)
    */
   stopChannel?: string;
 }
 
-/** What a check leaves in its vitest task meta: its result, and how throttled the run was by then. */
-export interface CheckMeta {
-  result: CheckOutcome;
-  throttle: ThrottleStats;
-}
-
 /** A throwaway key of our own, well-formed but never issued. */
 export const WRONG_KEY = `Basic ${Buffer.from('conformance_wrong_key_0000000').toString('base64')}`;
-
-/** A check's result before its duration is known: what the suites hand to the report. */
-export type CheckOutcome = Omit<CheckResult, 'durationMs'>;
 
 /** The fields of a check's result that do not depend on the target: id, clause, quote, expectation. */
 export function describeCheck(check: Check, contract: Contract): Omit<CheckOutcome, 'verdict'> {

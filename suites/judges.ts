@@ -1,96 +1,16 @@
 // The one registry of judges. A judge takes the observed answers of a check and returns its
 // verdict as data, with typed findings in the contract's words: what was expected, then what was
 // observed. Judges send nothing and throw nothing; suites/engine.ts gathers their evidence.
-import type { ValidateFunction } from 'ajv/dist/2020.js';
-import type { HarnessError, HttpRequest, HttpResponse } from '../src/http.js';
-import { decodeEscapes, secretForms, spreadOver } from '../src/secrets.js';
-import { documentedErrorTexts, responseFor, type Contract, type Operation } from '../src/spec.js';
-import type { Check, JudgeId, Probe, Unverifiable } from './catalog.js';
+import type { HttpResponse } from '../core/http.js';
+import { decodeEscapes, secretForms, spreadOver } from '../core/secrets.js';
+import { documentedErrorTexts, responseFor, type Contract, type Operation } from '../core/spec.js';
+import type { Check, JudgeId } from './catalog.js';
 import { capFindings, jsonDepth, MAX_FINDINGS, MAX_JSON_DEPTH } from './bounds.js';
 import { CLIENT_JUDGES } from './client-judges.js';
 import type { KeyParts } from './keyforms.js';
 import { describeOperation, missingOperations } from './surface.js';
-
-/** What happened to one request: its answer, or why there was none. */
-export interface Exchange {
-  request: HttpRequest;
-  response?: HttpResponse;
-  error?: HarnessError;
-  /** The credential value that was sent, kept only in memory to look for echoes. */
-  sent?: KeyParts;
-  /** The setup requests whose answers this request was built from, in order ("POST /directory"). */
-  chain?: string[];
-  /** When it was sent and settled (ms since the epoch): whether other credentials were answered meanwhile. */
-  timing?: { start: number; end: number };
-}
-
-export interface Answer {
-  probe: Probe;
-  exchange: Exchange & { response: HttpResponse };
-}
-
-export type FindingKind =
-  | 'status' | 'error-text' | 'schema' | 'content-type' | 'not-json' | 'unread-body'
-  | 'echo' | 'server-error' | 'not-served' | 'replay' | 'cache-headers' | 'hsts' | 'served-over-http' | 'redirect' | 'key-leak' | 'error-shape'
-  // a finding about the caller, never the server (suites/client-judges.ts)
-  | 'client';
-
-/** One thing a target did wrong, in the contract's words. */
-export interface Finding {
-  kind: FindingKind;
-  /** Expected, then observed: "expected 400 {...}, got 401 {...}". */
-  message: string;
-  /** The request it is about (aggregate checks): the probe's key, method and path. */
-  probe?: string;
-  status?: number;
-  /** Schema findings: where in the body, and the JSON Schema keyword that failed. */
-  path?: string;
-  keyword?: string;
-}
-
-export type JudgedVerdict = 'pass' | 'fail' | 'observed' | 'not-verified' | 'error';
-
-export interface Judgement {
-  verdict: JudgedVerdict;
-  findings: Finding[];
-  /** A short comparable label of what the target did: the status and the error text of its body. */
-  outcome?: string;
-  /** Why not verified, or why it errored. */
-  reason?: string;
-  /** Not verified: the cause and what would verify it (reporters/model.ts CheckResult.cause). */
-  gap?: Omit<Unverifiable, 'reason'>;
-  /** The exchange the report shows (the first offending one, or the only one). */
-  shown?: Exchange;
-}
-
-export interface JudgeContext {
-  contract: Contract;
-  validator: (operationId: string, status: string) => ValidateFunction;
-  /** The bytes the suite reads of a body at most. */
-  maxBodyBytes: number;
-  /** The key a key-injecting backend adds (its variable's value), if set: searched for, never sent. */
-  injectedKey?: KeyParts;
-}
-
-export interface Judge {
-  /** What the check expects, in the contract's words; derived from the spec where the spec says it. */
-  expected(check: Check, contract: Contract): string;
-  /** Judges the answers (one for a single probe; several in order for a sequence or an aggregate). */
-  judge(check: Check, answers: Answer[], ctx: JudgeContext): Judgement;
-  /** An aggregate: judged over every answer its probes got (some may be missing). */
-  aggregate?: boolean;
-  /** Aggregates: which answers it judges; none at all is not-verified. */
-  only?: (a: Answer) => boolean;
-  /** Records what the target does and never judges it: the judge of OBSERVE clauses. */
-  observes?: boolean;
-  /** Single probes: no answer at all (refused, reset, timeout) may be the wanted outcome. */
-  noAnswer?: (e: HarnessError) => Judgement | undefined;
-  /**
-   * Single probes of a malformed request: a connection closed without an answer is a refusal, when
-   * a well-formed request on a fresh connection right after is answered (suites/engine.ts sends it).
-   */
-  closingRefuses?: boolean;
-}
+import type { FindingKind, Finding } from '../core/results.js';
+import type { Exchange, Answer, Judgement, JudgeContext, Judge } from './judge-types.js';
 
 // --- reading answers -------------------------------------------------------------------------
 
@@ -280,7 +200,7 @@ const jsonEverywhere: Judge = {
 /**
  * Where an answer carries a credential, and in which form: its body (its Content-Encoding undone
  * by the transport), a header value or name, the status line's reason text, an interim (1xx)
- * answer's headers, a trailer, a chunk extension; in any form redaction finds (src/secrets.ts:
+ * answer's headers, a trailer, a chunk extension; in any form redaction finds (core/secrets.ts:
  * whole, token, decoded in any case, fragments, escaped, base64 or base64url at any offset or
  * line-wrapped, hex with any separator, UTF-16, zero-width characters between its letters), or
  * its decoded form cut into short pieces over several header values. "header x-echo (base64)".

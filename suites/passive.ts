@@ -1,4 +1,4 @@
-// Passive judging: the exchanges a proxy forwards (src/proxy.ts), judged with the active run's
+// Passive judging: the exchanges a proxy forwards (app/proxy.ts), judged with the active run's
 // spec, catalog, judges and redaction. An exchange is evidence for the catalog's checks whose
 // request it is (the same operation, the same credential headers, query and body as the check's
 // probe), else for the check of the credential it carried (no header, a configured key), else,
@@ -7,16 +7,17 @@
 // (suites/client-judges.ts). A check's result counts the exchanges judged and the offending
 // ones, keeps a few findings and the first offending exchange (redacted), and is not-verified
 // when the traffic never exercised it.
-import type { CheckResult } from '../reporters/model.js';
-import type { Target } from '../src/config.js';
-import type { HarnessError, HttpRequest, HttpResponse } from '../src/http.js';
-import { containsSecret, redactDeep } from '../src/secrets.js';
-import { schemaValidators, type Contract, type Operation } from '../src/spec.js';
+import type { Target } from '../core/config.js';
+import type { HarnessError, HttpRequest, HttpResponse } from '../core/http.js';
+import { containsSecret, redactDeep } from '../core/secrets.js';
+import { schemaValidators, type Contract, type Operation } from '../core/spec.js';
 import { buildCatalog, checkInapplicable, probeUnavailable, type Check, type Credential, type Probe, type Scope } from './catalog.js';
 import { carriesCredential, clientChecks } from './client-judges.js';
 import { describeCheck, describeExchange, WRONG_KEY } from './engine.js';
-import { JUDGES, clip, type Answer, type Exchange, type Finding, type JudgeContext } from './judges.js';
+import { JUDGES, clip } from './judges.js';
 import { fill, keyParts, NO_KEY, type KeyParts } from './keyforms.js';
+import type { Finding, CheckResult } from '../core/results.js';
+import type { Answer, Exchange, JudgeContext } from './judge-types.js';
 
 /** One exchange as the proxy saw it: the request (its body a bounded copy) and the answer (decoded within the cap), or why none came. */
 export interface Observed {
@@ -362,7 +363,7 @@ export class PassiveJudge {
 /**
  * A credential the proxy was not configured with is still a password: before an exchange is kept
  * as evidence or a finding is printed, its forms (value, token, decoded, percent-encoded) and the
- * values of key-named query parameters become a marker. Configured keys are left to src/secrets.ts,
+ * values of key-named query parameters become a marker. Configured keys are left to core/secrets.ts,
  * which every output passes through.
  */
 function unknownKeyMask(r: HttpRequest, configured: Array<string | undefined>): (text: string) => string {

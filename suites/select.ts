@@ -2,9 +2,10 @@
 // A pattern (globs: * and ?) matches a check by its id, its clause id, its group or its level.
 // --skip also means "do not send it": a skipped check's request is left out of the evidence of
 // the aggregate checks that would have judged it, and they say so.
-import type { KeyRole, Target } from '../src/config.js';
-import type { Contract } from '../src/spec.js';
+import type { Target } from '../core/config.js';
+import type { Contract } from '../core/spec.js';
 import { probesOf, type Check } from './catalog.js';
+import type { KeyRole } from '../core/targets.js';
 
 export interface Selection {
   only: string[];

@@ -2,10 +2,11 @@
 // provides), the checks of a suite file, and running one check: the engine evaluates it, the
 // result is data in the task's meta, and vitest's own state follows the verdict.
 import { inject, type TestContext } from 'vitest';
-import type { KeyRole } from '../src/config.js';
-import { addSecret } from '../src/secrets.js';
+import { addSecret } from '../core/secrets.js';
 import type { Check, Suite } from './catalog.js';
-import { Run, type CheckMeta, type RunContext } from './engine.js';
+import { Run, type RunContext } from './engine.js';
+import type { CheckMeta } from '../core/results.js';
+import type { KeyRole } from '../core/targets.js';
 
 declare module 'vitest' {
   interface ProvidedContext {
@@ -21,7 +22,7 @@ declare module '@vitest/runner' {
 const provided = inject('run');
 for (const role of Object.keys(provided.target.credentials) as KeyRole[]) addSecret(provided.target.credentials[role], provided.keys[provided.target.credentials[role]]);
 
-/** This run's state: one per run (the suites run in one worker, without isolation: src/run.ts). */
+/** This run's state: one per run (the suites run in one worker, without isolation: app/run.ts). */
 export const run = new Run(provided);
 if (provided.prefetch) run.prefetch();
 

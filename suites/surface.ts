@@ -1,9 +1,9 @@
 // Is a documented operation there at all? A server that implements part of the API (a team's mock
 // of one operation, a gateway that routes some) answers the others 404, 405 or 501 whatever the
 // key. That is one finding (api.operations-served), not a failure of every auth check it sends.
-import type { Contract, Operation } from '../src/spec.js';
+import type { Contract, Operation } from '../core/spec.js';
 import type { Probe } from './catalog.js';
-import type { Exchange } from './judges.js';
+import type { Exchange } from './judge-types.js';
 
 /** What a router answers for a route or method it does not have. */
 export const ABSENT: ReadonlySet<number> = new Set([404, 405, 501]);

@@ -4,7 +4,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { afterAll, describe, expect, test } from 'vitest';
-import { startMock } from '../src/mock/server.js';
+import { startMock } from '../mock/server.js';
 import { cleanEnv, MOCK_ENV, ROOT, tempDir } from './helpers.js';
 
 const dirs: string[] = [];

@@ -2,7 +2,7 @@
 // --spec COPY against the mock started from the same copy, gets the operation's auth matrix, its
 // plan rows and the mock's answers from the spec alone, and is conformant. No code changes.
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { startMock, DEFAULT_KEYS, type RunningMock } from '../src/mock/server.js';
+import { startMock, DEFAULT_KEYS, type RunningMock } from '../mock/server.js';
 import { lintSpec, specCopy } from './spec-lint.js';
 import { cleanEnv, MOCK_ENV, runInProcess } from './helpers.js';
 

@@ -2,7 +2,7 @@
 // their lines apart, and neither touches process.env.
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
-import { DEFAULT_KEYS, runConformance, startMock } from '../src/index.js';
+import { DEFAULT_KEYS, runConformance, startMock } from '../app/index.js';
 import { tempDir } from './helpers.js';
 
 test('two runConformance calls at once: each run uses its own keys, its lines reach its own onLine only', async () => {

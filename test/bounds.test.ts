@@ -6,8 +6,8 @@ import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { capFindings, jsonDepth, MAX_FINDINGS } from '../suites/bounds.js';
-import type { Finding } from '../suites/judges.js';
 import { cleanEnv, listenLocal, MOCK_ENV, runCli } from './helpers.js';
+import type { Finding } from '../core/results.js';
 
 const servers: http.Server[] = [];
 afterAll(() => servers.forEach((s) => (s.closeAllConnections(), s.close())));

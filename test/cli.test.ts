@@ -3,7 +3,7 @@ import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { startMock } from '../src/mock/server.js';
+import { startMock } from '../mock/server.js';
 import { cleanEnv, listenLocal, MOCK_ENV, ROOT, runCli, runInProcess, tempDir } from './helpers.js';
 
 describe('the default run', () => {
@@ -28,7 +28,7 @@ describe('the default run', () => {
 test('output piped into a reader that has stopped (| head) ends quietly, exit 0', async () => {
   const { spawnSync } = await import('node:child_process');
   // `true` exits at once, so every write of the command meets a closed pipe (EPIPE).
-  const cmd = `set -o pipefail; node dist/src/cli.js --target https://api.ffmpeg-api.com --plan | true`;
+  const cmd = `set -o pipefail; node dist/app/cli.js --target https://api.ffmpeg-api.com --plan | true`;
   const r = spawnSync('bash', ['-c', cmd], { cwd: ROOT, env: cleanEnv(), encoding: 'utf8' });
   expect(r.stderr).toBe('');
   expect(r.status).toBe(0);

@@ -3,8 +3,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { startMock, type RunningMock } from '../src/mock/server.js';
-import { loadContract } from '../src/spec.js';
+import { startMock, type RunningMock } from '../mock/server.js';
+import { loadContract } from '../core/spec.js';
 import { buildCatalog } from '../suites/catalog.js';
 import { cleanEnv, MOCK_ENV, runCli } from './helpers.js';
 

@@ -4,8 +4,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { LOCK_FILE } from '../src/lock.js';
-import { startMock, type RunningMock } from '../src/mock/server.js';
+import { LOCK_FILE } from '../core/lock.js';
+import { startMock, type RunningMock } from '../mock/server.js';
 import { CLI, cleanEnv, MOCK_ENV, runCli, tempDir, withoutProgress } from './helpers.js';
 
 let mock: RunningMock;

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Matrix } from '../reporters/matrix.js';
-import { startMock, type Fault, type RunningMock } from '../src/mock/server.js';
+import { startMock, type Fault, type RunningMock } from '../mock/server.js';
 import { cleanEnv, MOCK_ENV, runInProcess, type CliRun } from './helpers.js';
 
 const mocks = new Map<string, RunningMock>();

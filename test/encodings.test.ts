@@ -5,14 +5,15 @@
 import http from 'node:http';
 import net from 'node:net';
 import { afterAll, afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { send } from '../src/http.js';
-import { addSecret, clearSecrets, decodeEscapes, redact, redactSpread, secretForms, spreadOver } from '../src/secrets.js';
+import { send } from '../core/http.js';
+import { addSecret, clearSecrets, decodeEscapes, redact, redactSpread, secretForms, spreadOver } from '../core/secrets.js';
 import type { Check } from '../suites/catalog.js';
-import { JUDGES, type Answer, type JudgeContext } from '../suites/judges.js';
+import { JUDGES } from '../suites/judges.js';
 import { keyParts } from '../suites/keyforms.js';
 import { cleanEnv, listenLocal, MOCK_ENV, runCli } from './helpers.js';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Answer, JudgeContext } from '../suites/judge-types.js';
 
 const DECODED = 'planted-user:secret-4c8e1f0b9a7d';
 const TOKEN = Buffer.from(DECODED).toString('base64');

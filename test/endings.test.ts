@@ -4,8 +4,8 @@ import { lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, symlinkS
 import http from 'node:http';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
-import { addSecret, clearSecrets, decodeEscapes, redactInPlace, writeRedacted } from '../src/secrets.js';
-import { startMock } from '../src/mock/server.js';
+import { addSecret, clearSecrets, decodeEscapes, redactInPlace, writeRedacted } from '../core/secrets.js';
+import { startMock } from '../mock/server.js';
 import { cleanEnv, listenLocal, MOCK_ENV, readReport, runCli, tempDir, withoutProgress } from './helpers.js';
 
 const oneLine = (stderr: string) => withoutProgress(stderr).trim().split('\n');

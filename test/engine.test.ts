@@ -4,15 +4,15 @@ import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { parseCli, resolveConfig } from '../src/config.js';
-import { UsageError } from '../src/errors.js';
-import { startMock, type MockOptions } from '../src/mock/server.js';
-import { runSuites } from '../src/run.js';
-import { loadContract } from '../src/spec.js';
+import { parseCli, resolveConfig } from '../core/config.js';
+import { UsageError } from '../core/errors.js';
+import { startMock, type MockOptions } from '../mock/server.js';
+import { runSuites } from '../app/run.js';
+import { loadContract } from '../core/spec.js';
 import { buildCatalog, type Check } from '../suites/catalog.js';
 import { WRONG_KEY } from '../suites/engine.js';
 import { select, unmatched } from '../suites/select.js';
-import type { TargetEntry } from '../src/targets.js';
+import type { TargetEntry } from '../core/targets.js';
 import { cleanEnv, listenLocal, MOCK_ENV, namedTarget, runInProcess, tempDir, type CliRun } from './helpers.js';
 
 describe('every check of the catalog is reported', () => {

@@ -3,16 +3,17 @@
 // after the command's preflight and plan, without a vitest run or a child process per subject.
 // Shared by test/faults.test.ts, test/kill.test.ts and `npm run faults:record`.
 import { readFileSync } from 'node:fs';
-import { parseCli, resolveConfig } from '../src/config.js';
-import { UsageError } from '../src/errors.js';
-import { FAULTS, startMock, type Fault, type MockKeys, type MockOptions } from '../src/mock/server.js';
-import { buildPlan, scheduleOf } from '../src/plan.js';
-import { preflight } from '../src/preflight.js';
-import { loadContract, type Contract } from '../src/spec.js';
+import { parseCli, resolveConfig } from '../core/config.js';
+import { UsageError } from '../core/errors.js';
+import { FAULTS, startMock, type Fault, type MockKeys, type MockOptions } from '../mock/server.js';
+import { buildPlan, scheduleOf } from '../app/plan.js';
+import { preflight } from '../app/preflight.js';
+import { loadContract, type Contract } from '../core/spec.js';
 import { buildCatalog, type Check } from '../suites/catalog.js';
-import { Run, type CheckOutcome } from '../suites/engine.js';
+import { Run } from '../suites/engine.js';
 import { namedTarget, TEST_TLS, tempDir } from './helpers.js';
 import { ORACLES, startOracle, type Listening, type Oracle } from './oracles.js';
+import type { CheckOutcome } from '../core/results.js';
 
 /**
  * The keys of every subject: a valid key shaped base64("user:password") with "=" padding, "+" and

@@ -3,7 +3,7 @@
 // more and no fewer; the clean mock fails none. Regenerate the table with `npm run faults:record`
 // and review its diff. The runs are in-process (test/fault-runs.ts); the CLI is run end to end below.
 import { expect, test } from 'vitest';
-import { DEFAULT_KEYS, FAULTS, startMock } from '../src/mock/server.js';
+import { DEFAULT_KEYS, FAULTS, startMock } from '../mock/server.js';
 import { evaluateSubject, FAULT_ENV, FAULT_KEYS, readExpectations, runSubject, SETUP_OPTIONS, SUBJECTS, targetFlags } from './fault-runs.js';
 import { cleanEnv, failing, MOCK_ENV, runInProcess } from './helpers.js';
 

@@ -8,8 +8,8 @@ import { appendFileSync, copyFileSync, lstatSync, mkdirSync, readdirSync, readFi
 import http from 'node:http';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
-import { UsageError } from '../src/errors.js';
-import { readInput, writeFilesTogether, writeFileSafely } from '../src/files.js';
+import { UsageError } from '../core/errors.js';
+import { readInput, writeFilesTogether, writeFileSafely } from '../core/files.js';
 import { cleanEnv, listenLocal, MOCK_ENV, ROOT, runCli, tempDir } from './helpers.js';
 
 const servers: http.Server[] = [];
@@ -30,7 +30,7 @@ const oneLine = (stderr: string) => {
   return lines[0]!;
 };
 
-describe('src/files.ts', () => {
+describe('core/files.ts', () => {
   test('a planted link at the path is replaced, never written through', () => {
     const dir = tempDir();
     const target = victim();

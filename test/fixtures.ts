@@ -1,5 +1,6 @@
 // Synthetic reports for the view tests: every verdict, and a target that answers with markup.
-import { buildReport, type CheckResult, type Report, type Verdict } from '../reporters/model.js';
+import { buildReport, type Report } from '../reporters/model.js';
+import type { CheckResult, Verdict } from '../core/results.js';
 
 export const HOSTILE = '</code></pre></details><script>window.__pwned=1</script><img src=x onerror="window.__pwned=2"> | `x` ]]> **bold** [link](http://evil.example) <!--';
 

@@ -9,8 +9,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { validateXML } from 'xmllint-wasm';
 import type { Report } from '../reporters/model.js';
 import { reportErrors } from '../reporters/schema.js';
-import { DEFAULT_KEYS } from '../src/mock/server.js';
-import type { TargetEntry } from '../src/targets.js';
+import { DEFAULT_KEYS } from '../mock/server.js';
+import type { TargetEntry } from '../core/targets.js';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -56,8 +56,8 @@ async function slot(): Promise<() => void> {
 }
 
 /** The built command (test/global-setup.ts builds it), as `npm run conformance` and the package's bin run it. */
-export const CLI = join(ROOT, 'dist/src/cli.js');
-const BUILT = (module: string) => pathToFileURL(join(ROOT, 'dist/src', module)).href;
+export const CLI = join(ROOT, 'dist/app/cli.js');
+const BUILT = (module: string) => pathToFileURL(join(ROOT, 'dist', module)).href;
 
 /** Spawns the CLI as `npm run conformance` does. The `--` keeps Node 20 from reading `--env-file` itself. */
 export async function runCli(args: string[], env: NodeJS.ProcessEnv = cleanEnv(), opts: { cwd?: string; timeoutMs?: number; tty?: boolean; nodeArgs?: string[]; onOutput?: (soFar: { stdout: string; stderr: string }, child: ChildProcess) => void } = {}): Promise<CliRun> {
@@ -95,7 +95,7 @@ export async function runCli(args: string[], env: NodeJS.ProcessEnv = cleanEnv()
 
 /**
  * The built command in this process (no child, no start-up): parses the flags and runs them as
- * src/cli.ts does, with the FFMPEG_API_* variables of `env` (a cleanEnv(), say) as the run's whole
+ * app/cli.ts does, with the FFMPEG_API_* variables of `env` (a cleanEnv(), say) as the run's whole
  * key environment, passed to the run (process.env is not touched: runs may go side by side). With
  * `cwd` the run reads that directory's .env (the working directory is changed meanwhile: not for
  * concurrent tests); without, it reads none unless --env-file says so.
@@ -104,10 +104,10 @@ export async function runCli(args: string[], env: NodeJS.ProcessEnv = cleanEnv()
  */
 export async function runInProcess(args: string[], env: NodeJS.ProcessEnv = {}, cwd?: string): Promise<CliRun> {
   // The built command (test/global-setup.ts builds it), as the bin runs it; loaded natively (vitest.config.ts).
-  const { execute } = (await import(BUILT('command.js'))) as typeof import('../src/command.js');
-  const { parseCli } = (await import(BUILT('config.js'))) as typeof import('../src/config.js');
-  const { UsageError } = (await import(BUILT('errors.js'))) as typeof import('../src/errors.js');
-  const { redact } = (await import(BUILT('secrets.js'))) as typeof import('../src/secrets.js');
+  const { execute } = (await import(BUILT('app/command.js'))) as typeof import('../app/command.js');
+  const { parseCli } = (await import(BUILT('core/config.js'))) as typeof import('../core/config.js');
+  const { UsageError } = (await import(BUILT('core/errors.js'))) as typeof import('../core/errors.js');
+  const { redact } = (await import(BUILT('core/secrets.js'))) as typeof import('../core/secrets.js');
   const runEnv = Object.fromEntries(Object.entries(env).filter(([k]) => k.startsWith('FFMPEG_API_')));
   const savedCwd = process.cwd();
   const dir = tempDir();

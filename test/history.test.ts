@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { HISTORY_FILE, readHistory, saveRun, type HistoryEntry } from '../src/history.js';
-import { startMock, type RunningMock } from '../src/mock/server.js';
+import { HISTORY_FILE, readHistory, saveRun, type HistoryEntry } from '../reporters/history.js';
+import { startMock, type RunningMock } from '../mock/server.js';
 import { listenLocal, MOCK_ENV, ROOT, runInProcess, tempDir, type CliRun } from './helpers.js';
 
 const ARTIFACTS = join(ROOT, 'test-artifacts');

@@ -6,11 +6,11 @@
 import http from 'node:http';
 import net from 'node:net';
 import { afterAll, describe, expect, test } from 'vitest';
-import type { Verdict } from '../reporters/model.js';
-import { createMockServer } from '../src/mock/server.js';
+import { createMockServer } from '../mock/server.js';
 import { cleanEnv, listenLocal, MOCK_ENV, runInProcess, TEST_TLS } from './helpers.js';
+import type { Verdict } from '../core/results.js';
 
-const CAP = 256 * 1024; // src/config.ts: maxBodyBytes
+const CAP = 256 * 1024; // core/config.ts: maxBodyBytes
 
 interface Hostile {
   url: string;

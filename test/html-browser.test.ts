@@ -10,11 +10,11 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { withDrift } from '../reporters/drift.js';
 import { renderHtml } from '../reporters/html.js';
 import type { Report } from '../reporters/model.js';
-import { LEVELS } from '../src/spec.js';
-import { VERDICTS } from '../reporters/model.js';
-import { startMock, type RunningMock } from '../src/mock/server.js';
+import { LEVELS } from '../core/spec.js';
+import { startMock, type RunningMock } from '../mock/server.js';
 import { hostileReport } from './fixtures.js';
 import { cleanEnv, MOCK_ENV, ROOT, runCli } from './helpers.js';
+import { VERDICTS } from '../core/results.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 // Without chromium a developer's machine skips, saying why; CI (which installs it) never skips.

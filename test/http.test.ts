@@ -5,8 +5,8 @@ import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import zlib from 'node:zlib';
 import { afterEach, describe, expect, test } from 'vitest';
-import { closeAgents, HarnessError, isLoopback, parseResponse, retryAfterMs, send, THROTTLE_TRIES, Transport, type HttpOptions, type HttpResponse } from '../src/http.js';
-import { addSecret, clearSecrets } from '../src/secrets.js';
+import { closeAgents, HarnessError, isLoopback, parseResponse, retryAfterMs, send, THROTTLE_TRIES, Transport, type HttpOptions, type HttpResponse } from '../core/http.js';
+import { addSecret, clearSecrets } from '../core/secrets.js';
 import { refusingPort } from './helpers.js';
 
 const OPTS: HttpOptions = { timeoutMs: 5_000, maxBodyBytes: 65_536, insecure: false, concurrency: 8 };

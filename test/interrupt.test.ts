@@ -5,8 +5,8 @@ import { createServer, request, type IncomingMessage, type ServerResponse } from
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { buildCatalog } from '../suites/catalog.js';
-import { startMock, type RunningMock } from '../src/mock/server.js';
-import { loadContract } from '../src/spec.js';
+import { startMock, type RunningMock } from '../mock/server.js';
+import { loadContract } from '../core/spec.js';
 import { cleanEnv, listenLocal, MOCK_ENV, runCli, tempDir, withoutProgress } from './helpers.js';
 
 const CRASH = pathToFileURL(new URL('fixtures/crash-after-first-result.mjs', import.meta.url).pathname).href;
@@ -167,7 +167,7 @@ describe('stopped while every request hangs (--timeout 600, --deadline 3600: onl
   // Without the cut, the run would wait for answers that never come (600 s), and this test would time out.
   test('the API: aborting the signal cuts the requests in flight and resolves with the interrupted report', async () => {
     const target = await hangingTarget();
-    const { runConformance, DEFAULT_KEYS } = await import('../src/index.js');
+    const { runConformance, DEFAULT_KEYS } = await import('../app/index.js');
     const abort = new AbortController();
     target.onHanging = () => {
       if (target.hanging.size >= 4) abort.abort();

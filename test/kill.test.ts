@@ -2,7 +2,7 @@
 // by at least one seeded fault of the mock or one oracle target, as recorded in
 // test/fixtures/fault-expectations.json (which test/faults.test.ts proves by running them).
 import { expect, test } from 'vitest';
-import { loadContract } from '../src/spec.js';
+import { loadContract } from '../core/spec.js';
 import { buildCatalog } from '../suites/catalog.js';
 import { fill, keyParts } from '../suites/keyforms.js';
 import { FAULT_KEYS, readExpectations, type Outcome } from './fault-runs.js';

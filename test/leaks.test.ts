@@ -5,12 +5,13 @@ import http from 'node:http';
 import { join } from 'node:path';
 import zlib from 'node:zlib';
 import { afterAll, afterEach, describe, expect, test } from 'vitest';
-import { send } from '../src/http.js';
-import { addSecret, clearSecrets, decodeEscapes } from '../src/secrets.js';
+import { send } from '../core/http.js';
+import { addSecret, clearSecrets, decodeEscapes } from '../core/secrets.js';
 import type { Check } from '../suites/catalog.js';
-import { JUDGES, type Answer, type JudgeContext } from '../suites/judges.js';
+import { JUDGES } from '../suites/judges.js';
 import { keyParts } from '../suites/keyforms.js';
 import { cleanEnv, listenLocal, MOCK_ENV, runCli } from './helpers.js';
+import type { Answer, JudgeContext } from '../suites/judge-types.js';
 
 /** Every file under a directory, with its content. */
 function filesUnder(dir: string): Array<[string, string]> {

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import autocannon from 'autocannon';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { DEFAULT_KEYS } from '../src/mock/server.js';
+import { DEFAULT_KEYS } from '../mock/server.js';
 import { cleanEnv, ROOT, tempDir } from './helpers.js';
 
 /** CI replays one fixed sequence (a red build is then the code's, not the draw's); a developer's run draws a new one and says which. */
@@ -34,7 +34,7 @@ let port = 0;
 let mockStderr = '';
 
 beforeAll(async () => {
-  mock = spawn(process.execPath, ['--', join(ROOT, 'dist/src/mock/main.js'), '--port', '0'], {
+  mock = spawn(process.execPath, ['--', join(ROOT, 'dist/mock/main.js'), '--port', '0'], {
     cwd: tempDir(),
     env: cleanEnv(),
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -3,8 +3,8 @@
 // the benchmark reads.
 import net from 'node:net';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { DEFAULT_KEYS, startMock, type RunningMock } from '../src/mock/server.js';
-import { parseResponse } from '../src/http.js';
+import { DEFAULT_KEYS, startMock, type RunningMock } from '../mock/server.js';
+import { parseResponse } from '../core/http.js';
 
 let mock: RunningMock;
 let counted = 0;

@@ -8,8 +8,8 @@ import net, { type AddressInfo } from 'node:net';
 import tls from 'node:tls';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { DEFAULT_KEYS, startMock, type RunningMock } from '../src/mock/server.js';
-import type { Profile } from '../src/targets.js';
+import { DEFAULT_KEYS, startMock, type RunningMock } from '../mock/server.js';
+import type { Profile } from '../core/targets.js';
 import { cleanEnv, failing, MOCK_ENV, namedTarget, ROOT, runInProcess, tempDir } from './helpers.js';
 
 const NGINX = ['/usr/sbin/nginx', '/usr/local/sbin/nginx', '/usr/bin/nginx'].find((p) => existsSync(p));

@@ -4,7 +4,7 @@
 // ones that answer everything: they must also take the malformed requests Node's parser refuses.
 import http from 'node:http';
 import net from 'node:net';
-import { startMock, type MockOptions } from '../src/mock/server.js';
+import { startMock, type MockOptions } from '../mock/server.js';
 import { listenLocal } from './helpers.js';
 
 export interface Listening {

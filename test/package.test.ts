@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import semver from 'semver';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { DEFAULT_KEYS } from '../src/mock/server.js';
-import { swallowedByNpm } from '../src/config.js';
+import { DEFAULT_KEYS } from '../mock/server.js';
+import { swallowedByNpm } from '../core/config.js';
 import { ROOT, readReport, tempDir } from './helpers.js';
 
 const npm = (args: string[], cwd: string) => spawnSync('npm', args, { cwd, encoding: 'utf8', env: { ...process.env, npm_config_update_notifier: 'false' } });
@@ -128,7 +128,7 @@ describe('the packed tarball, installed into an empty project', () => {
     expect(tree.split('\n').filter((l) => /\b(tsx|esbuild)@/.test(l) && !l.includes('UNMET OPTIONAL'))).toEqual([]);
     const pkg = join(app, 'node_modules/ffmpeg-api-conformance');
     expect(readdirSync(join(pkg, 'dist/suites')).filter((f) => f.endsWith('.conformance.js'))).toHaveLength(4);
-    expect(readdirSync(join(pkg, 'dist/src')).some((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))).toBe(false);
+    expect(readdirSync(join(pkg, 'dist/app')).some((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))).toBe(false);
   });
 
   test('npx ffmpeg-api-conformance --report-dir r: exit 0, the four report files', () => {

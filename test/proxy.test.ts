@@ -9,26 +9,27 @@ import { pathToFileURL } from 'node:url';
 import zlib from 'node:zlib';
 import { request } from 'undici';
 import { describe, expect, test } from 'vitest';
-import type { CheckResult, Report } from '../reporters/model.js';
+import type { Report } from '../reporters/model.js';
 import { reportErrors } from '../reporters/schema.js';
-import { loadContract } from '../src/spec.js';
+import { loadContract } from '../core/spec.js';
 import { buildCatalog } from '../suites/catalog.js';
 import { clientChecks } from '../suites/client-judges.js';
 import { JUDGES } from '../suites/judges.js';
 import { activeOnly } from '../suites/passive.js';
 import { FAULT_ENV, FAULT_KEYS, readExpectations } from './fault-runs.js';
 import { cleanEnv, listenLocal, refusingPort, ROOT, runCli, runInProcess, tempDir } from './helpers.js';
+import type { CheckResult } from '../core/results.js';
 
-const BUILT = (m: string) => pathToFileURL(join(ROOT, 'dist/src', m)).href;
-const { startProxy } = (await import(BUILT('proxy.js'))) as typeof import('../src/proxy.js');
-const { startMock } = (await import(BUILT('mock/server.js'))) as typeof import('../src/mock/server.js');
+const BUILT = (m: string) => pathToFileURL(join(ROOT, 'dist', m)).href;
+const { startProxy } = (await import(BUILT('app/proxy.js'))) as typeof import('../app/proxy.js');
+const { startMock } = (await import(BUILT('mock/server.js'))) as typeof import('../mock/server.js');
 const contract = await loadContract();
 const catalog = buildCatalog(contract);
 const catalogClient = clientChecks((id) => contract.clauses.find((c) => c.id === id)!);
 const clauseOf = new Map(catalog.map((c) => [c.id, c.clause.id]));
 
 /** A proxy in this process in front of `upstream`, its lines kept. */
-async function proxied(upstream: string, keys: Record<string, string> = FAULT_KEYS, extra: Partial<import('../src/proxy.js').ProxyOptions> = {}) {
+async function proxied(upstream: string, keys: Record<string, string> = FAULT_KEYS, extra: Partial<import('../app/proxy.js').ProxyOptions> = {}) {
   const lines: string[] = [];
   const reportDir = tempDir();
   const proxy = await startProxy({ upstream, keys, env: {}, reportDir, reportIntervalSeconds: 0, print: { out: (l) => lines.push(l), err: (l) => lines.push(l) }, ...extra });

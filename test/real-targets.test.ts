@@ -5,8 +5,8 @@ import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { createMockServer, DEFAULT_KEYS } from '../src/mock/server.js';
-import { loadContract } from '../src/spec.js';
+import { createMockServer, DEFAULT_KEYS } from '../mock/server.js';
+import { loadContract } from '../core/spec.js';
 import { buildCatalog } from '../suites/catalog.js';
 import { cleanEnv, failing, listenLocal, MOCK_ENV, runInProcess } from './helpers.js';
 

@@ -2,11 +2,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { documentedErrorTexts, LEVELS, loadContract } from '../src/spec.js';
-import { VERDICTS, type Report } from '../reporters/model.js';
-import { startMock, type RunningMock } from '../src/mock/server.js';
+import { documentedErrorTexts, LEVELS, loadContract } from '../core/spec.js';
+import { type Report } from '../reporters/model.js';
+import { startMock, type RunningMock } from '../mock/server.js';
 import { groupedFindings } from '../reporters/text.js';
 import { cleanEnv, junitErrors, MOCK_ENV, runInProcess } from './helpers.js';
+import { VERDICTS } from '../core/results.js';
 
 const count = (text: string, re: RegExp) => text.match(re)?.length ?? 0;
 

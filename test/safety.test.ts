@@ -6,7 +6,7 @@ import http from 'node:http';
 import net from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { createMockServer, DEFAULT_KEYS, startMock, type MockOptions } from '../src/mock/server.js';
+import { createMockServer, DEFAULT_KEYS, startMock, type MockOptions } from '../mock/server.js';
 import { cleanEnv, listenLocal, MOCK_ENV, namedTarget, refusingPort, runInProcess, tempDir, TEST_TLS } from './helpers.js';
 
 interface Seen {

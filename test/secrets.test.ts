@@ -1,6 +1,6 @@
 // Redaction: a planted key is removed in every form a report or log could carry it.
 import { afterEach, beforeEach, describe, expect, test, vi } from 'vitest';
-import { addSecret, clearSecrets, decodeEscapes, out, printable, redact, redactDeep } from '../src/secrets.js';
+import { addSecret, clearSecrets, decodeEscapes, out, printable, redact, redactDeep } from '../core/secrets.js';
 import { paint } from '../reporters/index.js';
 
 const TOKEN = Buffer.from('planted-secret-4c8e1f0b9a7d').toString('base64'); // cGxhbnRlZC1zZWNyZXQtNGM4ZTFmMGI5YTdk

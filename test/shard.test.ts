@@ -5,7 +5,7 @@ import http from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Report } from '../reporters/model.js';
-import { startMock, type RunningMock } from '../src/mock/server.js';
+import { startMock, type RunningMock } from '../mock/server.js';
 import { cleanEnv, listenLocal, MOCK_ENV, runInProcess, tempDir } from './helpers.js';
 
 let mock: RunningMock;

@@ -1,7 +1,7 @@
 // The spec lint (test/spec-lint.ts) on spec/openapi.yaml, and on copies that break one rule each,
 // to show that each rule can fail.
 import { describe, expect, test } from 'vitest';
-import { DEFAULT_SPEC } from '../src/spec.js';
+import { DEFAULT_SPEC } from '../core/spec.js';
 import { lintSpec, specCopy } from './spec-lint.js';
 
 /** Removes the first occurrence of `line` (a whole line) from the text. */

@@ -6,9 +6,10 @@ import { join } from 'node:path';
 import { expect } from 'vitest';
 import { buildCatalog, probesOf, probeUnavailable } from '../suites/catalog.js';
 import { clientChecks } from '../suites/client-judges.js';
-import { KEY_VARS, type Target } from '../src/config.js';
-import { CREDENTIAL_ROLES, DEFAULT_SPEC, loadContract, responseFor } from '../src/spec.js';
+import { type Target } from '../core/config.js';
+import { CREDENTIAL_ROLES, DEFAULT_SPEC, loadContract, responseFor } from '../core/spec.js';
 import { ROOT, tempDir } from './helpers.js';
+import { KEY_VARS } from '../core/targets.js';
 
 const SOURCES = join(ROOT, 'spec/sources');
 const normalize = (s: string) => s.replace(/\s+/g, ' ').trim();

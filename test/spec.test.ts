@@ -6,7 +6,7 @@ import SwaggerParser from '@apidevtools/swagger-parser';
 import { describe, expect, test } from 'vitest';
 import { buildCatalog, VARIANTS } from '../suites/catalog.js';
 import { JUDGES } from '../suites/judges.js';
-import { DEFAULT_SPEC, documentedErrorTexts, loadContract, schemaValidators } from '../src/spec.js';
+import { DEFAULT_SPEC, documentedErrorTexts, loadContract, schemaValidators } from '../core/spec.js';
 import { ROOT } from './helpers.js';
 
 const contract = await loadContract();

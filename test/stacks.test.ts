@@ -9,7 +9,7 @@ import express from 'express';
 import basicAuth from 'express-basic-auth';
 import Fastify from 'fastify';
 import { expect, test } from 'vitest';
-import { createMockServer } from '../src/mock/server.js';
+import { createMockServer } from '../mock/server.js';
 import { FAULT_ENV, FAULT_KEYS } from './fault-runs.js';
 import { cleanEnv, failing, listenLocal, namedTarget, runInProcess } from './helpers.js';
 

@@ -3,8 +3,8 @@
 // that cannot give an honest run are refused.
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { createMockServer, DEFAULT_KEYS, startMock, type RunningMock } from '../src/mock/server.js';
-import { loadContract } from '../src/spec.js';
+import { createMockServer, DEFAULT_KEYS, startMock, type RunningMock } from '../mock/server.js';
+import { loadContract } from '../core/spec.js';
 import { buildCatalog } from '../suites/catalog.js';
 import { cleanEnv, failing, listenLocal, MOCK_ENV, runInProcess, withoutProgress } from './helpers.js';
 

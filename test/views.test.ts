@@ -6,9 +6,10 @@ import { renderHtml } from '../reporters/html.js';
 import { renderJunit } from '../reporters/junit.js';
 import { mdCode, renderMarkdown } from '../reporters/markdown.js';
 import { buildMatrix } from '../reporters/matrix.js';
-import { buildReport, type Verdict } from '../reporters/model.js';
+import { buildReport } from '../reporters/model.js';
 import { reportErrors } from '../reporters/schema.js';
 import { check, hostileReport } from './fixtures.js';
+import type { Verdict } from '../core/results.js';
 
 describe('hostile target content', () => {
   const report = hostileReport();

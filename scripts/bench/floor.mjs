@@ -1,10 +1,10 @@
 // The benchmark's floor: a one-test vitest run with the pool settings of the built command
-// (dist/src/run.js POOL), started as the command starts: plain node, built JavaScript, no loader.
+// (dist/app/run.js POOL), started as the command starts: plain node, built JavaScript, no loader.
 // Exit 0 only if the test ran and passed.
 import { createVitest } from 'vitest/node';
 import process from 'node:process';
 import { fileURLToPath, URL } from 'node:url';
-import { POOL } from '../../dist/src/run.js';
+import { POOL } from '../../dist/app/run.js';
 
 const vitest = await createVitest(
   'test',

@@ -4,11 +4,11 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseCli, resolveConfig } from '../../src/config.js';
-import { closeAgents } from '../../src/http.js';
-import { runSuites } from '../../src/run.js';
-import { out } from '../../src/secrets.js';
-import { loadContract } from '../../src/spec.js';
+import { parseCli, resolveConfig } from '../../core/config.js';
+import { closeAgents } from '../../core/http.js';
+import { runSuites } from '../../app/run.js';
+import { out } from '../../core/secrets.js';
+import { loadContract } from '../../core/spec.js';
 import { buildCatalog } from '../../suites/catalog.js';
 
 const [url = '', pool, isolate] = process.argv.slice(2);

@@ -72,7 +72,7 @@ export function addSecret(name: string, value: string | undefined): void {
     const password = decoded.slice(decoded.indexOf(':') + 1);
     if (decoded.includes(':') && password.length >= 8) readable.add(password);
   }
-  // A form under 6 characters would redact ordinary words: such keys are refused before any use (src/config.ts keyProblem).
+  // A form under 6 characters would redact ordinary words: such keys are refused before any use (core/config.ts keyProblem).
   const long = (set: Iterable<string>) => [...set].filter((f) => f.length >= 6);
   const random = long(labels.keys());
   label('decoded', [...readable]);
@@ -360,11 +360,11 @@ const STYLE_MARK = new RegExp(`\uE000${NONCE}:([\\d;]+)\uE001`, 'g');
 export const styleMark = (sgr: string): string => `\uE000${NONCE}:${sgr}\uE001`;
 const shown = (line: string) => printable(redact(line)).replace(STYLE_MARK, '\u001b[$1m') + '\n';
 
-/** The console's writers (the command's own lines, and a run's through src/cli.ts): redacted, printable, styled. */
+/** The console's writers (the command's own lines, and a run's through app/cli.ts): redacted, printable, styled. */
 export const out = (line: string): void => void process.stdout.write(shown(line));
 export const err = (line: string): void => void process.stderr.write(shown(line));
 
-/** Where one run's lines go (src/command.ts): its own writers, never a module's. */
+/** Where one run's lines go (app/command.ts): its own writers, never a module's. */
 export interface Lines {
   out: (line: string) => void;
   err: (line: string) => void;
@@ -402,12 +402,12 @@ export function redactInPlace(value: unknown, seen = new WeakSet<object>()): voi
   }
 }
 
-/** Writes a file whose content has been redacted and made printable, safely (src/files.ts: whole or not at all, never through a link). */
+/** Writes a file whose content has been redacted and made printable, safely (core/files.ts: whole or not at all, never through a link). */
 export function writeRedacted(path: string, content: string): void {
   writeFileSafely(path, printable(redact(content)));
 }
 
-/** Writes the files of one report together, each redacted and made printable (src/files.ts: all of them or none). */
+/** Writes the files of one report together, each redacted and made printable (core/files.ts: all of them or none). */
 export function writeRedactedTogether(dir: string, files: Array<[name: string, content: string]>): string[] {
   return writeFilesTogether(
     dir,

@@ -1,14 +1,14 @@
 #!/usr/bin/env node
 // The `conformance` command (bin ffmpeg-api-conformance): flags, signals, a crash, a closed pipe.
-// The run itself is src/command.ts, which the programmatic API (src/index.ts) shares; it is loaded
+// The run itself is app/command.ts, which the programmatic API (app/index.ts) shares; it is loaded
 // (vitest and all) only once the flags ask for more than --help or --version.
-import { helpText, parseCli, swallowedByNpm } from './config.js';
-import { EXIT, UsageError } from './errors.js';
-import { err, out } from './secrets.js';
+import { helpText, parseCli, swallowedByNpm } from '../core/config.js';
+import { EXIT, UsageError } from '../core/errors.js';
+import { err, out } from '../core/secrets.js';
 import { TOOL } from './tool.js';
 
 let command: typeof import('./command.js') | undefined;
-/** Where the run is (src/command.ts); before it is loaded, still setting up. */
+/** Where the run is (app/command.ts); before it is loaded, still setting up. */
 const phase = () => command?.state.phase ?? ({ kind: 'setup' } as const);
 
 /** How long the first signal lets the run wind down (requests cut, workers closed) before the report is written from here. */
@@ -43,12 +43,12 @@ function onSignals(abort: AbortController): void {
 async function main(argv: string[]): Promise<number> {
   // `ffmpeg-api-conformance mock ...`: the reference mock, serving until stopped.
   if (argv[0] === 'mock') {
-    await (await import('./mock/main.js')).serveMock(argv.slice(1));
+    await (await import('../mock/main.js')).serveMock(argv.slice(1));
     return EXIT.conformant;
   }
   const swallowed = swallowedByNpm();
   if (swallowed) throw new UsageError(swallowed);
-  // `proxy`: the passive validation proxy, a mode of its own (src/proxy-command.ts).
+  // `proxy`: the passive validation proxy, a mode of its own (app/proxy-command.ts).
   if (argv[0] === 'proxy') return (await import('./proxy-command.js')).proxyMain(argv.slice(1), { out, err });
   const values = parseCli(argv);
   if (values.help) {

@@ -1,13 +1,14 @@
 // The history of runs (--history DIR): one line of JSON per run in DIR/history.jsonl, oldest
 // first, the last N kept (--history-keep). No server, one plain file that a CI cache or artifact
 // carries from night to night. Each line is taken from the report, which is redacted before it
-// exists, and the file is written through src/secrets.ts (redacted again, whole or not at all).
+// exists, and the file is written through core/secrets.ts (redacted again, whole or not at all).
 // A missing store starts a new one; a damaged one is set aside and a new one started, with a note.
 import { existsSync, readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Report, RunVerdict, Verdict } from '../reporters/model.js';
-import type { Level } from './spec.js';
-import { writeRedacted } from './secrets.js';
+import type { Report, RunVerdict } from './model.js';
+import type { Level } from '../core/spec.js';
+import { writeRedacted } from '../core/secrets.js';
+import type { Verdict } from '../core/results.js';
 
 export const HISTORY_FILE = 'history.jsonl';
 export const HISTORY_KEEP = 100;

@@ -1,7 +1,7 @@
-// One run of the `conformance` command, shared by the command (src/cli.ts) and the programmatic
-// API (src/index.ts): from parsed flags to the exit code and the report. Exit codes: 0 conformant,
+// One run of the `conformance` command, shared by the command (app/cli.ts) and the programmatic
+// API (app/index.ts): from parsed flags to the exit code and the report. Exit codes: 0 conformant,
 // 1 not conformant, 2 could not run, 3 inconclusive, 130 interrupted. Every line it prints goes to
-// the run's own writers (ExecuteOptions.print), redacted on the way by src/secrets.ts.
+// the run's own writers (ExecuteOptions.print), redacted on the way by core/secrets.ts.
 import { readdirSync, rmSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { annotationLines } from '../reporters/annotations.js';
@@ -9,27 +9,29 @@ import { withDrift } from '../reporters/drift.js';
 import { progressLine, summaryLines, verdictLine, VIEWS, writeReports } from '../reporters/index.js';
 import { buildMatrix, matrixLines, writeMatrix } from '../reporters/matrix.js';
 import { withFailingSince, writeTrend } from '../reporters/trend.js';
-import type { CheckResult, Report } from '../reporters/model.js';
+import type { Report } from '../reporters/model.js';
 import { loadReport } from '../reporters/schema.js';
-import { entryOf, HISTORY_FILE, mixNote, readHistory, saveRun } from './history.js';
-import { KEY_VARS, loadEnvFile, positiveNumber, type parseCli, REPORTERS, reportOutputs, resolveConfig, type Config, type KeyRole } from './config.js';
-import { loadConfigFile, underFlags } from './configfile.js';
-import { EXIT, UsageError } from './errors.js';
-import { checkOutputDir } from './files.js';
-import { closeAgents } from './http.js';
-import { lockReportDir } from './lock.js';
-import { DEFAULT_KEYS, startMock, type RunningMock } from './mock/server.js';
+import { entryOf, HISTORY_FILE, mixNote, readHistory, saveRun } from '../reporters/history.js';
+import { loadEnvFile, positiveNumber, type parseCli, REPORTERS, reportOutputs, resolveConfig, type Config } from '../core/config.js';
+import { loadConfigFile, underFlags } from '../core/configfile.js';
+import { EXIT, UsageError } from '../core/errors.js';
+import { checkOutputDir } from '../core/files.js';
+import { closeAgents } from '../core/http.js';
+import { lockReportDir } from '../core/lock.js';
+import { DEFAULT_KEYS, startMock, type RunningMock } from '../mock/server.js';
 import { planLines } from './plan.js';
 import { preflight } from './preflight.js';
 import { blobFile, mergeBlobs, partialReport, reportHead, runSuites, withUnfinished } from './run.js';
-import { addSecret, redacting, type Lines } from './secrets.js';
-import { loadContract, type Contract } from './spec.js';
+import { addSecret, redacting, type Lines } from '../core/secrets.js';
+import { loadContract, type Contract } from '../core/spec.js';
 import { TOOL } from './tool.js';
 import { buildCatalog, type Check } from '../suites/catalog.js';
 import { describeCheck } from '../suites/engine.js';
 import { listLines, select, selectionFlags, unknownOperation, unmatched } from '../suites/select.js';
+import type { CheckResult } from '../core/results.js';
+import { KEY_VARS, type KeyRole } from '../core/targets.js';
 
-/** Before the first request: the reports (and a shard's blob) can be written there (src/files.ts). */
+/** Before the first request: the reports (and a shard's blob) can be written there (core/files.ts). */
 function prepareReportDir(dir: string, shard?: Config['shard']): void {
   checkOutputDir(dir, [...Object.keys(VIEWS), ...(shard ? [relative(dir, blobFile(dir, shard))] : [])]);
 }
@@ -156,7 +158,7 @@ function writeUnreachable(config: Config, contract: Contract, catalog: Check[], 
 }
 
 /**
- * Where the run is, for a signal or a crash (src/cli.ts): before any check (nothing to report),
+ * Where the run is, for a signal or a crash (app/cli.ts): before any check (nothing to report),
  * while the suites run (`partial` writes a report of the checks that ran so far, ending as the
  * process will end), or after the reports were written (the process ends with their exit code).
  */
@@ -217,7 +219,7 @@ export interface ExecuteOptions {
   /** false: do not look for a config file (the API's default: its options are all it takes). */
   configFile?: false;
   /**
-   * Where this run's lines go, each redacted first (src/secrets.ts): the command passes the
+   * Where this run's lines go, each redacted first (core/secrets.ts): the command passes the
    * console's writers, the API the caller's. None: the run prints nothing.
    */
   print?: Lines;

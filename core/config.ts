@@ -9,15 +9,7 @@ import { isLoopback, type HttpOptions } from './http.js';
 import { addSecret } from './secrets.js';
 import { DEFAULT_SPEC } from './spec.js';
 import { nearest } from './suggest.js';
-import { DEFAULT_TARGETS, isTargetName, namedTarget, plainHttpUrlOf, PROFILES, type Profile } from './targets.js';
-
-
-export const KEY_VARS = {
-  valid: 'FFMPEG_API_KEY',
-  quota: 'FFMPEG_API_QUOTA_EXCEEDED_KEY',
-  revoked: 'FFMPEG_API_REVOKED_KEY',
-} as const;
-export type KeyRole = keyof typeof KEY_VARS;
+import { DEFAULT_TARGETS, isTargetName, namedTarget, plainHttpUrlOf, PROFILES, type Profile, KEY_VARS, type KeyRole } from './targets.js';
 
 export const OPTIONS = {
   target: { type: 'string', value: 'url|name|mock', multiple: true, description: 'a URL, a name from the targets file, or "mock" for the bundled reference mock', default: undefined },
@@ -184,7 +176,7 @@ export function loadEnvFile(path: string, explicit: boolean, env: NodeJS.Process
     if (explicit) throw new UsageError(`cannot read env file ${path}`);
     return;
   }
-  const text = readInput(path, 'env file').toString('utf8'); // a regular file of bounded size (src/files.ts)
+  const text = readInput(path, 'env file').toString('utf8'); // a regular file of bounded size (core/files.ts)
   text.split(/\r?\n/).forEach((line, i) => {
     if (line.trim() === '' || line.trimStart().startsWith('#')) return;
     if (!/^\s*(export\s+)?[A-Za-z_][A-Za-z0-9_.-]*\s*=/.test(line))
@@ -193,7 +185,7 @@ export function loadEnvFile(path: string, explicit: boolean, env: NodeJS.Process
   dotenv.config({ path, quiet: true, override: false, processEnv: env as Record<string, string> });
 }
 
-/** The shortest token the redaction can find reliably in any output (src/secrets.ts matches runs of 6 or more). */
+/** The shortest token the redaction can find reliably in any output (core/secrets.ts matches runs of 6 or more). */
 const MIN_TOKEN = 8;
 
 /**

@@ -2,9 +2,10 @@
 // apply (catalog.ts: checkInapplicable, probeUnavailable, parameterSources). Probes with the same key
 // are sent once, so each is listed once with every check it serves. Nothing is sent.
 import { checkInapplicable, parameterSources, probeUnavailable, type Check, type Probe, type Scope } from '../suites/catalog.js';
-import type { Config, KeyRole } from './config.js';
-import type { Contract } from './spec.js';
-import { DEFAULT_KEYS } from './mock/server.js';
+import type { Config } from '../core/config.js';
+import type { Contract } from '../core/spec.js';
+import { DEFAULT_KEYS } from '../mock/server.js';
+import type { KeyRole } from '../core/targets.js';
 
 export interface PlannedRequest {
   key: string;
@@ -31,7 +32,7 @@ export interface Plan {
 const PREFLIGHT_KEYS = ['preflight', 'preflight.key'];
 
 /**
- * The command's first requests (src/preflight.ts): GET /directory without a key (is the target
+ * The command's first requests (app/preflight.ts): GET /directory without a key (is the target
  * reachable?) and, when there is a key to send, the guide's own test (authentication-guide.txt:66-71)
  * with the valid key (does the target accept it?). A key-injecting backend's client sends none.
  */

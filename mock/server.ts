@@ -3,14 +3,14 @@
 // documented responses for each credential (x-credential). Nothing here restates the contract.
 // It can be started with seeded faults (each a mistake real servers make; the exact checks each
 // fails are in test/fixtures/fault-expectations.json) to prove that the suite notices.
-// In-process on an ephemeral loopback port for a run, or standalone via src/mock/main.ts.
+// In-process on an ephemeral loopback port for a run, or standalone via mock/main.ts.
 // It keeps no state of its own (every resource is a spec example), so a long-running standalone
 // mock cannot grow; the replays-cached fault remembers at most REPLAY_LIMIT answers.
 import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { err } from '../secrets.js';
-import { DEFAULT_SPEC, loadContract, responseFor, type Contract, type CredentialRole, type Operation } from '../spec.js';
+import { err } from '../core/secrets.js';
+import { DEFAULT_SPEC, loadContract, responseFor, type Contract, type CredentialRole, type Operation } from '../core/spec.js';
 
 /** The guide's example header value (authentication-guide.txt:6, :36). */
 export const GUIDE_EXAMPLE_KEY = 'Basic dGVzdF91c2VyX2tleV9hYmNkZWZnaGlqa2xtbm9w';
@@ -85,7 +85,7 @@ export interface MockOptions {
   onRequest?: (res?: http.ServerResponse) => void;
   /**
    * Called with an exception the mock's own code threw while answering (the request got a 500):
-   * a bug of the mock, never hidden as a 400. Default: one line on stderr (src/secrets.ts err).
+   * a bug of the mock, never hidden as a 400. Default: one line on stderr (core/secrets.ts err).
    */
   onError?: (error: unknown, req: http.IncomingMessage) => void;
 }

@@ -4,7 +4,6 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
-import type { KeyRole } from './config.js';
 import { UsageError } from './errors.js';
 import { readInput } from './files.js';
 
@@ -56,3 +55,11 @@ export function plainHttpUrlOf(url: URL, declared?: string): string | undefined 
   if (url.protocol !== 'https:' || url.port) return undefined;
   return `http://${url.host}${url.pathname}`.replace(/\/+$/, '');
 }
+
+export const KEY_VARS = {
+  valid: 'FFMPEG_API_KEY',
+  quota: 'FFMPEG_API_QUOTA_EXCEEDED_KEY',
+  revoked: 'FFMPEG_API_REVOKED_KEY',
+} as const;
+
+export type KeyRole = keyof typeof KEY_VARS;

@@ -5,17 +5,18 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createVitest, type CliOptions, type Reporter } from 'vitest/node';
 import { Collector } from '../reporters/collector.js';
-import { buildReport, type CheckResult, type Report, type ReportHead } from '../reporters/model.js';
+import { buildReport, type Report, type ReportHead } from '../reporters/model.js';
 import type { Check } from '../suites/catalog.js';
 import { describeCheck, type RunContext } from '../suites/engine.js';
-import type { Config } from './config.js';
-import type { ThrottleStats } from './http.js';
-import { UsageError } from './errors.js';
-import { staged } from './files.js';
+import type { Config } from '../core/config.js';
+import type { ThrottleStats } from '../core/http.js';
+import { UsageError } from '../core/errors.js';
+import { staged } from '../core/files.js';
 import { buildPlan, runEnv, scheduleOf } from './plan.js';
-import { redactDeep, redactInPlace } from './secrets.js';
-import { documentedErrorTexts, type Contract } from './spec.js';
+import { redactDeep, redactInPlace } from '../core/secrets.js';
+import { documentedErrorTexts, type Contract } from '../core/spec.js';
 import { TOOL } from './tool.js';
+import type { CheckResult } from '../core/results.js';
 
 /** The directory of the suites: the repository (TypeScript, run by vitest) or dist/ once built (npm run build). */
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -67,7 +68,7 @@ const SUITES: CliOptions = {
   exclude: [],
   watch: false,
   // Built JavaScript needs no transform: what the suite files import loads natively, as from node_modules.
-  ...(BUILT && { server: { deps: { external: [/\/dist\/(src|suites|reporters)\/(?!.*\.conformance\.js$)/] } } }),
+  ...(BUILT && { server: { deps: { external: [/\/dist\/(app|core|mock|suites|reporters)\/(?!.*\.conformance\.js$)/] } } }),
 };
 const SUITE_FILES = readdirSync(join(ROOT, 'suites')).filter((f) => f.endsWith(SUITE_EXT));
 
@@ -101,10 +102,10 @@ export function unreported(catalog: readonly Check[], results: readonly CheckRes
 export async function runSuites(config: Config, contract: Contract, catalog: Check[], hooks: RunHooks = {}, pool: { pool: 'threads' | 'forks'; isolate: boolean } = POOL): Promise<Report> {
   const startedAt = hooks.startedAt ?? new Date();
   const collector = new Collector(hooks.onResult);
-  // The budget counts every request of the run: the preflight's (src/preflight.ts) are the first.
+  // The budget counts every request of the run: the preflight's (app/preflight.ts) are the first.
   const budget = config.maxRequests === undefined ? undefined : { max: config.maxRequests, spent: hooks.preflightRequests ?? 1 };
   const shard = config.shard;
-  // The run sends what the plan lists: the same rules, the same order (src/plan.ts).
+  // The run sends what the plan lists: the same rules, the same order (app/plan.ts).
   const keyRejected = hooks.keyRejected;
   const env = runEnv(config, hooks.env);
   const schedule = scheduleOf(buildPlan(catalog, { target: config.target, contract, env, keyRejected }));
@@ -117,7 +118,7 @@ export async function runSuites(config: Config, contract: Contract, catalog: Che
   // Only the suite files that hold a check of this run (--only may leave some empty; vitest refuses an empty file).
   const files = SUITE_FILES.filter((f) => catalog.some((c) => f === `${c.suite}${SUITE_EXT}`));
   if (shard && shard.count > files.length) throw new UsageError(`--shard ${shard.index}/${shard.count}: the run has only ${files.length} suite files to spread over shards`);
-  // vitest's blob reporter writes with a plain writeFile: into a fresh directory, then renamed into place (src/files.ts)
+  // vitest's blob reporter writes with a plain writeFile: into a fresh directory, then renamed into place (core/files.ts)
   const blob = shard ? staged(blobFile(config.reportDir, shard)) : undefined;
   collector.head = reportHead(config, contract, startedAt, env);
   // A cancel is only heard once a test module runs (vitest resets it when the run begins).

@@ -1,10 +1,10 @@
-// The command's first requests, before any check (src/cli.ts; test/fault-runs.ts runs it in-process).
-import type { Config } from './config.js';
-import { UsageError } from './errors.js';
-import { HarnessError, Transport, type HttpResponse, type ThrottleStats } from './http.js';
-import { errorReason, refusedKeyHint } from './hints.js';
+// The command's first requests, before any check (app/cli.ts; test/fault-runs.ts runs it in-process).
+import type { Config } from '../core/config.js';
+import { UsageError } from '../core/errors.js';
+import { HarnessError, Transport, type HttpResponse, type ThrottleStats } from '../core/http.js';
+import { errorReason, refusedKeyHint } from '../core/hints.js';
 import { preflightCredential } from './plan.js';
-import { responseFor, type Contract } from './spec.js';
+import { responseFor, type Contract } from '../core/spec.js';
 
 /**
  * Two requests at once before any check: GET /directory without a key — is the target reachable?

@@ -4,13 +4,14 @@
 //   const report = await runConformance({ target: mock.url, keys: DEFAULT_KEYS, reportDir: 'reports' });
 //   report.summary.verdict, report.summary.exitCode, report.checks
 import { execute } from './command.js';
-import { KEY_VARS, type KeyRole } from './config.js';
-import { UsageError } from './errors.js';
+import { UsageError } from '../core/errors.js';
+import { KEY_VARS, type KeyRole } from '../core/targets.js';
 
-export type { CheckResult, Report } from '../reporters/model.js';
-export { DEFAULT_KEYS, FAULTS, startMock, type Fault, type MockOptions, type RunningMock } from './mock/server.js';
-export { EXIT, UsageError } from './errors.js';
-// The passive validation proxy: forwards traffic to an upstream and judges every exchange (src/proxy.ts).
+export type { Report } from '../reporters/model.js';
+export type { CheckResult } from '../core/results.js';
+export { DEFAULT_KEYS, FAULTS, startMock, type Fault, type MockOptions, type RunningMock } from '../mock/server.js';
+export { EXIT, UsageError } from '../core/errors.js';
+// The passive validation proxy: forwards traffic to an upstream and judges every exchange (app/proxy.ts).
 //   const proxy = await startProxy({ upstream: 'http://127.0.0.1:4010', reportDir: 'reports' });
 //   ... the team's own tests send to proxy.url ...
 //   const report = await proxy.stop();   // report.summary.exitCode as the command's

@@ -156,7 +156,7 @@ function readCached(file: string, sha256: string): Omit<Contract, 'path'> | stri
 }
 
 export async function loadContract(path = DEFAULT_SPEC, options: { cacheDir?: string; onNote?: (note: string) => void } = {}): Promise<Contract> {
-  const bytes = readInput(path, 'spec'); // a regular file of bounded size (src/files.ts)
+  const bytes = readInput(path, 'spec'); // a regular file of bounded size (core/files.ts)
   const sha256 = digest(bytes);
   // options.cacheDir (the build's): validate now and keep it there
   for (const dir of options.cacheDir ? [] : cacheDirs()) {

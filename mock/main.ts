@@ -3,11 +3,12 @@
 import { readFileSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { KEY_VARS, loadEnvFile } from '../config.js';
-import { EXIT, UsageError } from '../errors.js';
-import { err, out } from '../secrets.js';
+import { loadEnvFile } from '../core/config.js';
+import { EXIT, UsageError } from '../core/errors.js';
+import { err, out } from '../core/secrets.js';
 import { DEFAULT_KEYS, FAULTS, startMock, type Fault } from './server.js';
-import { loadContract } from '../spec.js';
+import { loadContract } from '../core/spec.js';
+import { KEY_VARS } from '../core/targets.js';
 
 const HELP = `Usage: ffmpeg-api-conformance mock [--port N] [--host ADDR] [--fault NAME ...] [--latency MS]
                         [--tls-cert PEM --tls-key PEM] [--inject-key] [--spec FILE]

@@ -1,11 +1,11 @@
-// `ffmpeg-api-conformance proxy --upstream URL ...`: the passive validation proxy (src/proxy.ts)
+// `ffmpeg-api-conformance proxy --upstream URL ...`: the passive validation proxy (app/proxy.ts)
 // from the command line. It runs until --stop-after N exchanges, --duration S, or SIGINT/SIGTERM,
 // then writes the reports and exits with their code (0, 1, 3); a second signal exits at once.
 import { parseArgs } from 'node:util';
-import { loadEnvFile } from './config.js';
-import { EXIT, UsageError } from './errors.js';
+import { loadEnvFile } from '../core/config.js';
+import { EXIT, UsageError } from '../core/errors.js';
 import { startProxy } from './proxy.js';
-import type { Lines } from './secrets.js';
+import type { Lines } from '../core/secrets.js';
 
 const OPTIONS = {
   upstream: { type: 'string', description: 'the server the traffic goes to (http(s)://host[:port][/base]); required' },

@@ -10,15 +10,16 @@ import type { AddressInfo } from 'node:net';
 import { summaryLines, VIEWS, writeReports } from '../reporters/index.js';
 import { buildReport, type Report } from '../reporters/model.js';
 import { PassiveJudge, type Observed, type PassiveEvent } from '../suites/passive.js';
-import { KEY_VARS, keyProblem, type Config, type KeyRole, type Target } from './config.js';
-import { UsageError } from './errors.js';
-import { checkOutputDir } from './files.js';
-import { lockReportDir } from './lock.js';
-import { classify, decodeBody, HarnessError, isLoopback, type HttpRequest } from './http.js';
+import { keyProblem, type Config, type Target } from '../core/config.js';
+import { UsageError } from '../core/errors.js';
+import { checkOutputDir } from '../core/files.js';
+import { lockReportDir } from '../core/lock.js';
+import { classify, decodeBody, HarnessError, isLoopback, type HttpRequest } from '../core/http.js';
 import { reportHead } from './run.js';
-import { addSecret, redacting, type Lines } from './secrets.js';
-import { DEFAULT_SPEC, loadContract } from './spec.js';
+import { addSecret, redacting, type Lines } from '../core/secrets.js';
+import { DEFAULT_SPEC, loadContract } from '../core/spec.js';
 import { TOOL } from './tool.js';
+import { KEY_VARS, type KeyRole } from '../core/targets.js';
 
 export interface ProxyOptions {
   /** The server the traffic goes to: http(s)://host[:port][/base]. */
@@ -270,7 +271,7 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host}:${address.port}`;
-  // One run, one directory (src/lock.ts): held while the proxy writes its reports there.
+  // One run, one directory (core/lock.ts): held while the proxy writes its reports there.
   let unlock: () => void;
   try {
     unlock = lockReportDir(reportDir, lines.err);

@@ -1,5 +1,5 @@
-// The tool's name and version, read from package.json: beside src/ in the repository, one level
-// further up from dist/src/ once built. A module of its own, so that --version loads nothing else.
+// The tool's name and version, read from package.json: beside app/ in the repository, one level
+// further up from dist/app/ once built. A module of its own, so that --version loads nothing else.
 import { readFileSync } from 'node:fs';
 
 const PACKAGE_JSON = new URL(import.meta.url.endsWith('.js') ? '../../package.json' : '../package.json', import.meta.url);
