@@ -3,7 +3,7 @@
 // are sent once, so each is listed once with every check it serves. Nothing is sent.
 import { checkInapplicable, parameterSources, probeUnavailable, type Check, type Probe, type Scope } from '../suites/catalog.js';
 import type { Config } from '../core/config.js';
-import type { Contract } from '../core/spec.js';
+import { roleOperation, type Contract } from '../core/spec.js';
 import { DEFAULT_KEYS } from '../mock/server.js';
 import type { KeyRole } from '../core/targets.js';
 
@@ -32,9 +32,9 @@ export interface Plan {
 const PREFLIGHT_KEYS = ['preflight', 'preflight.key'];
 
 /**
- * The command's first requests (app/preflight.ts): GET /directory without a key (is the target
- * reachable?) and, when there is a key to send, the guide's own test (authentication-guide.txt:66-71)
- * with the valid key (does the target accept it?). A key-injecting backend's client sends none.
+ * The command's first requests (app/preflight.ts), both the guide's own test request
+ * (x-roles.testRequest, GET /directory: authentication-guide.txt:66-71): without a key (is the
+ * target reachable?) and, when there is a key to send, with the valid key (does the target accept it?). A key-injecting backend's client sends none.
  */
 export function preflightCredential({ target, env }: Pick<Scope, 'target' | 'env'>): string | undefined {
   const variable = target.credentials.valid;
@@ -42,7 +42,8 @@ export function preflightCredential({ target, env }: Pick<Scope, 'target' | 'env
 }
 
 function preflightRows(scope: Scope): PlannedRequest[] {
-  const row = (key: string, credential: string, what: string): PlannedRequest => ({ key, method: 'GET', path: '/directory', credential, transport: 'undici', checks: [what] });
+  const test = roleOperation(scope.contract, 'testRequest');
+  const row = (key: string, credential: string, what: string): PlannedRequest => ({ key, method: test.method, path: test.path, credential, transport: 'undici', checks: [what] });
   const variable = preflightCredential(scope);
   return [row(PREFLIGHT_KEYS[0]!, '(none)', '(preflight: is the target reachable?)'), ...(variable ? [row(PREFLIGHT_KEYS[1]!, variable, '(preflight: does it accept the key?)')] : [])];
 }

@@ -80,6 +80,38 @@ export interface Operation {
   responses: Record<string, DocumentedResponse>;
 }
 
+/**
+ * The operations that play a part in the suite beyond their own checks, named by the spec's root
+ * `x-roles` (each an operationId of the spec, checked at load).
+ */
+export interface Roles {
+  /** The guide's own test request: the preflight, the header edge cases, the deployment checks. */
+  testRequest: string;
+  /** A second read without a key, asked when the test request found no API at the base URL. */
+  baseUrlProbe: string;
+  /** An operation with a JSON request body: where the key is placed in the body. */
+  bodyPlacement: string;
+  /** An operation whose path names a resource: asked for one that does not exist. */
+  unknownResource: string;
+}
+export const ROLE_NAMES: readonly (keyof Roles)[] = ['testRequest', 'baseUrlProbe', 'bodyPlacement', 'unknownResource'];
+
+/** How a request carries the key: the header and the scheme before the token (the spec's security scheme). */
+export interface AuthScheme {
+  /** The security scheme's name in the spec (dashboardKey). */
+  name: string;
+  header: string;
+  /** "Basic"; empty when the header holds the bare key (an apiKey scheme). */
+  scheme: string;
+}
+
+/** The API's error body (the spec's `Error` schema): a flag property fixed to a value, and the message property. */
+export interface ErrorEnvelope {
+  flag: string;
+  value: unknown;
+  message: string;
+}
+
 /** The parts of the contract the suites need; plain JSON, so it can be handed to vitest workers. */
 export interface Contract {
   path: string;
@@ -87,6 +119,9 @@ export interface Contract {
   sha256: string;
   clauses: Clause[];
   operations: Operation[];
+  roles: Roles;
+  auth: AuthScheme;
+  errorEnvelope: ErrorEnvelope;
 }
 
 type Examples = { example?: unknown; examples?: Record<string, { value?: unknown }> };
@@ -103,6 +138,9 @@ type DocOperation = {
 type Doc = {
   info: { version: string };
   'x-clauses'?: unknown;
+  'x-roles'?: unknown;
+  security?: Array<Record<string, unknown>>;
+  components?: { securitySchemes?: Record<string, { type?: string; scheme?: string; in?: string; name?: string }>; schemas?: Record<string, unknown> };
   paths: Record<string, Record<string, DocOperation> & { parameters?: Param[] }>;
 };
 
@@ -114,7 +152,7 @@ const SAFE = new Set(['GET', 'HEAD', 'OPTIONS']);
 const firstExample = (x: Examples | undefined): unknown => (x?.example !== undefined ? x.example : Object.values(x?.examples ?? {})[0]?.value);
 
 /** Bump when what loadContract makes of a spec changes: older cached contracts are then ignored. */
-const CACHE_FORMAT = 3; // 3: the entry carries its own sha256 (CacheEntry)
+const CACHE_FORMAT = 4; // 3: the entry carries its own sha256 (CacheEntry); 4: roles, auth scheme, error envelope
 /**
  * Validated contracts, by the spec's sha256: the bundled spec's is made at build time
  * (scripts/build.mjs, beside the built spec), any other spec's after its first run (the user's
@@ -241,8 +279,53 @@ async function validateContract(path: string, sha256: string): Promise<Contract>
     }
   }
   for (const op of operations) if (sources[op.operationId]) op.sources = sources[op.operationId];
-  return { path, version: doc.info.version, sha256, clauses, operations };
+  return { path, version: doc.info.version, sha256, clauses, operations, roles: parseRoles(doc['x-roles'], operations, path), auth: parseAuth(doc, path), errorEnvelope: parseEnvelope(doc, path) };
 }
+
+/** x-roles: each role names an operation of the spec. */
+function parseRoles(raw: unknown, operations: Operation[], path: string): Roles {
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) throw new UsageError(`invalid spec ${path}: x-roles must map ${ROLE_NAMES.join(', ')} to operationIds`);
+  const roles = raw as Record<string, unknown>;
+  for (const name of Object.keys(roles)) if (!ROLE_NAMES.includes(name as keyof Roles)) throw new UsageError(`invalid spec ${path}: x-roles has unknown role ${name} (one of ${ROLE_NAMES.join(', ')})`);
+  for (const name of ROLE_NAMES) {
+    const id = roles[name];
+    if (typeof id !== 'string') throw new UsageError(`invalid spec ${path}: x-roles.${name} must name an operationId`);
+    if (!operations.some((o) => o.operationId === id)) throw new UsageError(`invalid spec ${path}: x-roles.${name} names operation ${id}, which the spec does not define`);
+  }
+  return roles as unknown as Roles;
+}
+
+/** The security scheme the spec's root `security` names: an http scheme (Authorization: <Scheme> <token>) or an apiKey in a header. */
+function parseAuth(doc: Doc, path: string): AuthScheme {
+  const name = Object.keys(doc.security?.[0] ?? {})[0];
+  const s = name ? doc.components?.securitySchemes?.[name] : undefined;
+  if (!name || !s) throw new UsageError(`invalid spec ${path}: the root security must name a scheme of components.securitySchemes`);
+  if (s.type === 'http' && s.scheme) return { name, header: 'Authorization', scheme: s.scheme[0]!.toUpperCase() + s.scheme.slice(1).toLowerCase() };
+  if (s.type === 'apiKey' && s.in === 'header' && s.name) return { name, header: s.name, scheme: '' };
+  throw new UsageError(`invalid spec ${path}: security scheme ${name} is neither an http scheme nor an apiKey in a header`);
+}
+
+/** components.schemas.Error: required, one property fixed by `const` (the flag) and one string (the message). */
+function parseEnvelope(doc: Doc, path: string): ErrorEnvelope {
+  const e = doc.components?.schemas?.Error as { required?: string[]; properties?: Record<string, { const?: unknown; type?: string }> } | undefined;
+  const props = Object.entries(e?.properties ?? {}).filter(([k]) => e?.required?.includes(k));
+  const flag = props.find(([, p]) => p.const !== undefined);
+  const message = props.find(([, p]) => p.type === 'string');
+  if (!flag || !message) throw new UsageError(`invalid spec ${path}: components.schemas.Error must require a property fixed by const and a string property`);
+  return { flag: flag[0], value: flag[1].const, message: message[0] };
+}
+
+/** Whether a body is the API's error envelope ({"ok":false,"error":"..."}). */
+export function isErrorEnvelope(envelope: ErrorEnvelope, body: unknown): boolean {
+  const b = body as Record<string, unknown> | null;
+  return typeof b === 'object' && b !== null && b[envelope.flag] === envelope.value && typeof b[envelope.message] === 'string';
+}
+
+/** The header value that carries a token ("Basic <token>"). */
+export const credentialValue = (auth: AuthScheme, token: string): string => (auth.scheme ? `${auth.scheme} ${token}` : token);
+
+/** The operation a role names (x-roles, checked at load). */
+export const roleOperation = (contract: Contract, role: keyof Roles): Operation => contract.operations.find((o) => o.operationId === contract.roles[role])!;
 
 function parseClauses(raw: unknown, path: string): Clause[] {
   if (!Array.isArray(raw) || raw.length === 0) throw new UsageError(`invalid spec ${path}: x-clauses must be a non-empty list`);

@@ -10,7 +10,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { err } from '../core/secrets.js';
-import { DEFAULT_SPEC, loadContract, responseFor, type Contract, type CredentialRole, type Operation } from '../core/spec.js';
+import { DEFAULT_SPEC, loadContract, responseFor, type Contract, type CredentialRole, type ErrorEnvelope, type Operation } from '../core/spec.js';
 
 /** The guide's example header value (authentication-guide.txt:6, :36). */
 export const GUIDE_EXAMPLE_KEY = 'Basic dGVzdF91c2VyX2tleV9hYmNkZWZnaGlqa2xtbm9w';
@@ -159,10 +159,21 @@ export function createMockServer(options: MockOptions = {}): http.Server | https
   let all: Operation[] = [];
   let specPath = DEFAULT_SPEC;
   let isReady = false;
+  // The spec's security scheme (header, "Basic ") and error envelope, and the valid key's token.
+  let header = '';
+  let prefix = '';
+  let envelope: ErrorEnvelope | undefined;
+  let token = '';
+  let validBytes = Buffer.alloc(0);
   const ready = spec.then((c) => {
     routes = routesOf(c);
     all = c.operations;
     specPath = c.path;
+    ({ header } = c.auth);
+    prefix = c.auth.scheme ? `${c.auth.scheme} ` : '';
+    envelope = c.errorEnvelope;
+    token = keys.valid.startsWith(prefix) ? keys.valid.slice(prefix.length) : keys.valid;
+    validBytes = Buffer.from(token, 'base64');
     isReady = true;
   });
   ready.catch(() => {}); // a broken spec: every request is answered 500 (handler)
@@ -197,7 +208,8 @@ export function createMockServer(options: MockOptions = {}): http.Server | https
     if (options.latencyMs) setTimeout(() => res.writeHead(status, headers).end(text), options.latencyMs);
     else res.writeHead(status, headers).end(text);
   };
-  const fail = (res: http.ServerResponse, status: number, error: string) => send(res, status, { ok: false, error });
+  // In the spec's error envelope ({"ok":false,"error":...}); a spec that did not load has none.
+  const fail = (res: http.ServerResponse, status: number, error: string) => send(res, status, envelope ? { [envelope.flag]: envelope.value, [envelope.message]: error } : { error });
   /** An exception in the mock's own code: a 500 and a logged error, so that no test mistakes it for a refusal. */
   const internalError = (req: http.IncomingMessage, res: http.ServerResponse, e: unknown) => {
     (options.onError ?? logError)(e, req);
@@ -205,15 +217,14 @@ export function createMockServer(options: MockOptions = {}): http.Server | https
     else res.destroy();
   };
 
-  const validBytes = Buffer.from(keys.valid.slice('Basic '.length), 'base64');
   /** The seeded mistakes of real Basic-auth stacks: decoding before comparing, or comparing loosely. */
   function stackAccepts(value: string): boolean {
     if (faults.has('trim-normalise')) {
       const [scheme, ...token] = value.trim().split(/\s+/);
       if (`${scheme} ${token.join('')}` === keys.valid) return true;
     }
-    if (!value.startsWith('Basic ')) return false;
-    const bytes = Buffer.from(value.slice('Basic '.length), 'base64'); // skips what is not base64, as Node does
+    if (!prefix || !value.startsWith(prefix)) return false;
+    const bytes = Buffer.from(value.slice(prefix.length), 'base64'); // skips what is not base64, as Node does
     if (faults.has('decode-and-compare') && bytes.equals(validBytes)) return true;
     if (faults.has('decoded-case-insensitive') && bytes.toString('latin1').toLowerCase() === validBytes.toString('latin1').toLowerCase()) return true;
     if (faults.has('decoded-prefix') && bytes.subarray(0, validBytes.length).equals(validBytes)) return true;
@@ -243,18 +254,17 @@ export function createMockServer(options: MockOptions = {}): http.Server | https
     const raw = req.rawHeaders;
     for (let i = 0; i < raw.length; i += 2) {
       const name = raw[i]!;
-      if (name.length === 13 && (exact ? name === 'Authorization' : name.toLowerCase() === 'authorization')) (values ??= []).push(raw[i + 1]!);
+      if (name.length === header.length && (exact ? name === header : name.toLowerCase() === header.toLowerCase())) (values ??= []).push(raw[i + 1]!);
     }
     // A key-injecting backend drops the client's Authorization and adds its own key.
     if (options.injectKey) values = faults.has('proxy-forwards-client-auth') && values?.length ? values : [keys.valid];
-    const token = keys.valid.slice('Basic '.length);
     if (faults.has('query-key-accepted') && [keys.valid, token].includes(new URLSearchParams(query).get('api_key') ?? '')) return true;
     if (!values || values.length === 0) {
       answer(res, op, faults.has('missing-header-401') ? 'wrong' : 'none');
       return false;
     }
     const value = values[0]!;
-    if (faults.has('5xx-on-malformed') && value.startsWith('Basic\t')) {
+    if (faults.has('5xx-on-malformed') && prefix && value.startsWith(`${prefix.trim()}\t`)) {
       fail(res, 500, 'Internal Server Error');
       return false;
     }

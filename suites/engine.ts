@@ -5,7 +5,7 @@ import type { Target } from '../core/config.js';
 import { HarnessError, Transport, type HttpOptions, type HttpRequest, type HttpResponse } from '../core/http.js';
 import { redactDeep, redactSpread } from '../core/secrets.js';
 import { capFindings } from './bounds.js';
-import { responseFor, schemaValidators, type Contract } from '../core/spec.js';
+import { credentialValue, responseFor, roleOperation, schemaValidators, type AuthScheme, type Contract } from '../core/spec.js';
 import { checkInapplicable, parameterSources, probesOf, probeUnavailable, type Check, type Credential, type Probe, type Scope, type Unverifiable } from './catalog.js';
 import { JUDGES, answerText, atPointer, clip, operationOf, outcomeOf } from './judges.js';
 import { fill, keyParts, NO_KEY, type KeyParts } from './keyforms.js';
@@ -39,8 +39,8 @@ export interface RunContext {
   stopChannel?: string;
 }
 
-/** A throwaway key of our own, well-formed but never issued. */
-export const WRONG_KEY = `Basic ${Buffer.from('conformance_wrong_key_0000000').toString('base64')}`;
+/** A throwaway key of our own, well-formed but never issued, in the spec's scheme ("Basic <token>"). */
+export const wrongKey = (auth: AuthScheme): string => credentialValue(auth, Buffer.from('conformance_wrong_key_0000000').toString('base64'));
 
 /** The fields of a check's result that do not depend on the target: id, clause, quote, expectation. */
 export function describeCheck(check: Check, contract: Contract): Omit<CheckOutcome, 'verdict'> {
@@ -200,7 +200,7 @@ export class Run {
 
   credentialValue(c: Credential): string | undefined {
     if (c === 'none') return undefined;
-    if (c === 'wrong') return WRONG_KEY;
+    if (c === 'wrong') return wrongKey(this.ctx.contract.auth);
     return this.env[this.ctx.target.credentials[c]];
   }
 
@@ -219,7 +219,7 @@ export class Run {
     });
     const url = new URL(base + path);
     for (const [name, v] of Object.entries(p.query ?? {})) url.searchParams.set(name, fill(v, k));
-    const headers: Array<[string, string]> = p.headers ? p.headers.map(([n, v]) => [n, fill(v, k)]) : value ? [['Authorization', value]] : [];
+    const headers: Array<[string, string]> = p.headers ? p.headers.map(([n, v]) => [n, fill(v, k)]) : value ? [[this.ctx.contract.auth.header, value]] : [];
     let body = p.body === undefined ? undefined : fill(p.body, k);
     if (body === undefined && op.requestBody) {
       const json = /json/i.test(op.requestBody.mediaType);
@@ -317,8 +317,7 @@ export class Run {
    * close was its refusal; not answered, the target drops connections and nothing is known.
    */
   private async wellFormedAnswer(): Promise<HttpResponse | undefined> {
-    const listing = this.ctx.contract.operations.find((o) => o.method === 'GET' && o.path === '/directory');
-    if (!listing) return undefined;
+    const listing = roleOperation(this.ctx.contract, 'testRequest');
     return this.transport.send({ method: 'GET', url: new URL(`${this.ctx.target.url}${listing.path}`), headers: [], raw: true }).catch(() => undefined);
   }
 

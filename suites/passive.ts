@@ -13,7 +13,7 @@ import { containsSecret, redactDeep } from '../core/secrets.js';
 import { schemaValidators, type Contract, type Operation } from '../core/spec.js';
 import { buildCatalog, checkInapplicable, probeUnavailable, type Check, type Credential, type Probe, type Scope } from './catalog.js';
 import { carriesCredential, clientChecks } from './client-judges.js';
-import { describeCheck, describeExchange, WRONG_KEY } from './engine.js';
+import { describeCheck, describeExchange, wrongKey } from './engine.js';
 import { JUDGES, clip } from './judges.js';
 import { fill, keyParts, NO_KEY, type KeyParts } from './keyforms.js';
 import type { Finding, CheckResult } from '../core/results.js';
@@ -143,7 +143,7 @@ export class PassiveJudge {
 
   private keyOf(c: Credential): KeyParts | undefined {
     if (c === 'none') return NO_KEY;
-    if (c === 'wrong') return keyParts(WRONG_KEY);
+    if (c === 'wrong') return keyParts(wrongKey(this.contract.auth));
     const v = this.keys[this.scope.target.credentials[c]];
     return v ? keyParts(v) : undefined;
   }
@@ -153,7 +153,7 @@ export class PassiveJudge {
     const k = this.keyOf(p.credential);
     // A probe the active run would not send with these keys (its key shape is missing, say) is no request the traffic can be matched to.
     if (!k || probeUnavailable(p, this.scope)) return undefined;
-    const headers: Array<[string, string]> = p.headers ? p.headers.map(([n, v]) => [n, fill(v, k)]) : p.credential !== 'none' ? [['Authorization', k.value]] : [];
+    const headers: Array<[string, string]> = p.headers ? p.headers.map(([n, v]) => [n, fill(v, k)]) : p.credential !== 'none' ? [[this.contract.auth.header, k.value]] : [];
     const query = Object.entries(p.query ?? {}).map(([n, v]) => `${n}=${fill(v, k)}`).sort();
     // The letter case of a header name is the request's only when the check is about it (auth.header-name.case).
     const exactNames = check.clause.id === 'auth.header-name.case';
@@ -173,11 +173,11 @@ export class PassiveJudge {
 
   /** Which configured credential the request carries in its Authorization header. */
   private credentialOf(r: HttpRequest): Credential | 'other' {
-    const values = r.headers.filter(([n]) => n.toLowerCase() === 'authorization').map(([, v]) => v.trim());
+    const values = r.headers.filter(([n]) => n.toLowerCase() === this.contract.auth.header.toLowerCase()).map(([, v]) => v.trim());
     if (!values.length) return 'none';
     if (values.length > 1) return 'other';
     for (const role of ['valid', 'quota', 'revoked'] as const) if (this.keys[this.scope.target.credentials[role]] === values[0]) return role;
-    return values[0] === WRONG_KEY ? 'wrong' : 'other';
+    return values[0] === wrongKey(this.contract.auth) ? 'wrong' : 'other';
   }
 
   /** Judges one exchange; returns its findings as events, for the console. */

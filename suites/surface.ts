@@ -1,7 +1,7 @@
 // Is a documented operation there at all? A server that implements part of the API (a team's mock
 // of one operation, a gateway that routes some) answers the others 404, 405 or 501 whatever the
 // key. That is one finding (api.operations-served), not a failure of every auth check it sends.
-import type { Contract, Operation } from '../core/spec.js';
+import { isErrorEnvelope, type Contract, type ErrorEnvelope, type Operation } from '../core/spec.js';
 import type { Probe } from './catalog.js';
 import type { Exchange } from './judge-types.js';
 
@@ -9,15 +9,15 @@ import type { Exchange } from './judge-types.js';
 export const ABSENT: ReadonlySet<number> = new Set([404, 405, 501]);
 
 /** An answer in the API's own error shape about something other than its auth ({"ok":false,"error":"File not found"}). */
-function apiShaped(ex: Exchange): boolean {
+function apiShaped(envelope: ErrorEnvelope, ex: Exchange): boolean {
   const r = ex.response!;
-  let body: { ok?: unknown; error?: unknown } | undefined;
+  let body: unknown;
   try {
-    body = JSON.parse(r.body) as typeof body;
+    body = JSON.parse(r.body);
   } catch {
     return false;
   }
-  return /json/i.test(r.headers['content-type'] ?? '') && body?.ok === false && typeof body.error === 'string';
+  return /json/i.test(r.headers['content-type'] ?? '') && isErrorEnvelope(envelope, body);
 }
 
 /**
@@ -37,7 +37,7 @@ export function missingOperations(contract: Contract, answers: Array<{ probe: Pr
     }
     const valid = own.find((a) => a.probe.credential === 'valid');
     const others = own.filter((a) => a !== valid);
-    if (valid && ABSENT.has(valid.exchange.response!.status) && !apiShaped(valid.exchange) && others.length && others.every((a) => documentedStatus(op, a.exchange)))
+    if (valid && ABSENT.has(valid.exchange.response!.status) && !apiShaped(contract.errorEnvelope, valid.exchange) && others.length && others.every((a) => documentedStatus(op, a.exchange)))
       missing.set(op.operationId, `${valid.exchange.response!.status} to the valid key, outside the API's error shape, after its other requests got their documented answers`);
   }
   return missing;

@@ -10,7 +10,7 @@ import { startMock, type MockOptions } from '../mock/server.js';
 import { runSuites } from '../app/run.js';
 import { loadContract } from '../core/spec.js';
 import { buildCatalog, type Check } from '../suites/catalog.js';
-import { WRONG_KEY } from '../suites/engine.js';
+import { wrongKey } from '../suites/engine.js';
 import { select, unmatched } from '../suites/select.js';
 import type { TargetEntry } from '../core/targets.js';
 import { cleanEnv, listenLocal, MOCK_ENV, namedTarget, runInProcess, tempDir, type CliRun } from './helpers.js';
@@ -84,7 +84,7 @@ async function recordingMock(options: MockOptions = {}) {
 /** How --plan names the credential a request carries, from the header the target received. */
 function credentialLabel(authorization: string | undefined, env: Record<string, string>): string {
   if (authorization === undefined) return '(none)';
-  if (authorization === WRONG_KEY) return '(a throwaway invalid key)';
+  if (authorization === wrongKey({ name: 'dashboardKey', header: 'Authorization', scheme: 'Basic' })) return '(a throwaway invalid key)';
   return Object.entries(env).find(([, v]) => v === authorization)?.[0] ?? 'reshaped';
 }
 
