@@ -94,7 +94,7 @@ export interface Roles {
   /** An operation whose path names a resource: asked for one that does not exist. */
   unknownResource: string;
 }
-export const ROLE_NAMES: readonly (keyof Roles)[] = ['testRequest', 'baseUrlProbe', 'bodyPlacement', 'unknownResource'];
+const ROLE_NAMES: readonly (keyof Roles)[] = ['testRequest', 'baseUrlProbe', 'bodyPlacement', 'unknownResource'];
 
 /** How a request carries the key: the header and the scheme before the token (the spec's security scheme). */
 export interface AuthScheme {

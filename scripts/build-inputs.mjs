@@ -5,7 +5,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
 const DIRS = ['app', 'core', 'mock', 'suites', 'reporters'];
-const FILES = ['spec/openapi.yaml', 'targets.json', 'targets.schema.json', 'config.schema.json', 'tsconfig.json', 'tsconfig.build.json', 'scripts/build.mjs', 'scripts/build-inputs.mjs', 'package.json', 'package-lock.json'];
+const FILES = ['spec/openapi.yaml', 'spec/checks.json', 'spec/checks.schema.json', 'targets.json', 'targets.schema.json', 'config.schema.json', 'tsconfig.json', 'tsconfig.build.json', 'scripts/build.mjs', 'scripts/build-inputs.mjs', 'package.json', 'package-lock.json'];
 export const STAMP = '.inputs-sha256';
 
 export function inputsSha256(root) {

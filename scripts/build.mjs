@@ -26,7 +26,7 @@ if (process.argv.includes('--if-stale')) {
 const next = join(ROOT, `dist.${process.pid}`);
 const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
 execFileSync(process.execPath, [tsc, '-p', join(ROOT, 'tsconfig.build.json'), '--outDir', next], { stdio: 'inherit' });
-for (const file of ['spec/openapi.yaml', 'targets.json', 'targets.schema.json', 'config.schema.json', 'reporters/report.schema.json']) {
+for (const file of ['spec/openapi.yaml', 'spec/checks.json', 'spec/checks.schema.json', 'targets.json', 'targets.schema.json', 'config.schema.json', 'reporters/report.schema.json']) {
   mkdirSync(dirname(join(next, file)), { recursive: true });
   copyFileSync(join(ROOT, file), join(next, file));
 }

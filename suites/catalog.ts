@@ -4,9 +4,11 @@
 // templates over the key (suites/keyforms.ts), so nothing here is code that a worker must rebuild.
 import { randomBytes } from 'node:crypto';
 import type { Target } from '../core/config.js';
-import { responseFor, roleOperation, type AuthScheme, type Clause, type Contract, type CredentialRole, type Level, type Operation, type ParameterSource } from '../core/spec.js';
+import { responseFor, roleOperation, type Clause, type Contract, type CredentialRole, type Level, type Operation, type ParameterSource } from '../core/spec.js';
 import { PROFILES, type Profile, type KeyRole } from '../core/targets.js';
 import { keyParts, keyShapeMissing, type KeyShape } from './keyforms.js';
+import { loadChecks, type ChecksData, type DataProbe, type DeploymentCheck, type EvidenceKind } from '../core/checks.js';
+import { UsageError } from '../core/errors.js';
 import type { GapCause } from '../core/results.js';
 
 /** Which configured credential a request carries ('wrong' is a throwaway key of our own). */
@@ -77,110 +79,33 @@ export interface Check {
   narrowed?: string[];
 }
 
-interface Variant {
-  id: string;
-  clause: string;
-  title: string;
-  judge: JudgeId;
-  answers?: CredentialRole[];
-  probe: Omit<Probe, 'key' | 'operationId' | 'credential'> & { operationId?: string };
-}
-
-const WRONG: CredentialRole[] = ['wrong'];
-const VALID: CredentialRole[] = ['valid'];
-const NONE: CredentialRole[] = ['none'];
-/** Either documented answer: the request lacks the header (400) or carries a bad key (401). */
-const NONE_OR_WRONG: CredentialRole[] = ['none', 'wrong'];
-
-/** The decoded form of the throwaway user:password key of copying.user-pass. */
-const USER_PASS_DECODED = 'conformance_user:conformance_password';
+/** The evidence each judge judges; a check of the data file must give its judge this kind (checked when the catalog is built). */
+export const JUDGE_EVIDENCE: Record<JudgeId, EvidenceKind> = {
+  documented: 'exchange', rejected: 'exchange', observe: 'exchange', 'plain-http-refused': 'exchange', 'error-shape': 'exchange', 'openapi-compare': 'exchange',
+  'no-replay': 'sequence',
+  'json-everywhere': 'aggregate', 'no-echo': 'aggregate', 'no-5xx': 'aggregate', hsts: 'aggregate', 'cache-headers': 'aggregate', 'no-key-leak': 'aggregate', served: 'aggregate',
+  'client-header-name': 'exchange', 'client-prefix': 'exchange', 'client-placement': 'exchange', 'client-json-content-type': 'exchange', 'client-https': 'exchange',
+};
 
 /**
- * Header-format edge cases, grouped by the guide's troubleshooting bullets
- * (authentication-guide.txt:42-45) and its security advice (:24, :56), over the spec's security
- * scheme (its header and scheme: Authorization, Basic). All are sent to the guide's own test
- * request (x-roles.testRequest: GET /directory, :66-71), built from the valid key.
+ * The contract's values in a data check's strings: {header}, {scheme} (-lower, -upper), {test}
+ * (the test request's method and path), {test-method}, {test-path}, {body-operation},
+ * {operation} (the probe's operationId), {nonce}, {repeat:C:N}. The key's own templates ({value},
+ * {token}: suites/keyforms.ts) are left for when a request is sent.
  */
-export function variants({ header: H, scheme: S }: AuthScheme, bodyPlacement: Operation): Variant[] {
-  const auth = (value: string): Array<[string, string]> => [[H, value]];
-  const named = (name: string): Array<[string, string]> => [[name, '{value}']];
-  return [
-    // auth.prefix — Format: must start with "Basic " (note the space) — :42
-    { id: 'prefix.none', clause: 'auth.prefix', title: `the token alone, without "${S} "`, judge: 'documented', answers: WRONG, probe: { headers: auth('{token}') } },
-    { id: 'prefix.bearer', clause: 'auth.prefix', title: 'the Bearer scheme', judge: 'documented', answers: WRONG, probe: { headers: auth('Bearer {token}') } },
-    { id: 'prefix.token', clause: 'auth.prefix', title: 'the Token scheme', judge: 'documented', answers: WRONG, probe: { headers: auth('Token {token}') } },
-    { id: 'prefix.no-space', clause: 'auth.prefix', title: `"${S}" glued to the token`, judge: 'documented', answers: WRONG, probe: { headers: auth(`${S}{token}`) } },
-    { id: 'prefix.tab', clause: 'auth.prefix', title: `a tab instead of the space after "${S}"`, judge: 'documented', answers: WRONG, probe: { headers: auth(`${S}\t{token}`) } },
-    { id: 'prefix.doubled', clause: 'auth.prefix', title: `"${S} " added to a value that already has it`, judge: 'documented', answers: WRONG, probe: { headers: auth(`${S} {value}`) } },
-    // auth.prefix.scheme-case
-    { id: 'prefix.lowercase', clause: 'auth.prefix.scheme-case', title: 'the scheme as "basic"', judge: 'observe', probe: { headers: auth(`${S.toLowerCase()} {token}`) } },
-    { id: 'prefix.uppercase', clause: 'auth.prefix.scheme-case', title: 'the scheme as "BASIC"', judge: 'observe', probe: { headers: auth(`${S.toUpperCase()} {token}`) } },
-    // auth.whitespace.* — Whitespace: no extra spaces or line breaks — :44
-    { id: 'whitespace.two-spaces', clause: 'auth.whitespace.extra-spaces', title: `two spaces after "${S}"`, judge: 'observe', probe: { headers: auth(`${S}  {token}`) } },
-    { id: 'whitespace.leading-space', clause: 'auth.whitespace.ows', title: 'a space before the value', judge: 'documented', answers: VALID, probe: { raw: true, headers: auth('  {value}') } },
-    { id: 'whitespace.trailing-space', clause: 'auth.whitespace.ows', title: 'spaces after the value', judge: 'documented', answers: VALID, probe: { raw: true, headers: auth('{value}   ') } },
-    { id: 'whitespace.trailing-tab', clause: 'auth.whitespace.ows', title: 'a tab after the value', judge: 'documented', answers: VALID, probe: { raw: true, headers: auth('{value}\t') } },
-    { id: 'whitespace.crlf-inside', clause: 'auth.whitespace', title: 'CRLF in the middle of the token', judge: 'rejected', probe: { raw: true, headers: auth(`${S} {token|head:8}\r\n{token|from:8}`) } },
-    { id: 'whitespace.bare-cr', clause: 'auth.whitespace', title: 'a bare CR in the middle of the token', judge: 'rejected', probe: { raw: true, headers: auth(`${S} {token|head:8}\r{token|from:8}`) } },
-    { id: 'whitespace.bare-lf', clause: 'auth.whitespace', title: 'a bare LF in the middle of the token', judge: 'rejected', probe: { raw: true, headers: auth(`${S} {token|head:8}\n{token|from:8}`) } },
-    { id: 'whitespace.nul', clause: 'auth.whitespace', title: 'a NUL byte in the middle of the token', judge: 'rejected', probe: { raw: true, headers: auth(`${S} {token|head:8}\0{token|from:8}`) } },
-    { id: 'whitespace.obs-fold', clause: 'auth.whitespace.obs-fold', title: 'the value folded onto a continuation line', judge: 'observe', probe: { raw: true, headers: auth(`${S}\r\n {token}`) } },
-    { id: 'whitespace.trailing-lf', clause: 'auth.whitespace.obs-fold', title: 'the header line ended by a bare LF', judge: 'observe', probe: { raw: true, headers: auth('{value}\n') } },
-    // auth.copying — Copying: copy the entire string — :43
-    { id: 'copying.truncated', clause: 'auth.copying', title: 'the token without its last 4 characters', judge: 'documented', answers: WRONG, probe: { headers: auth(`${S} {token|drop-end:4}`) } },
-    { id: 'copying.extra-chars', clause: 'auth.copying', title: 'characters appended to the token', judge: 'documented', answers: WRONG, probe: { headers: auth(`${S} {token}xyz`) } },
-    { id: 'copying.token-case', clause: 'auth.copying', title: 'the token in another letter case', judge: 'documented', answers: WRONG, probe: { headers: auth(`${S} {token|swapcase}`) } },
-    { id: 'copying.invalid-base64', clause: 'auth.copying', title: 'a token that is not base64', judge: 'documented', answers: WRONG, probe: { headers: auth(`${S} !!not*base64??`) } },
-    // Decode-then-compare servers (Basic-auth middleware) accept other base64 forms of the same bytes, and
-    // user:password servers any well-formed pair: each of these is another string than the one copied.
-    { id: 'copying.unpadded', clause: 'auth.copying', title: 'the token without its "=" padding (same decoded bytes)', judge: 'documented', answers: WRONG, probe: { keyShape: 'padding', headers: auth(`${S} {token|unpad}`) } },
-    { id: 'copying.unused-bits', clause: 'auth.copying', title: 'the last character before the padding changed in bits the decoder drops (same decoded bytes)', judge: 'documented', answers: WRONG, probe: { keyShape: 'padding', headers: auth(`${S} {token|unused-bits}`) } },
-    { id: 'copying.base64url', clause: 'auth.copying', title: 'the token in the base64url alphabet ("-" and "_" for "+" and "/")', judge: 'documented', answers: WRONG, probe: { keyShape: 'plus-slash', headers: auth(`${S} {token|base64url}`) } },
-    { id: 'copying.space-inside', clause: 'auth.copying', title: 'a space inside the token, which lenient decoders skip', judge: 'documented', answers: WRONG, probe: { headers: auth(`${S} {token|head:8} {token|from:8}`) } },
-    { id: 'copying.tab-inside', clause: 'auth.copying', title: 'a tab inside the token, which lenient decoders skip', judge: 'documented', answers: WRONG, probe: { headers: auth(`${S} {token|head:8}\t{token|from:8}`) } },
-    { id: 'copying.reencoded', clause: 'auth.copying', title: 'the decoded key re-encoded as unpadded base64url (same decoded bytes)', judge: 'documented', answers: WRONG, probe: { keyShape: 'padding-or-plus-slash', headers: auth(`${S} {token|base64url|unpad}`) } },
-    { id: 'copying.user-pass', clause: 'auth.copying', title: `a wrong key shaped base64("user:password") (${USER_PASS_DECODED})`, judge: 'documented', answers: WRONG, probe: { headers: auth(`${S} ${Buffer.from(USER_PASS_DECODED).toString('base64')}`) } },
-    { id: 'copying.other-password', clause: 'auth.copying', title: "the key's user part with another password", judge: 'documented', answers: WRONG, probe: { keyShape: 'user-pass', headers: auth(`${S} {token|other-password}`) } },
-    { id: 'copying.user-case', clause: 'auth.copying', title: "the key's user part in another letter case, re-encoded", judge: 'documented', answers: WRONG, probe: { keyShape: 'user-pass-cased', headers: auth(`${S} {token|user-swapcase}`) } },
-    { id: 'copying.scheme-only', clause: 'auth.copying', title: `"${S}" with nothing after it`, judge: 'documented', answers: WRONG, probe: { headers: auth(S) } },
-    // auth.empty-credentials
-    { id: 'copying.empty', clause: 'auth.empty-credentials', title: 'an empty Authorization value', judge: 'documented', answers: NONE_OR_WRONG, probe: { raw: true, headers: auth('') } },
-    // auth.header-name.case, auth.header-name — Header name: use "Authorization", not "Auth" or "Bearer" — :45, :54
-    { id: 'name.lowercase', clause: 'auth.header-name.case', title: 'the header named "authorization"', judge: 'documented', answers: VALID, probe: { raw: true, headers: named(H.toLowerCase()) } },
-    { id: 'name.uppercase', clause: 'auth.header-name.case', title: 'the header named "AUTHORIZATION"', judge: 'documented', answers: VALID, probe: { raw: true, headers: named(H.toUpperCase()) } },
-    { id: 'name.auth', clause: 'auth.header-name', title: 'the key under "Auth"', judge: 'documented', answers: NONE_OR_WRONG, probe: { headers: named('Auth') } },
-    { id: 'name.bearer', clause: 'auth.header-name', title: 'the key under a header named "Bearer"', judge: 'documented', answers: NONE_OR_WRONG, probe: { headers: named('Bearer') } },
-    { id: 'name.x-api-key', clause: 'auth.header-name', title: 'the key under "X-API-Key"', judge: 'documented', answers: NONE_OR_WRONG, probe: { headers: named('X-API-Key') } },
-    { id: 'name.authorisation', clause: 'auth.header-name', title: 'the key under "Authorisation" (British spelling)', judge: 'documented', answers: NONE_OR_WRONG, probe: { headers: named('Authorisation') } },
-    // http.malformed-request, http.duplicate-field
-    { id: 'name.space-before-colon', clause: 'http.malformed-request', title: '"Authorization :" with a space before the colon', judge: 'rejected', probe: { raw: true, headers: named(`${H} `) } },
-    { id: 'name.duplicate-valid-first', clause: 'http.duplicate-field', title: 'two Authorization lines, the valid key first', judge: 'observe', probe: { headers: [[H, '{value}'], [H, `${S} d3Jvbmc=`]] } },
-    { id: 'name.duplicate-invalid-first', clause: 'http.duplicate-field', title: 'two Authorization lines, the valid key second', judge: 'observe', probe: { headers: [[H, `${S} d3Jvbmc=`], [H, '{value}']] } },
-    // auth.placement — not in URLs, GET parameters or the body — :24, :56
-    ...['api_key', 'key', 'token', 'authorization'].map(
-      (param): Variant => ({
-        id: `placement.query-${param}`,
-        clause: 'auth.placement',
-        title: `the key only in the "${param}" query parameter`,
-        judge: 'documented',
-        answers: NONE,
-        probe: { headers: [], query: { [param]: param === 'authorization' ? '{value}' : '{token}' } },
-      }),
-    ),
-    {
-      id: 'placement.body',
-      clause: 'auth.placement',
-      title: `the key only in the JSON body of ${bodyPlacement.method} ${bodyPlacement.path}`,
-      judge: 'documented',
-      answers: NONE,
-      probe: { operationId: bodyPlacement.operationId, headers: [['Content-Type', 'application/json']], body: `{"file_name":"video.mp4","${H}":"{value|json}"}` },
-    },
-    { id: 'placement.cookie', clause: 'auth.placement', title: 'the key only in a cookie', judge: 'documented', answers: NONE, probe: { headers: [['Cookie', `${H}={value|uri}`]] } },
-    // auth.malformed — Size and bytes: incorrect or malformed — :41
-    { id: 'size.8k', clause: 'auth.malformed', title: 'an 8 KB token', judge: 'rejected', probe: { headers: auth(`${S} ${'A'.repeat(8 * 1024)}`) } },
-    { id: 'size.64k', clause: 'auth.malformed', title: 'a 64 KB token', judge: 'rejected', probe: { raw: true, headers: auth(`${S} ${'A'.repeat(64 * 1024)}`) } },
-    { id: 'bytes.non-ascii', clause: 'auth.malformed', title: 'UTF-8 bytes appended to the token', judge: 'rejected', probe: { raw: true, headers: auth(`${S} {token}${Buffer.from('é€', 'utf8').toString('latin1')}`) } },
-  ];
+const CONTRACT_TEMPLATE = /\{(header(?:-lower|-upper)?|scheme(?:-lower|-upper)?|test(?:-method|-path)?|body-operation|operation|nonce|repeat:(.):(\d+))\}/gs;
+/** A data request without its role: the probe names the operation itself. */
+const withoutOperation = <T extends { operation?: unknown }>(r: T): Omit<T, 'operation'> => {
+  const copy = { ...r };
+  delete copy.operation;
+  return copy;
+};
+
+function fillContract<T>(x: T, vars: Record<string, string>): T {
+  if (typeof x === 'string') return x.replace(CONTRACT_TEMPLATE, (m, name: string, ch?: string, n?: string) => (ch !== undefined ? ch.repeat(Number(n)) : (vars[name] ?? m))) as T;
+  if (Array.isArray(x)) return x.map((v: unknown) => fillContract(v, vars)) as T;
+  if (x && typeof x === 'object') return Object.fromEntries(Object.entries(x).map(([k, v]) => [k, fillContract(v, vars)])) as T;
+  return x;
 }
 
 /**
@@ -196,10 +121,8 @@ const MATRIX: Array<{ name: string; sent: string; credential: Credential; answer
   { name: 'valid', sent: 'the valid key', credential: 'valid', answers: 'valid' },
 ];
 
-const KIP: readonly Profile[] = ['key-injecting-proxy'];
-
 /** Builds every check for a contract. Check ids are stable: reports and baselines key on them. */
-export function buildCatalog(contract: Contract): Check[] {
+export function buildCatalog(contract: Contract, data: ChecksData = loadChecks()): Check[] {
   const clause = (id: string): Clause => {
     const c = contract.clauses.find((x) => x.id === id);
     if (!c) throw new Error(`the suite cites clause ${id}, which the spec does not define`);
@@ -214,19 +137,38 @@ export function buildCatalog(contract: Contract): Check[] {
   for (const op of contract.operations) opProbes.set(op.operationId, operationChecks(op, add));
   // api.operations-served: over every operation's own requests (its auth matrix)
   add({ id: 'api.operations-served', suite: 'operations', group: 'operations', clause: 'api.operations-served', title: 'every documented operation is served (not 404/405/501 to each of its requests)', judge: 'served', over: [...opProbes.values()].flat() });
-  // header variants: auth.prefix, auth.whitespace*, auth.copying, auth.header-name*, auth.placement, auth.malformed, http.*
-  const headerProbes: Probe[] = [];
+  // header variants (spec/checks.json): auth.prefix, auth.whitespace*, auth.copying, auth.header-name*, auth.placement, auth.malformed, http.*
   const test = roleOperation(contract, 'testRequest');
-  for (const v of variants(contract.auth, roleOperation(contract, 'bodyPlacement'))) {
-    const probe: Probe = { key: `hdr.${v.id}`, operationId: v.probe.operationId ?? test.operationId, credential: 'valid', ...v.probe };
+  const body = roleOperation(contract, 'bodyPlacement');
+  const { header, scheme } = contract.auth;
+  const base = {
+    header, 'header-lower': header.toLowerCase(), 'header-upper': header.toUpperCase(),
+    scheme, 'scheme-lower': scheme.toLowerCase(), 'scheme-upper': scheme.toUpperCase(),
+    test: `${test.method} ${test.path}`, 'test-method': test.method, 'test-path': test.path, 'body-operation': `${body.method} ${body.path}`,
+    // A nonce per catalog (one per run), so that a cache entry from an earlier run cannot answer.
+    nonce: randomBytes(4).toString('hex'),
+  };
+  const evidenceOf = (c: { id: string; judge: string; evidence: { kind: EvidenceKind } }) => {
+    const wanted = JUDGE_EVIDENCE[c.judge as JudgeId];
+    if (wanted !== c.evidence.kind) throw new UsageError(`invalid checks file ${data.path}: check ${c.id} gives ${c.evidence.kind} evidence, but judge ${c.judge} judges ${wanted === 'sequence' ? 'a' : 'an'} ${wanted}`);
+  };
+  const headerProbes: Probe[] = [];
+  for (const v of data.headerVariants) {
+    evidenceOf(v);
+    const op = roleOperation(contract, v.evidence.probe.operation ?? 'testRequest');
+    const request = withoutOperation(fillContract(v.evidence.probe, { ...base, operation: op.operationId }));
+    const probe: Probe = { key: `hdr.${v.id}`, operationId: op.operationId, credential: 'valid', ...request };
     headerProbes.push(probe);
-    add({ id: `hdr.${v.id}`, suite: 'headers', group: `headers.${v.id.split('.')[0]}`, clause: v.clause, title: v.title, judge: v.judge, ...(v.answers && { answers: v.answers }), probe, operationId: probe.operationId });
+    add({ id: `hdr.${v.id}`, suite: 'headers', group: `headers.${v.id.split('.')[0]}`, clause: v.clause, title: fillContract(v.title, base), judge: v.judge as JudgeId, ...(v.answers && { answers: v.answers }), probe, operationId: probe.operationId });
   }
   // security.no-credential-echo, security.no-5xx
   const credentialed = [...[...opProbes.values()].flat().filter((p) => p.credential !== 'none'), ...headerProbes];
   add({ id: 'security.no-credential-echo', suite: 'security', group: 'security', clause: 'security.no-credential-echo', title: 'no answer contains the credential that was sent', judge: 'no-echo', over: credentialed });
   add({ id: 'security.no-5xx', suite: 'security', group: 'security', clause: 'security.no-5xx', title: 'no header variant makes the server fail with a 5xx', judge: 'no-5xx', over: headerProbes });
-  for (const d of deploymentChecks([...opProbes.values()].flat(), test, roleOperation(contract, 'unknownResource'))) add(d);
+  for (const d of data.deployment) {
+    evidenceOf(d);
+    add(deploymentCheck(d, [...opProbes.values()].flat(), contract, base));
+  }
   return checks;
 }
 
@@ -255,41 +197,39 @@ function operationChecks(op: Operation, add: (c: Omit<Check, 'clause' | 'level'>
 }
 
 /**
- * Checks of the deployment in front of the API: HTTPS (authentication-guide.txt:31), caches that
- * must not replay an authenticated answer, and key-injecting backends (:28). They reuse the
- * operation probes where the request is the same, so the plan sends each request once.
+ * A check of the deployment in front of the API (spec/checks.json): HTTPS (authentication-guide.txt:31),
+ * caches that must not replay an authenticated answer, and key-injecting backends (:28). Its
+ * evidence reuses the operation probes where the request is the same (ref), so the plan sends each
+ * request once.
  */
-function deploymentChecks(opProbes: Probe[], test: Operation, unknownResource: Operation): Array<Omit<Check, 'clause' | 'level'> & { clause: string }> {
-  const probe = (key: string): Probe => {
-    const p = opProbes.find((x) => x.key === key);
-    if (!p) throw new Error(`the deployment checks need probe ${key}, which the spec's operations do not yield`);
-    return p;
+function deploymentCheck(d: DeploymentCheck, opProbes: Probe[], contract: Contract, base: Record<string, string>): Omit<Check, 'clause' | 'level'> & { clause: string } {
+  const resolve = (p: DataProbe): Probe => {
+    const op = roleOperation(contract, p.operation ?? 'testRequest');
+    if ('ref' in p) {
+      const found = opProbes.find((x) => x.key === `${op.operationId}.${p.ref}`);
+      if (!found) throw new UsageError(`the deployment check ${d.id} needs probe ${op.operationId}.${p.ref}, which the spec's operations do not yield`);
+      return found;
+    }
+    const request = withoutOperation(fillContract(p, { ...base, operation: op.operationId }));
+    const { key, credential, ...rest } = request;
+    return { key, operationId: op.operationId, credential, ...rest };
   };
-  const T = test.operationId;
-  const at = `${test.method} ${test.path}`;
-  const plain: Probe = { key: 'transport.plain-http', operationId: T, credential: 'wrong', plainHttp: true };
-  // A nonce per catalog (one per run), so that a cache entry from an earlier run cannot answer.
-  const nonce = randomBytes(4).toString('hex');
-  const replay = (['valid', 'none', 'wrong'] as const).map(
-    (credential): Probe => ({ key: `cache.replay.${credential}`, operationId: T, credential, query: { conformance_run: nonce } }),
-  );
-  const keyless = probe(`${T}.missing`);
-  const v1: Probe = { key: 'drift.v1-directory', operationId: T, credential: 'valid', path: `/v1${test.path}` };
-  const openapi: Probe = { key: 'drift.openapi', operationId: T, credential: 'none', path: '/openapi.json' };
-  const unknown: Probe = { key: `${unknownResource.operationId}.unknown`, operationId: unknownResource.operationId, credential: 'none', unknownParams: true };
-  const deployment = { suite: 'deployment' } as const;
-  return [
-    { ...deployment, id: 'transport.https-only', clause: 'transport.https-only', group: 'transport', title: `${at} on plain http (a throwaway key) is refused or redirected to https`, judge: 'plain-http-refused', probe: plain, operationId: T, profiles: PROFILES, https: true },
-    { ...deployment, id: 'transport.hsts', clause: 'transport.hsts', group: 'transport', title: 'https answers carry Strict-Transport-Security', judge: 'hsts', over: [keyless], profiles: PROFILES, https: true },
-    { ...deployment, id: 'cache.replay', clause: 'cache.no-replay', group: 'cache', title: `${at} with the valid key, then without a key, then with a wrong key: no cached replay`, judge: 'no-replay', sequence: replay, operationId: T },
-    { ...deployment, id: 'cache.private', clause: 'cache.private', group: 'cache', title: 'what authenticated success answers tell caches (Cache-Control, Vary)', judge: 'cache-headers', over: [probe(`${T}.valid`), keyless], profiles: PROFILES },
-    { ...deployment, id: 'drift.v1-prefix', clause: 'drift.v1-prefix', group: 'drift', title: `${test.method} /v1${test.path} with the valid key: what the newer reference's prefix gets`, judge: 'observe', probe: v1, operationId: T },
-    { ...deployment, id: 'drift.openapi-document', clause: 'drift.openapi-document', group: 'drift', title: "GET /openapi.json: the target's own OpenAPI document against the contract", judge: 'openapi-compare', probe: openapi, operationId: T, profiles: PROFILES },
-    { ...deployment, id: 'proxy.keyless', clause: 'proxy.keyless', group: 'proxy', title: `${at} without a key succeeds: the backend adds it`, judge: 'documented', answers: VALID, probe: keyless, operationId: T, profiles: KIP },
-    { ...deployment, id: 'proxy.errors-pass-through', clause: 'proxy.errors-pass-through', group: 'proxy', title: "the upstream's error for an unknown resource arrives unchanged (JSON error body)", judge: 'error-shape', probe: unknown, operationId: unknownResource.operationId, profiles: KIP },
-    { ...deployment, id: 'proxy.client-authorization', clause: 'proxy.client-authorization', group: 'proxy', title: "a client's own Authorization header (a wrong key) is stripped or replaced, not forwarded", judge: 'documented', answers: VALID, probe: probe(`${T}.invalid`), operationId: T, profiles: KIP },
-    { ...deployment, id: 'proxy.key-not-exposed', clause: 'proxy.key-not-exposed', group: 'proxy', title: 'no answer carries the key the proxy injects', judge: 'no-key-leak', over: [keyless, unknown, probe(`${T}.invalid`)], profiles: KIP },
-  ];
+  const e = d.evidence;
+  const evidence = e.kind === 'exchange' ? { probe: resolve(e.probe) } : e.kind === 'sequence' ? { sequence: e.probes.map(resolve) } : { over: e.over.map(resolve) };
+  const first = evidence.probe ?? evidence.sequence?.[0];
+  return {
+    suite: 'deployment',
+    id: d.id,
+    clause: d.clause,
+    group: d.group,
+    title: fillContract(d.title, base),
+    judge: d.judge as JudgeId,
+    ...(d.answers && { answers: d.answers }),
+    ...evidence,
+    ...(first && { operationId: first.operationId }),
+    ...(d.profiles && { profiles: d.profiles === 'all' ? PROFILES : d.profiles }),
+    ...(d.https && { https: true }),
+  };
 }
 
 /** The probes a check sends: its own, those it judges over, or its sequence. */

@@ -1,13 +1,14 @@
 // The contract itself: valid OpenAPI 3.1, every schema compiles, every example validates (the
 // rules every spec must keep, quotes and clause coverage among them, are in spec-lint.test.ts).
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import SwaggerParser from '@apidevtools/swagger-parser';
 import { describe, expect, test } from 'vitest';
-import { buildCatalog, variants } from '../suites/catalog.js';
+import { buildCatalog, JUDGE_EVIDENCE } from '../suites/catalog.js';
+import { loadChecks } from '../core/checks.js';
 import { JUDGES } from '../suites/judges.js';
-import { DEFAULT_SPEC, documentedErrorTexts, loadContract, roleOperation, schemaValidators } from '../core/spec.js';
-import { ROOT } from './helpers.js';
+import { DEFAULT_SPEC, documentedErrorTexts, loadContract, schemaValidators } from '../core/spec.js';
+import { ROOT, tempDir } from './helpers.js';
 
 const contract = await loadContract();
 const catalog = buildCatalog(contract);
@@ -80,7 +81,7 @@ describe('the suite against the spec', () => {
   });
 
   test('at least 30 header variants, covering each troubleshooting bullet', () => {
-    const all = variants(contract.auth, roleOperation(contract, 'bodyPlacement'));
+    const all = loadChecks().headerVariants;
     expect(all.length).toBeGreaterThanOrEqual(30);
     const groups = new Set(all.map((v) => v.id.split('.')[0]));
     for (const g of ['prefix', 'whitespace', 'copying', 'name', 'placement', 'size']) expect(groups).toContain(g);
@@ -89,5 +90,53 @@ describe('the suite against the spec', () => {
   test('a spec that cites an unknown clause is rejected', async () => {
     const bad = { ...contract, clauses: contract.clauses.filter((c) => c.id !== 'auth.prefix') };
     expect(() => buildCatalog(bad)).toThrow(/auth.prefix/);
+  });
+});
+
+describe('checks as data (spec/checks.json, spec/checks.schema.json)', () => {
+  const write = (edit: (data: { headerVariants: Array<Record<string, unknown>>; deployment: Array<Record<string, unknown>> }) => void): string => {
+    const data = JSON.parse(readFileSync(join(ROOT, 'spec/checks.json'), 'utf8')) as Parameters<typeof edit>[0];
+    edit(data);
+    const path = join(tempDir(), 'checks.json');
+    writeFileSync(path, JSON.stringify(data));
+    return path;
+  };
+
+  test('each judge is declared with the evidence kind it judges: aggregates as aggregate', () => {
+    for (const [id, judge] of Object.entries(JUDGES)) expect(JUDGE_EVIDENCE[id as keyof typeof JUDGE_EVIDENCE] === 'aggregate', id).toBe(judge.aggregate === true);
+  });
+
+  test('the data file builds the header variants and the deployment checks, with their evidence', async () => {
+    const contract = await loadContract();
+    const data = loadChecks();
+    const catalog = buildCatalog(contract, data);
+    for (const d of data.deployment) {
+      const c = catalog.find((x) => x.id === d.id)!;
+      expect(c.suite).toBe('deployment');
+      expect(Boolean(c.probe) && d.evidence.kind === 'exchange' || Boolean(c.sequence) && d.evidence.kind === 'sequence' || Boolean(c.over) && d.evidence.kind === 'aggregate', d.id).toBe(true);
+    }
+    expect(catalog.filter((c) => c.suite === 'headers').map((c) => c.id)).toEqual(data.headerVariants.map((v) => `hdr.${v.id}`));
+    expect(catalog.find((c) => c.id === 'hdr.prefix.no-space')?.probe?.headers).toEqual([['Authorization', 'Basic{token}']]);
+    expect(catalog.find((c) => c.id === 'hdr.size.8k')?.probe?.headers?.[0]?.[1]).toBe(`Basic ${'A'.repeat(8192)}`);
+  });
+
+  test("a check whose evidence is not its judge's kind is a one-line error when the catalog is built", async () => {
+    const contract = await loadContract();
+    const path = write((d) => {
+      const hsts = d.deployment.find((c) => c.id === 'transport.hsts')!;
+      hsts.evidence = { kind: 'exchange', probe: { ref: 'missing' } };
+    });
+    expect(() => buildCatalog(contract, loadChecks(path))).toThrow(/^invalid checks file .*: check transport\.hsts gives exchange evidence, but judge hsts judges an aggregate$/);
+  });
+
+  test('a file that breaks the schema is a one-line error at load', () => {
+    const path = write((d) => {
+      (d.deployment[0]!.evidence as { kind: string }).kind = 'several';
+    });
+    expect(() => loadChecks(path)).toThrow(/^invalid checks file .*: \/deployment\/0\/evidence\/kind /);
+    const unknown = write((d) => {
+      d.headerVariants[0]!.judge = 'lenient';
+    });
+    expect(() => loadChecks(unknown)).toThrow(/^invalid checks file .*: \/headerVariants\/0\/judge must be equal to one of the allowed values/);
   });
 });
