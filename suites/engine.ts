@@ -3,7 +3,7 @@
 // gather its evidence as the plan says, hand it to its judge, return the result as data.
 import type { Target } from '../core/config.js';
 import { HarnessError, Transport, type HttpOptions, type HttpRequest, type HttpResponse } from '../core/http.js';
-import { redactDeep, redactSpread } from '../core/secrets.js';
+import { redactDeep, redactSpread, registeredSecrets } from '../core/secrets.js';
 import { capFindings } from './bounds.js';
 import { responseFor, schemaValidators, type Contract } from '../core/spec.js';
 import { checkInapplicable, parameterSources, probesOf, probeUnavailable, type Check, type Credential, type Probe, type Scope, type Unverifiable } from './catalog.js';
@@ -56,6 +56,27 @@ export function describeCheck(check: Check, contract: Contract): Omit<CheckOutco
     expected: JUDGES[check.judge].expected(check, contract),
     ...answerClauseOf(check, contract),
   };
+}
+
+/**
+ * A check whose evaluation threw (a harness bug, never the target's doing): an `error` verdict with
+ * the check's own clause and level, so that it counts as what it is (a SHOULD check never as a MUST).
+ */
+export function crashed(check: Check, e: unknown): CheckOutcome {
+  const why = (e instanceof Error ? e.message : String(e)).split('\n')[0]!;
+  return redactDeep({
+    id: check.id,
+    clause: check.clause.id,
+    level: check.level,
+    group: check.group,
+    title: check.title,
+    quote: check.clause.quote,
+    source: check.clause.source,
+    judge: check.judge,
+    verdict: 'error',
+    expected: '(the check did not run to its judge)',
+    message: `the check itself failed: ${why}`,
+  });
 }
 
 /** The one clause that documents a documented check's expected answer, when it is another clause. */
@@ -178,6 +199,7 @@ export class Run {
       contract: ctx.contract,
       validator: schemaValidators(ctx.contract),
       maxBodyBytes: ctx.http.maxBodyBytes,
+      secrets: registeredSecrets(),
       ...(injected && { injectedKey: keyParts(injected) }),
     };
   }
@@ -351,6 +373,14 @@ export class Run {
 
   /** Gathers a check's evidence as the plan says, and has its judge rule on it. */
   async evaluate(check: Check): Promise<CheckOutcome> {
+    try {
+      return await this.evaluateOrThrow(check);
+    } catch (e) {
+      return crashed(check, e);
+    }
+  }
+
+  private async evaluateOrThrow(check: Check): Promise<CheckOutcome> {
     const base = describeCheck(check, this.ctx.contract);
     const all = await this.judge(check);
     const judged = { ...all, findings: capFindings(all.findings) }; // bounded whatever the target sent (suites/bounds.ts)

@@ -6,6 +6,7 @@ import type { KeyParts } from './keyforms.js';
 import type { Probe, Unverifiable, Check } from './catalog.js';
 import type { Finding } from '../core/results.js';
 import type { Contract } from '../core/spec.js';
+import type { SecretFinder } from '../core/secrets.js';
 import type { ValidateFunction } from 'ajv/dist/2020.js';
 
 /** What happened to one request: its answer, or why there was none. */
@@ -48,6 +49,8 @@ export interface JudgeContext {
   maxBodyBytes: number;
   /** The key a key-injecting backend adds (its variable's value), if set: searched for, never sent. */
   injectedKey?: KeyParts;
+  /** The run's secrets to look for in what a target sent (the echo and leak judges). */
+  secrets: SecretFinder;
 }
 
 export interface Judge {
