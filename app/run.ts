@@ -225,6 +225,7 @@ export function reportHead(config: Config, contract: Contract, startedAt: Date, 
     options: { strict: config.strict, ...(config.requireComplete && { requireComplete: true }), concurrency: config.concurrency, timeoutMs: config.http.timeoutMs },
     ...((config.selection.only.length > 0 || config.selection.skip.length > 0 || (config.selection.operations?.length ?? 0) > 0) && { selection: config.selection }),
     ...(config.catalogChecks !== undefined && { catalogChecks: config.catalogChecks }),
+    clauses: contract.clauses.map(({ id, level, quote, source }) => ({ id, level, quote, source })),
     startedAt: startedAt.toISOString(),
   } as const);
 }

@@ -83,8 +83,6 @@ function toResult(testCase: TestCase, catalog: ReadonlyMap<string, CheckEntry>):
   const entry = catalog.get(id) ?? { id, clause: '(unknown)', level: 'MUST', group: testCase.module.moduleId.replace(/^.*\/|\.conformance\.\w+$/g, ''), title: testCase.fullName, judge: '(none)' };
   return redactDeep({
     ...entry,
-    quote: '',
-    source: '',
     verdict: 'error',
     expected: '(the check did not run to its judge)',
     message: `the check itself failed: ${String(first?.message ?? 'unknown error').split('\n')[0]}`,

@@ -86,11 +86,6 @@ export function groupedFindings(report: Report): { regressions: ClauseFinding[];
   };
 }
 
-/** A clause's documentation, from any of its checks. */
-export function clauseOf(report: Report, clause: string): { quote: string; source: string } {
-  const c = report.checks.find((x) => x.clause === clause);
-  return { quote: c?.quote ?? '', source: c?.source ?? '' };
-}
 
 /** The ids of the checks of one drift kind. */
 export const driftOf = (report: Report, kind: DriftKind): string[] => (report.drift?.checks ?? []).filter((d) => d.kind === kind).map((d) => d.id);

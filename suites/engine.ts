@@ -42,7 +42,7 @@ export interface RunContext {
 /** A throwaway key of our own, well-formed but never issued. */
 export const WRONG_KEY = `Basic ${Buffer.from('conformance_wrong_key_0000000').toString('base64')}`;
 
-/** The fields of a check's result that do not depend on the target: id, clause, quote, expectation. */
+/** The fields of a check's result that do not depend on the target: id, clause, level, expectation. */
 export function describeCheck(check: Check, contract: Contract): Omit<CheckOutcome, 'verdict'> {
   return {
     id: check.id,
@@ -50,8 +50,6 @@ export function describeCheck(check: Check, contract: Contract): Omit<CheckOutco
     level: check.level,
     group: check.group,
     title: check.title,
-    quote: check.clause.quote,
-    source: check.clause.source,
     judge: check.judge,
     expected: JUDGES[check.judge].expected(check, contract),
     ...answerClauseOf(check, contract),
@@ -70,8 +68,6 @@ export function crashed(check: Check, e: unknown): CheckOutcome {
     level: check.level,
     group: check.group,
     title: check.title,
-    quote: check.clause.quote,
-    source: check.clause.source,
     judge: check.judge,
     verdict: 'error',
     expected: '(the check did not run to its judge)',
