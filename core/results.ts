@@ -60,6 +60,11 @@ export interface CheckResult {
    * own checks share is one broken clause, not two (see groupFindings).
    */
   answerClause?: string;
+  /**
+   * An aggregate check: the requests of its evidence it did not see because they were out of this
+   * run's scope (a key, capability or setting not configured; left out by --skip), by probe key.
+   */
+  unseen?: string[];
   /** Why it failed (its findings, one per line) or errored. */
   message?: string;
   /** What the target did wrong, each in the contract's words (expected, then observed). */

@@ -91,7 +91,9 @@ export function groupedFindings(report: Report): { regressions: ClauseFinding[];
 export const driftOf = (report: Report, kind: DriftKind): string[] => (report.drift?.checks ?? []).filter((d) => d.kind === kind).map((d) => d.id);
 
 /** The outcome label (status and error text), or what stands for it when the check has no outcome. */
-export const observed = (c: CheckResult): string => c.outcome ?? (c.verdict === 'not-verified' ? `not verified: ${c.reason ?? ''}` : '(no answer)');
+export const observed = (c: CheckResult): string =>
+  (c.outcome ?? (c.verdict === 'not-verified' ? `not verified: ${c.reason ?? ''}` : '(no answer)')) +
+  (c.unseen?.length ? ` (not seen, out of this run's scope: ${c.unseen.length} request${c.unseen.length > 1 ? 's' : ''}, ${c.unseen.slice(0, 5).join(', ')}${c.unseen.length > 5 ? ', …' : ''})` : '');
 
 export const DRIFT_LABEL: Record<DriftKind, string> = {
   regression: 'regression',

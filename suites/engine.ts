@@ -367,6 +367,16 @@ export class Run {
     return probeUnavailable(p, this.scope) ?? (this.scheduled.has(p.key) ? undefined : { reason: 'left out of the plan (--skip)', cause: 'scope', category: 'selection', remedy: 'run without --skip' });
   }
 
+  /** A probe's exchange, or why a setup request of its chain gave nothing to build it from. */
+  private async send(p: Probe): Promise<Exchange | NoSource> {
+    try {
+      return await this.exchange(p);
+    } catch (e) {
+      if (e instanceof NoSource) return e;
+      throw e;
+    }
+  }
+
   /** Gathers a check's evidence as the plan says, and has its judge rule on it. */
   async evaluate(check: Check): Promise<CheckOutcome> {
     try {
@@ -392,6 +402,7 @@ export class Run {
       ...(message !== undefined && { message }),
       ...(judged.findings.length > 0 && { findings: judged.findings }),
       ...(judged.verdict === 'not-verified' && { reason: judged.reason ?? 'not run', ...judged.gap }),
+      ...(judged.unseen?.length && { unseen: judged.unseen }),
       ...(shown && { exchange: describeExchange(shown) }),
     });
   }
@@ -416,21 +427,13 @@ export class Run {
         category: 'not implemented',
         remedy: 'the operation served at the target, or --operation to leave it out',
       });
-    const send = async (p: Probe): Promise<Exchange | NoSource> => {
-      try {
-        return await this.exchange(p);
-      } catch (e) {
-        if (e instanceof NoSource) return e;
-        throw e;
-      }
-    };
     if (!judge.aggregate) {
       const probes = check.sequence ?? [check.probe!];
       const blocked = probes.map((p) => this.unsent(p)).find(Boolean);
       if (blocked) return notVerified(blocked);
       const answers: Answer[] = [];
       for (const probe of probes) {
-        const ex = await send(probe); // in order: a sequence is sent one request after another
+        const ex = await this.send(probe); // in order: a sequence is sent one request after another
         if (ex instanceof NoSource) return noSource(ex);
         if (ex.error?.kind === 'budget') return budget(ex.error.message);
         if (ex.error?.kind === 'interrupted') return interrupted(ex.error.message);
@@ -454,9 +457,24 @@ export class Run {
     // An aggregate: every answer of its probes that can be sent; offences fail it even on partial
     // evidence, but without one, missing evidence is no pass.
     const probes = (check.over ?? []).filter((p) => !this.unsent(p));
+    const unseen = (check.over ?? []).filter((p) => this.unsent(p)).map((p) => p.key);
+    const judgedOn = await this.judgeAggregate(check, probes, notVerified, noSource, budget, interrupted);
+    return unseen.length && judgedOn.verdict !== 'not-verified' ? { ...judgedOn, unseen } : judgedOn;
+  }
+
+  /** An aggregate's judgement over the answers of the probes it can send. */
+  private async judgeAggregate(
+    check: Check,
+    probes: Probe[],
+    notVerified: (u: Unverifiable) => Judgement,
+    noSource: (e: NoSource, reason?: string) => Judgement,
+    budget: (reason: string) => Judgement,
+    interrupted: (reason: string) => Judgement,
+  ): Promise<Judgement> {
+    const judge = JUDGES[check.judge];
     const settled = await Promise.all(
       probes.map(async (probe) => {
-        const ex = await send(probe);
+        const ex = await this.send(probe);
         const own = !(ex instanceof NoSource) && ex.error ? await this.ownThrottle(probe, ex) : undefined;
         return { probe, ex: own && !(ex instanceof NoSource) ? ({ ...ex, error: undefined, response: own } as Exchange) : ex };
       }),

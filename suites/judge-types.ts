@@ -38,6 +38,8 @@ export interface Judgement {
   reason?: string;
   /** Not verified: the cause and what would verify it (reporters/model.ts CheckResult.cause). */
   gap?: Omit<Unverifiable, 'reason'>;
+  /** An aggregate: the probes of its evidence out of the run's scope, which it did not see. */
+  unseen?: string[];
   /** The exchange the report shows (the first offending one, or the only one). */
   shown?: Exchange;
 }
