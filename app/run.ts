@@ -277,9 +277,13 @@ export async function mergeBlobs(dir: string): Promise<Report> {
   const end = Math.max(...heads.map((h) => Date.parse(h.startedAt) + h.durationMs));
   const head: ReportHead = { ...heads[0]!, startedAt: new Date(start).toISOString(), durationMs: end - start, interrupted: heads.some((h) => h.interrupted) };
   // Every check of the run's catalog (each shard carries it) is in some shard's results: none vanishes in a merge.
+  // (An interrupted shard's unfinished checks are in the report as such.)
   const got = new Set(collector.results.map((r) => r.id));
   const lost = [...collector.catalog.keys()].filter((id) => !got.has(id));
-  if (lost.length) throw new UsageError(`the merged run is incomplete: check ${lost[0]} is in the run's catalog but no shard reported it${lost.length > 1 ? ` (and ${lost.length - 1} more: ${lost.slice(1, 4).join(', ')}${lost.length > 4 ? ', …' : ''})` : ''}`);
+  if (lost.length && head.interrupted) {
+    const reason = 'the run was interrupted before this check finished';
+    for (const id of lost) collector.results.push({ ...collector.catalog.get(id)!, verdict: 'not-verified', expected: '(not run)', reason, cause: 'interrupted', category: 'interrupted', durationMs: 0 });
+  } else if (lost.length) throw new UsageError(`the merged run is incomplete: check ${lost[0]} is in the run's catalog but no shard reported it${lost.length > 1 ? ` (and ${lost.length - 1} more: ${lost.slice(1, 4).join(', ')}${lost.length > 4 ? ', …' : ''})` : ''}`);
   delete head.shard; // the merged report is the whole run
   if (!head.selection) delete head.catalogChecks;
   return redactDeep(buildReport(head, collector.results));
