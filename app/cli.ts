@@ -7,9 +7,9 @@ import { EXIT, UsageError } from '../core/errors.js';
 import { err, out } from '../core/secrets.js';
 import { TOOL } from './tool.js';
 
-let command: typeof import('./command.js') | undefined;
-/** Where the run is (app/command.ts); before it is loaded, still setting up. */
-const phase = () => command?.state.phase ?? ({ kind: 'setup' } as const);
+/** Where the run is (app/command.ts keeps it up to date); before it is loaded, still setting up. */
+const state: import('./command.js').RunState = { phase: { kind: 'setup' } };
+const phase = () => state.phase;
 
 /** How long the first signal lets the run wind down (requests cut, workers closed) before the report is written from here. */
 const STOP_GRACE_MS = 700;
@@ -63,8 +63,8 @@ async function main(argv: string[]): Promise<number> {
   onSignals(abort);
   // The run's lines go to the console: stdout, stderr, and on a terminal the progress line redrawn in place.
   const print = { out, err, ...(process.stderr.isTTY && { terminal: (text: string) => void process.stderr.write(text) }) };
-  command = await import('./command.js');
-  return (await command.execute(values, { signal: abort.signal, print })).code;
+  const command = await import('./command.js');
+  return (await command.execute(values, { signal: abort.signal, print, state })).code;
 }
 
 /** The checks that ran, in a report that ends as the process will (exit 2), when the suites were running. */

@@ -161,8 +161,11 @@ function writeUnreachable(config: Config, contract: Contract, catalog: Check[], 
  * Where the run is, for a signal or a crash (app/cli.ts): before any check (nothing to report),
  * while the suites run (`partial` writes a report of the checks that ran so far, ending as the
  * process will end), or after the reports were written (the process ends with their exit code).
+ * A value the caller holds and passes to execute (ExecuteOptions.state), never module state.
  */
-export const state: { phase: { kind: 'setup' } | { kind: 'running'; partial: (exitCode: number) => string[] } | { kind: 'reported'; exitCode: number } } = { phase: { kind: 'setup' } };
+export interface RunState {
+  phase: { kind: 'setup' } | { kind: 'running'; partial: (exitCode: number) => string[] } | { kind: 'reported'; exitCode: number };
+}
 
 /** A report of the checks that ran, ending as the process ends: interrupted (130) or could not run (2). */
 function endedAs(report: Report, exitCode: number): Report {
@@ -212,6 +215,8 @@ function checkExclusive(values: CliValues): void {
 export interface ExecuteOptions {
   /** Aborting it stops the run: the checks that finished are reported, marked interrupted. */
   signal?: AbortSignal;
+  /** Where the run is, kept up to date for the caller (app/cli.ts: a signal or a crash). */
+  state?: RunState;
   /** Where the keys are read (by variable name); the process's environment if not given. Never written to. */
   env?: NodeJS.ProcessEnv;
   /** false: do not read a .env file (the API's default). */
@@ -228,6 +233,7 @@ export interface ExecuteOptions {
 /** A run (or --list, --plan, --compare, --merge-reports) from parsed flags. */
 export async function execute(flags: CliValues, options: ExecuteOptions = {}): Promise<Outcome> {
   checkExclusive(flags);
+  const state: RunState = options.state ?? { phase: { kind: 'setup' } };
   const lines = redacting(options.print);
   if (flags.compare) return compare(flags.compare, flags['report-dir'] ?? 'reports', lines);
   // The config file's options go under the flags; its target under FFMPEG_API_BASE_URL too (below, once .env is read).

@@ -121,6 +121,7 @@ export async function runSuites(config: Config, contract: Contract, catalog: Che
   // vitest's blob reporter writes with a plain writeFile: into a fresh directory, then renamed into place (core/files.ts)
   const blob = shard ? staged(blobFile(config.reportDir, shard)) : undefined;
   collector.head = reportHead(config, contract, startedAt, env);
+  collector.setCatalog(catalog.map((c) => ({ id: c.id, clause: c.clause.id, level: c.level, group: c.group, title: c.title, judge: c.judge })));
   // A cancel is only heard once a test module runs (vitest resets it when the run begins).
   let running = false;
   const cancel = () => void vitest.cancelCurrentRun('keyboard-input');
@@ -224,6 +225,7 @@ export function reportHead(config: Config, contract: Contract, startedAt: Date, 
     options: { strict: config.strict, ...(config.requireComplete && { requireComplete: true }), concurrency: config.concurrency, timeoutMs: config.http.timeoutMs },
     ...((config.selection.only.length > 0 || config.selection.skip.length > 0 || (config.selection.operations?.length ?? 0) > 0) && { selection: config.selection }),
     ...(config.catalogChecks !== undefined && { catalogChecks: config.catalogChecks }),
+    clauses: contract.clauses.map(({ id, level, quote, source }) => ({ id, level, quote, source })),
     startedAt: startedAt.toISOString(),
   } as const);
 }
@@ -274,6 +276,14 @@ export async function mergeBlobs(dir: string): Promise<Report> {
   const start = Math.min(...heads.map((h) => Date.parse(h.startedAt)));
   const end = Math.max(...heads.map((h) => Date.parse(h.startedAt) + h.durationMs));
   const head: ReportHead = { ...heads[0]!, startedAt: new Date(start).toISOString(), durationMs: end - start, interrupted: heads.some((h) => h.interrupted) };
+  // Every check of the run's catalog (each shard carries it) is in some shard's results: none vanishes in a merge.
+  // (An interrupted shard's unfinished checks are in the report as such.)
+  const got = new Set(collector.results.map((r) => r.id));
+  const lost = [...collector.catalog.keys()].filter((id) => !got.has(id));
+  if (lost.length && head.interrupted) {
+    const reason = 'the run was interrupted before this check finished';
+    for (const id of lost) collector.results.push({ ...collector.catalog.get(id)!, verdict: 'not-verified', expected: '(not run)', reason, cause: 'interrupted', category: 'interrupted', durationMs: 0 });
+  } else if (lost.length) throw new UsageError(`the merged run is incomplete: check ${lost[0]} is in the run's catalog but no shard reported it${lost.length > 1 ? ` (and ${lost.length - 1} more: ${lost.slice(1, 4).join(', ')}${lost.length > 4 ? ', …' : ''})` : ''}`);
   delete head.shard; // the merged report is the whole run
   if (!head.selection) delete head.catalogChecks;
   return redactDeep(buildReport(head, collector.results));

@@ -32,14 +32,22 @@ export type Verdict = 'pass' | 'fail' | 'error' | 'not-verified' | 'observed';
 
 export const VERDICTS: readonly Verdict[] = ['pass', 'fail', 'error', 'not-verified', 'observed'];
 
+/** One clause of the contract as a report carries it (report.json `clauses`): its checks refer to it by id. */
+export interface ClauseEntry {
+  id: string;
+  level: Level;
+  /** The guide's (or the RFC's) sentence, quoted. */
+  quote: string;
+  /** Where the sentence is: file and line. */
+  source: string;
+}
+
 export interface CheckResult {
   id: string;
   clause: string;
   level: Level;
   group: string;
   title: string;
-  quote: string;
-  source: string;
   verdict: Verdict;
   /** The judge that ruled (suites/judges.ts). */
   judge: string;
@@ -52,6 +60,11 @@ export interface CheckResult {
    * own checks share is one broken clause, not two (see groupFindings).
    */
   answerClause?: string;
+  /**
+   * An aggregate check: the requests of its evidence it did not see because they were out of this
+   * run's scope (a key, capability or setting not configured; left out by --skip), by probe key.
+   */
+  unseen?: string[];
   /** Why it failed (its findings, one per line) or errored. */
   message?: string;
   /** What the target did wrong, each in the contract's words (expected, then observed). */

@@ -332,6 +332,19 @@ export function redactSpread(headers: Record<string, string>): Record<string, st
 /** Whether `text` carries a registered secret in any form `redact` would remove. */
 export const containsSecret = (text: string): boolean => secrets.length > 0 && redact(text) !== text;
 
+/** What a judge looks for secrets with (suites/judge-types.ts JudgeContext): handed to it, never read from a module. */
+export interface SecretFinder {
+  /** The forms in which a text carries a secret (see secretForms). */
+  forms(text: string): string[];
+  /** Pieces of a secret spread over several header values (see spreadOver). */
+  spread(values: string[]): Map<number, string>;
+  /** Whether a text carries a secret in any form redaction removes. */
+  contains(text: string): boolean;
+}
+
+/** The secrets registered for this run (addSecret), as a judge's SecretFinder. */
+export const registeredSecrets = (): SecretFinder => ({ forms: secretForms, spread: spreadOver, contains: containsSecret });
+
 /** Redacts every string (keys included) inside a JSON-compatible value. */
 export function redactDeep<T>(value: T): T {
   if (typeof value === 'string') return redact(value) as T;

@@ -4,7 +4,7 @@
 // then clause; filters and search live in the URL hash, and #check-<id> opens that check.
 import { createHash } from 'node:crypto';
 import { LEVELS } from '../core/spec.js';
-import { DRIFT_KINDS, type DriftEntry, type DriftSide, type Report } from './model.js';
+import { clauseOf, DRIFT_KINDS, type DriftEntry, type DriftSide, type Report } from './model.js';
 import { compatibility, DRIFT_LABEL, findingLine, groupedFindings, levelFigure, observed, verdictText } from './text.js';
 import { VERDICTS, type CheckResult } from '../core/results.js';
 
@@ -129,11 +129,11 @@ export const badge = (cls: string, text: string) => `<span class="badge ${esc(cl
 const driftSide = (x?: DriftSide) => (x ? `${badge(`v-${x.verdict}`, x.verdict)}${x.outcome !== undefined ? ` <code>${esc(x.outcome)}</code>` : ''}` : '<span class="muted">(absent)</span>');
 const beforeAfter = (d: DriftEntry) => `${driftSide(d.before)} &rarr; ${driftSide(d.after)}`;
 
-function checkHtml(c: CheckResult, drift: DriftEntry | undefined): string {
+function checkHtml(c: CheckResult, doc: { quote: string; source: string }, drift: DriftEntry | undefined): string {
   const ex = c.exchange;
   const fields: Array<[string, string]> = [
-    ['clause', `<code>${esc(c.clause)}</code> — ${esc(c.source)}`],
-    ['documentation', `<blockquote>${esc(plain(c.quote))}</blockquote>`],
+    ['clause', `<code>${esc(c.clause)}</code> — ${esc(doc.source)}`],
+    ['documentation', `<blockquote>${esc(plain(doc.quote))}</blockquote>`],
     ['expected', esc(c.expected)],
     ['observed', `<code>${esc(observed(c))}</code>`],
   ];
@@ -174,7 +174,7 @@ function checksHtml(report: Report, driftOf: Map<string, DriftEntry>): string {
       const byClause = new Map<string, CheckResult[]>();
       for (const c of checks) byClause.set(c.clause, [...(byClause.get(c.clause) ?? []), c]);
       const clauses = [...byClause.entries()].map(([clause, cs]) =>
-        section('clause', clause, cs, cs.map((c) => checkHtml(c, driftOf.get(c.id))).join('\n'), ` <span class="muted">· ${esc(cs[0]!.level)}</span>`),
+        section('clause', clause, cs, cs.map((c) => checkHtml(c, clauseOf(report, c.clause), driftOf.get(c.id))).join('\n'), ` <span class="muted">· ${esc(cs[0]!.level)}</span>`),
       );
       return section('group', group, checks, clauses.join('\n'));
     })

@@ -5,18 +5,18 @@
 // job. Built with junit-report-builder; test/junit.test.ts validates it against a JUnit schema.
 import junitModule, { type Builder, type TestCase } from 'junit-report-builder';
 import type { XMLElement } from 'xmlbuilder';
-import type { Report } from './model.js';
+import { clauseOf, type Report } from './model.js';
 import { observed, verdictText } from './text.js';
 import type { CheckResult } from '../core/results.js';
 
 // CommonJS: module.exports is the builder itself, while the typings describe an ES default export.
 const junit = junitModule as unknown as Builder;
 
-function details(c: CheckResult): string {
+function details(c: CheckResult, doc: { quote: string; source: string }): string {
   return [
     `${c.id} [${c.level}] ${c.title}`,
-    `clause:   ${c.clause} (${c.source})`,
-    `quote:    ${c.quote}`,
+    `clause:   ${c.clause} (${doc.source})`,
+    `quote:    ${doc.quote}`,
     `expected: ${c.expected}`,
     `observed: ${observed(c)}`,
     ...(c.exchange ? [`request:  ${c.exchange.request.method} ${c.exchange.request.url} (${c.exchange.request.transport})`] : []),
@@ -63,9 +63,9 @@ export function renderJunit(report: Report): string {
     // A failure the exit code does not count (SHOULD without --strict) is not a red test case:
     // the CI's test tab and the job's status tell one story. It is skipped, saying why.
     const gating = c.level === 'MUST' || report.options.strict;
-    if ((c.verdict === 'fail' || c.verdict === 'error') && !gating) skip(tc, `SHOULD ${c.verdict}, not gating without --strict: ${summary}`).standardError(cdata(details(c)));
-    else if (c.verdict === 'fail') tc.failure(summary, c.level).stacktrace(cdata(details(c)));
-    else if (c.verdict === 'error') tc.error(`${summary}: ${c.message?.split('\n')[0] ?? ''}`, 'harness', cdata(details(c)));
+    if ((c.verdict === 'fail' || c.verdict === 'error') && !gating) skip(tc, `SHOULD ${c.verdict}, not gating without --strict: ${summary}`).standardError(cdata(details(c, clauseOf(report, c.clause))));
+    else if (c.verdict === 'fail') tc.failure(summary, c.level).stacktrace(cdata(details(c, clauseOf(report, c.clause))));
+    else if (c.verdict === 'error') tc.error(`${summary}: ${c.message?.split('\n')[0] ?? ''}`, 'harness', cdata(details(c, clauseOf(report, c.clause))));
     else if (c.verdict === 'not-verified') skip(tc, `not verified: ${c.reason ?? ''}`);
     else if (c.verdict === 'observed') tc.standardOutput(cdata(`observed (recorded, not judged): ${observed(c)}`));
   }

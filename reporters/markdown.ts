@@ -2,8 +2,8 @@
 // counts first, then every finding (regressions first), then the full per-clause table.
 // Report content may come from a hostile target: every string is escaped or put in a code span.
 import { LEVELS } from '../core/spec.js';
-import { DRIFT_KINDS, type Report } from './model.js';
-import { clauseOf, compatibility, DRIFT_LABEL, groupedFindings, levelFigure, observed, verdictText } from './text.js';
+import { clauseOf, DRIFT_KINDS, type Report } from './model.js';
+import { compatibility, DRIFT_LABEL, groupedFindings, levelFigure, observed, verdictText } from './text.js';
 import { VERDICTS, type CheckResult } from '../core/results.js';
 
 /**
@@ -100,8 +100,8 @@ export function renderMarkdown(report: Report): string {
   });
 
   lines.push(`## All checks (${report.checks.length})`, '', '<details><summary>The table of every check</summary>', '');
-  lines.push(...table(['check', 'level', 'verdict', 'clause', 'source', 'expected', 'observed'], report.checks.map((c) => allRow(c))), '', '</details>', '');
+  lines.push(...table(['check', 'level', 'verdict', 'clause', 'source', 'expected', 'observed'], report.checks.map((c) => allRow(c, clauseOf(report, c.clause).source))), '', '</details>', '');
   return lines.join('\n');
 }
 
-const allRow = (c: CheckResult) => [mdCode(c.id), c.level, c.verdict === 'fail' || c.verdict === 'error' ? `**${c.verdict}**` : c.verdict, mdCode(c.clause), mdText(c.source), mdText(c.expected), mdCode(observed(c))];
+const allRow = (c: CheckResult, source: string) => [mdCode(c.id), c.level, c.verdict === 'fail' || c.verdict === 'error' ? `**${c.verdict}**` : c.verdict, mdCode(c.clause), mdText(source), mdText(c.expected), mdCode(observed(c))];

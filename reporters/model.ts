@@ -1,7 +1,7 @@
 // The one result model. report.json is its serialisation and the source of truth; every other
 // view (console, Markdown, HTML, JUnit) is rendered from it.
 import type { Level } from '../core/spec.js';
-import type { Verdict, CheckResult } from '../core/results.js';
+import type { Verdict, CheckResult, ClauseEntry } from '../core/results.js';
 
 /** What the run may claim: conformant only when every applicable MUST check (with --strict, SHOULD too) was verified. */
 export type RunVerdict = 'conformant' | 'partial' | 'not-conformant' | 'regressed' | 'inconclusive' | 'interrupted' | 'could-not-run';
@@ -66,6 +66,8 @@ export interface Report {
   interrupted: boolean;
   /** Present when this report is one shard of a split run (`--shard i/n`); a merged report has none. */
   shard?: { index: number; count: number };
+  /** The contract's clauses (id, level, quote, source): each check refers to one by id (read them with clauseOf). */
+  clauses: ClauseEntry[];
   summary: Summary;
   checks: CheckResult[];
   /** Present when the run was compared with a baseline report (`--baseline`). */
@@ -101,6 +103,27 @@ export interface Drift {
   counts: Record<DriftKind, number>;
   /** Every check of either report, in check-id order. */
   checks: DriftEntry[];
+}
+
+/** A clause's documentation (quote and source), from the report's clause table: the one place every view reads it. */
+export function clauseOf(report: Pick<Report, 'clauses'>, clause: string): { quote: string; source: string } {
+  const entry = report.clauses.find((c) => c.id === clause);
+  return { quote: entry?.quote ?? '', source: entry?.source ?? '' };
+}
+
+/**
+ * A report.json read back (--baseline, --compare) as the model has it: one written before the
+ * clause table existed carried each clause's quote and source on every check; the table is made from them.
+ */
+export function withClauseTable(report: Report): Report {
+  if (report.clauses) return report;
+  type Legacy = CheckResult & { quote?: string; source?: string };
+  const clauses = new Map<string, ClauseEntry>();
+  const checks = (report.checks as Legacy[]).map(({ quote, source, ...c }) => {
+    if (!clauses.has(c.clause)) clauses.set(c.clause, { id: c.clause, level: c.level, quote: quote ?? '', source: source ?? '' });
+    return c;
+  });
+  return { ...report, clauses: [...clauses.values()], checks };
 }
 
 /** What a report says about its run, before any check: everything but the summary, checks and drift. */

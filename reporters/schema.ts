@@ -5,7 +5,7 @@ import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
 import { UsageError } from '../core/errors.js';
 import { readInput } from '../core/files.js';
-import type { Report } from './model.js';
+import { withClauseTable, type Report } from './model.js';
 
 export const REPORT_SCHEMA = JSON.parse(readFileSync(new URL('./report.schema.json', import.meta.url), 'utf8')) as object;
 
@@ -33,5 +33,5 @@ export function loadReport(path: string): Report {
   }
   const errors = reportErrors(value);
   if (errors.length) throw new UsageError(`${path} is not a report.json of schemaVersion 1: ${errors[0]}`);
-  return value as Report;
+  return withClauseTable(value as Report);
 }

@@ -86,17 +86,14 @@ export function groupedFindings(report: Report): { regressions: ClauseFinding[];
   };
 }
 
-/** A clause's documentation, from any of its checks. */
-export function clauseOf(report: Report, clause: string): { quote: string; source: string } {
-  const c = report.checks.find((x) => x.clause === clause);
-  return { quote: c?.quote ?? '', source: c?.source ?? '' };
-}
 
 /** The ids of the checks of one drift kind. */
 export const driftOf = (report: Report, kind: DriftKind): string[] => (report.drift?.checks ?? []).filter((d) => d.kind === kind).map((d) => d.id);
 
 /** The outcome label (status and error text), or what stands for it when the check has no outcome. */
-export const observed = (c: CheckResult): string => c.outcome ?? (c.verdict === 'not-verified' ? `not verified: ${c.reason ?? ''}` : '(no answer)');
+export const observed = (c: CheckResult): string =>
+  (c.outcome ?? (c.verdict === 'not-verified' ? `not verified: ${c.reason ?? ''}` : '(no answer)')) +
+  (c.unseen?.length ? ` (not seen, out of this run's scope: ${c.unseen.length} request${c.unseen.length > 1 ? 's' : ''}, ${c.unseen.slice(0, 5).join(', ')}${c.unseen.length > 5 ? ', …' : ''})` : '');
 
 export const DRIFT_LABEL: Record<DriftKind, string> = {
   regression: 'regression',

@@ -3,7 +3,7 @@
 // the judges of answers (suites/judges.ts): these read the exchange's request instead. A finding
 // here is the client's, never the server's: each check's id starts with `client.`.
 import { isLoopback } from '../core/http.js';
-import { containsSecret, decodeEscapes } from '../core/secrets.js';
+import { decodeEscapes, type SecretFinder } from '../core/secrets.js';
 import type { Check, JudgeId } from './catalog.js';
 import type { Finding } from '../core/results.js';
 import type { Answer, Judge, Judgement } from './judge-types.js';
@@ -18,8 +18,8 @@ type Request = Answer['exchange']['request'];
 const headerValues = (r: Request, name: string) => r.headers.filter(([n]) => n.toLowerCase() === name).map(([, v]) => v);
 
 /** Whether a text carries a configured key (any form redaction removes), or the token the request sent in its Authorization header. */
-function carriesKey(text: string, sentToken: string | undefined): boolean {
-  return containsSecret(text) || (sentToken !== undefined && sentToken.length >= 8 && decodeEscapes(text).includes(sentToken));
+function carriesKey(secrets: SecretFinder, text: string, sentToken: string | undefined): boolean {
+  return secrets.contains(text) || (sentToken !== undefined && sentToken.length >= 8 && decodeEscapes(text).includes(sentToken));
 }
 const tokenOf = (r: Request): string | undefined => headerValues(r, 'authorization')[0]?.replace(/^\s*\S+\s+/, '').trim() || undefined;
 
@@ -30,20 +30,20 @@ function client(check: Check, a: Answer, what: string | undefined): Judgement {
   return { verdict: findings.length ? 'fail' : 'pass', findings, shown: a.exchange };
 }
 
-const one = (expected: string, offence: (r: Request) => string | undefined): Judge => ({
+const one = (expected: string, offence: (r: Request, secrets: SecretFinder) => string | undefined): Judge => ({
   expected: () => expected,
-  judge: (check, [a]) => client(check, a!, offence(a!.exchange.request)),
+  judge: (check, [a], ctx) => client(check, a!, offence(a!.exchange.request, ctx.secrets)),
 });
 
 /** Whether the request carries a credential of any kind (a header, a key in the URL or the body). */
-export function carriesCredential(r: Request): boolean {
-  return r.headers.some(([n, v]) => n.toLowerCase() === 'authorization' || KEY_HEADER.test(n) || containsSecret(v)) || containsSecret(r.url.href) || (r.body !== undefined && containsSecret(r.body));
+export function carriesCredential(r: Request, secrets: SecretFinder): boolean {
+  return r.headers.some(([n, v]) => n.toLowerCase() === 'authorization' || KEY_HEADER.test(n) || secrets.contains(v)) || secrets.contains(r.url.href) || (r.body !== undefined && secrets.contains(r.body));
 }
 
 export const CLIENT_JUDGES: Record<Extract<JudgeId, `client-${string}`>, Judge> = {
-  'client-header-name': one('the key only under the header named Authorization (any letter case), never under Auth, Bearer, X-API-Key or another name', (r) => {
+  'client-header-name': one('the key only under the header named Authorization (any letter case), never under Auth, Bearer, X-API-Key or another name', (r, secrets) => {
     const token = tokenOf(r);
-    const wrong = r.headers.find(([n, v]) => n.toLowerCase() !== 'authorization' && n.toLowerCase() !== 'cookie' && v.trim() !== '' && (KEY_HEADER.test(n) || carriesKey(v, token)));
+    const wrong = r.headers.find(([n, v]) => n.toLowerCase() !== 'authorization' && n.toLowerCase() !== 'cookie' && v.trim() !== '' && (KEY_HEADER.test(n) || carriesKey(secrets, v, token)));
     return wrong && `expected the key under Authorization, sent a header named ${wrong[0]}`;
   }),
   'client-prefix': one('Authorization: Basic <key>: the scheme "Basic", one space, the key as copied (no other scheme, no whitespace inside)', (r) => {
@@ -56,15 +56,15 @@ export const CLIENT_JUDGES: Record<Extract<JudgeId, `client-${string}`>, Judge> 
     if (scheme && scheme !== 'Basic' && /^[A-Za-z][\w-]*$/.test(scheme) && v.trim() !== scheme) return `expected Authorization: Basic <key>, sent the ${scheme} scheme`;
     return `expected Authorization: Basic <key>, sent ${v.trim() === '' ? 'an empty value' : /^\s*Basic\S/.test(v) ? '"Basic" without the space' : 'a value with whitespace or without the scheme'}`;
   }),
-  'client-placement': one('the key in the Authorization header only: never in the URL, the query string, the body or a cookie', (r) => {
+  'client-placement': one('the key in the Authorization header only: never in the URL, the query string, the body or a cookie', (r, secrets) => {
     const token = tokenOf(r);
-    const params = [...r.url.searchParams].find(([name, v]) => (KEY_PARAM.test(name) && v !== '') || carriesKey(v, token) || carriesKey(name, token));
+    const params = [...r.url.searchParams].find(([name, v]) => (KEY_PARAM.test(name) && v !== '') || carriesKey(secrets, v, token) || carriesKey(secrets, name, token));
     if (params) return `expected no key in the query string, sent one in the query parameter ${params[0]}`;
-    if (carriesKey(r.url.pathname, token) || carriesKey(r.url.username + r.url.password, token)) return 'expected no key in the URL, sent one in its path';
-    const cookie = headerValues(r, 'cookie').find((c) => carriesKey(c, token) || /(^|;\s*)(authorization|api[_-]?key|token)=/i.test(c));
+    if (carriesKey(secrets, r.url.pathname, token) || carriesKey(secrets, r.url.username + r.url.password, token)) return 'expected no key in the URL, sent one in its path';
+    const cookie = headerValues(r, 'cookie').find((c) => carriesKey(secrets, c, token) || /(^|;\s*)(authorization|api[_-]?key|token)=/i.test(c));
     if (cookie !== undefined) return 'expected no key in a cookie, sent one in the Cookie header';
     if (r.body !== undefined && r.body !== '') {
-      if (carriesKey(r.body, token)) return 'expected no key in the request body, sent one in it';
+      if (carriesKey(secrets, r.body, token)) return 'expected no key in the request body, sent one in it';
       const members = keyMembers(r.body);
       if (members) return `expected no key in the request body, sent one in its JSON member ${members}`;
     }
@@ -75,8 +75,8 @@ export const CLIENT_JUDGES: Record<Extract<JudgeId, `client-${string}`>, Judge> 
     const type = headerValues(r, 'content-type')[0];
     return type !== undefined && JSON_MEDIA_TYPE.test(type) ? undefined : `expected Content-Type application/json on a JSON body, sent ${type === undefined ? 'no Content-Type' : `Content-Type ${type}`}`;
   }),
-  'client-https': one('a request carrying a key goes over https, unless to loopback', (r) =>
-    r.url.protocol === 'http:' && !isLoopback(r.url.hostname) && carriesCredential(r) ? `expected https for a request carrying a key, sent it over plain http to ${r.url.host}` : undefined,
+  'client-https': one('a request carrying a key goes over https, unless to loopback', (r, secrets) =>
+    r.url.protocol === 'http:' && !isLoopback(r.url.hostname) && carriesCredential(r, secrets) ? `expected https for a request carrying a key, sent it over plain http to ${r.url.host}` : undefined,
   ),
 };
 

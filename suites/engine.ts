@@ -3,7 +3,7 @@
 // gather its evidence as the plan says, hand it to its judge, return the result as data.
 import type { Target } from '../core/config.js';
 import { HarnessError, Transport, type HttpOptions, type HttpRequest, type HttpResponse } from '../core/http.js';
-import { redactDeep, redactSpread } from '../core/secrets.js';
+import { redactDeep, redactSpread, registeredSecrets } from '../core/secrets.js';
 import { capFindings } from './bounds.js';
 import { credentialValue, responseFor, roleOperation, schemaValidators, type AuthScheme, type Contract } from '../core/spec.js';
 import { checkInapplicable, parameterSources, probesOf, probeUnavailable, type Check, type Credential, type Probe, type Scope, type Unverifiable } from './catalog.js';
@@ -42,7 +42,7 @@ export interface RunContext {
 /** A throwaway key of our own, well-formed but never issued, in the spec's scheme ("Basic <token>"). */
 export const wrongKey = (auth: AuthScheme): string => credentialValue(auth, Buffer.from('conformance_wrong_key_0000000').toString('base64'));
 
-/** The fields of a check's result that do not depend on the target: id, clause, quote, expectation. */
+/** The fields of a check's result that do not depend on the target: id, clause, level, expectation. */
 export function describeCheck(check: Check, contract: Contract): Omit<CheckOutcome, 'verdict'> {
   return {
     id: check.id,
@@ -50,12 +50,29 @@ export function describeCheck(check: Check, contract: Contract): Omit<CheckOutco
     level: check.level,
     group: check.group,
     title: check.title,
-    quote: check.clause.quote,
-    source: check.clause.source,
     judge: check.judge,
     expected: JUDGES[check.judge].expected(check, contract),
     ...answerClauseOf(check, contract),
   };
+}
+
+/**
+ * A check whose evaluation threw (a harness bug, never the target's doing): an `error` verdict with
+ * the check's own clause and level, so that it counts as what it is (a SHOULD check never as a MUST).
+ */
+export function crashed(check: Check, e: unknown): CheckOutcome {
+  const why = (e instanceof Error ? e.message : String(e)).split('\n')[0]!;
+  return redactDeep({
+    id: check.id,
+    clause: check.clause.id,
+    level: check.level,
+    group: check.group,
+    title: check.title,
+    judge: check.judge,
+    verdict: 'error',
+    expected: '(the check did not run to its judge)',
+    message: `the check itself failed: ${why}`,
+  });
 }
 
 /** The one clause that documents a documented check's expected answer, when it is another clause. */
@@ -178,6 +195,7 @@ export class Run {
       contract: ctx.contract,
       validator: schemaValidators(ctx.contract),
       maxBodyBytes: ctx.http.maxBodyBytes,
+      secrets: registeredSecrets(),
       ...(injected && { injectedKey: keyParts(injected) }),
     };
   }
@@ -348,8 +366,26 @@ export class Run {
     return probeUnavailable(p, this.scope) ?? (this.scheduled.has(p.key) ? undefined : { reason: 'left out of the plan (--skip)', cause: 'scope', category: 'selection', remedy: 'run without --skip' });
   }
 
+  /** A probe's exchange, or why a setup request of its chain gave nothing to build it from. */
+  private async send(p: Probe): Promise<Exchange | NoSource> {
+    try {
+      return await this.exchange(p);
+    } catch (e) {
+      if (e instanceof NoSource) return e;
+      throw e;
+    }
+  }
+
   /** Gathers a check's evidence as the plan says, and has its judge rule on it. */
   async evaluate(check: Check): Promise<CheckOutcome> {
+    try {
+      return await this.evaluateOrThrow(check);
+    } catch (e) {
+      return crashed(check, e);
+    }
+  }
+
+  private async evaluateOrThrow(check: Check): Promise<CheckOutcome> {
     const base = describeCheck(check, this.ctx.contract);
     const all = await this.judge(check);
     const judged = { ...all, findings: capFindings(all.findings) }; // bounded whatever the target sent (suites/bounds.ts)
@@ -365,6 +401,7 @@ export class Run {
       ...(message !== undefined && { message }),
       ...(judged.findings.length > 0 && { findings: judged.findings }),
       ...(judged.verdict === 'not-verified' && { reason: judged.reason ?? 'not run', ...judged.gap }),
+      ...(judged.unseen?.length && { unseen: judged.unseen }),
       ...(shown && { exchange: describeExchange(shown) }),
     });
   }
@@ -389,21 +426,13 @@ export class Run {
         category: 'not implemented',
         remedy: 'the operation served at the target, or --operation to leave it out',
       });
-    const send = async (p: Probe): Promise<Exchange | NoSource> => {
-      try {
-        return await this.exchange(p);
-      } catch (e) {
-        if (e instanceof NoSource) return e;
-        throw e;
-      }
-    };
     if (!judge.aggregate) {
       const probes = check.sequence ?? [check.probe!];
       const blocked = probes.map((p) => this.unsent(p)).find(Boolean);
       if (blocked) return notVerified(blocked);
       const answers: Answer[] = [];
       for (const probe of probes) {
-        const ex = await send(probe); // in order: a sequence is sent one request after another
+        const ex = await this.send(probe); // in order: a sequence is sent one request after another
         if (ex instanceof NoSource) return noSource(ex);
         if (ex.error?.kind === 'budget') return budget(ex.error.message);
         if (ex.error?.kind === 'interrupted') return interrupted(ex.error.message);
@@ -427,9 +456,24 @@ export class Run {
     // An aggregate: every answer of its probes that can be sent; offences fail it even on partial
     // evidence, but without one, missing evidence is no pass.
     const probes = (check.over ?? []).filter((p) => !this.unsent(p));
+    const unseen = (check.over ?? []).filter((p) => this.unsent(p)).map((p) => p.key);
+    const judgedOn = await this.judgeAggregate(check, probes, notVerified, noSource, budget, interrupted);
+    return unseen.length && judgedOn.verdict !== 'not-verified' ? { ...judgedOn, unseen } : judgedOn;
+  }
+
+  /** An aggregate's judgement over the answers of the probes it can send. */
+  private async judgeAggregate(
+    check: Check,
+    probes: Probe[],
+    notVerified: (u: Unverifiable) => Judgement,
+    noSource: (e: NoSource, reason?: string) => Judgement,
+    budget: (reason: string) => Judgement,
+    interrupted: (reason: string) => Judgement,
+  ): Promise<Judgement> {
+    const judge = JUDGES[check.judge];
     const settled = await Promise.all(
       probes.map(async (probe) => {
-        const ex = await send(probe);
+        const ex = await this.send(probe);
         const own = !(ex instanceof NoSource) && ex.error ? await this.ownThrottle(probe, ex) : undefined;
         return { probe, ex: own && !(ex instanceof NoSource) ? ({ ...ex, error: undefined, response: own } as Exchange) : ex };
       }),

@@ -6,6 +6,7 @@ import type { KeyParts } from './keyforms.js';
 import type { Probe, Unverifiable, Check } from './catalog.js';
 import type { Finding } from '../core/results.js';
 import type { Contract } from '../core/spec.js';
+import type { SecretFinder } from '../core/secrets.js';
 import type { ValidateFunction } from 'ajv/dist/2020.js';
 
 /** What happened to one request: its answer, or why there was none. */
@@ -37,6 +38,8 @@ export interface Judgement {
   reason?: string;
   /** Not verified: the cause and what would verify it (reporters/model.ts CheckResult.cause). */
   gap?: Omit<Unverifiable, 'reason'>;
+  /** An aggregate: the probes of its evidence out of the run's scope, which it did not see. */
+  unseen?: string[];
   /** The exchange the report shows (the first offending one, or the only one). */
   shown?: Exchange;
 }
@@ -48,6 +51,8 @@ export interface JudgeContext {
   maxBodyBytes: number;
   /** The key a key-injecting backend adds (its variable's value), if set: searched for, never sent. */
   injectedKey?: KeyParts;
+  /** The run's secrets to look for in what a target sent (the echo and leak judges). */
+  secrets: SecretFinder;
 }
 
 export interface Judge {

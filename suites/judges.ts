@@ -2,7 +2,7 @@
 // verdict as data, with typed findings in the contract's words: what was expected, then what was
 // observed. Judges send nothing and throw nothing; suites/engine.ts gathers their evidence.
 import type { HttpResponse } from '../core/http.js';
-import { decodeEscapes, secretForms, spreadOver } from '../core/secrets.js';
+import { decodeEscapes, type SecretFinder } from '../core/secrets.js';
 import { documentedErrorTexts, responseFor, type Contract, type Operation } from '../core/spec.js';
 import type { Check, JudgeId } from './catalog.js';
 import { capFindings, jsonDepth, MAX_FINDINGS, MAX_JSON_DEPTH } from './bounds.js';
@@ -205,7 +205,7 @@ const jsonEverywhere: Judge = {
  * line-wrapped, hex with any separator, UTF-16, zero-width characters between its letters), or
  * its decoded form cut into short pieces over several header values. "header x-echo (base64)".
  */
-export function echoesIn(r: HttpResponse, k: KeyParts): string[] {
+export function echoesIn(r: HttpResponse, k: KeyParts, secrets: SecretFinder): string[] {
   const fields = (what: string, headers: Record<string, string>) =>
     Object.entries(headers).flatMap(([name, v]): Array<[string, string]> => [[`${what} name ${name}`, name], [`${what} ${name}`, v]]);
   const places: Array<[string, string]> = [
@@ -217,12 +217,12 @@ export function echoesIn(r: HttpResponse, k: KeyParts): string[] {
     ...(r.extensions ?? []).map((e): [string, string] => ['a chunk extension', e]),
   ];
   const found = places.flatMap(([where, text]) => {
-    const forms = secretForms(text);
+    const forms = secrets.forms(text);
     if (!forms.length && k.token.length >= 8 && decodeEscapes(text).includes(k.token)) forms.push('as sent');
     return forms.length ? [`${where} (${forms.join(', ')})`] : [];
   });
   const values = Object.entries(r.headers);
-  const spread = [...spreadOver(values.map(([, v]) => v)).keys()];
+  const spread = [...secrets.spread(values.map(([, v]) => v)).keys()];
   if (spread.length) found.push(`headers ${spread.map((i) => values[i]![0]).join(', ')} (short pieces spread over several headers)`);
   return found;
 }
@@ -234,9 +234,9 @@ const unread = (r: HttpResponse): string | undefined =>
 const noEcho: Judge = {
   aggregate: true,
   expected: () => 'no answer body or header contains the credential, its token or its decoded form',
-  judge: eachAnswer('echo', ({ exchange: { response: r, sent } }) => {
+  judge: eachAnswer('echo', ({ exchange: { response: r, sent } }, ctx) => {
     if (!sent) return undefined;
-    const where = echoesIn(r, sent);
+    const where = echoesIn(r, sent, ctx.secrets);
     if (where.length) return `expected no trace of the credential it was sent, found it in ${where.join(', ')}`;
     return unread(r);
   }),
@@ -326,7 +326,7 @@ const noKeyLeak: Judge = {
   aggregate: true,
   expected: () => 'no answer contains the key the proxy injects',
   judge: eachAnswer('key-leak', ({ exchange: { response: r } }, ctx) => {
-    const where = ctx.injectedKey ? echoesIn(r, ctx.injectedKey) : [];
+    const where = ctx.injectedKey ? echoesIn(r, ctx.injectedKey, ctx.secrets) : [];
     return where.length ? `expected no trace of the injected key, found it in ${where.join(', ')}` : unread(r);
   }),
 };
@@ -390,7 +390,32 @@ const served: Judge = {
   },
 };
 
-export const JUDGES: Record<JudgeId, Judge> = {
+/**
+ * A judge as the registry hands it out: one that throws (a harness bug, never the target's doing)
+ * rules `error` instead, with the reason; its expectation says it could not be said. Judges never throw.
+ */
+function guarded(j: Judge): Judge {
+  const why = (e: unknown) => (e instanceof Error ? e.message : String(e)).split('\n')[0]!;
+  return {
+    ...j,
+    expected(check, contract) {
+      try {
+        return j.expected(check, contract);
+      } catch (e) {
+        return `(the judge could not say: ${why(e)})`;
+      }
+    },
+    judge(check, answers, ctx) {
+      try {
+        return j.judge(check, answers, ctx);
+      } catch (e) {
+        return { verdict: 'error', findings: [], reason: `the check itself failed: its judge broke: ${why(e)}` };
+      }
+    },
+  };
+}
+
+const REGISTRY: Record<JudgeId, Judge> = {
   served,
   documented,
   rejected,
@@ -407,3 +432,4 @@ export const JUDGES: Record<JudgeId, Judge> = {
   'openapi-compare': openapiCompare,
   ...CLIENT_JUDGES,
 };
+export const JUDGES = Object.fromEntries(Object.entries(REGISTRY).map(([id, j]) => [id, guarded(j)])) as Record<JudgeId, Judge>;

@@ -9,7 +9,7 @@
 // when the traffic never exercised it.
 import type { Target } from '../core/config.js';
 import type { HarnessError, HttpRequest, HttpResponse } from '../core/http.js';
-import { containsSecret, redactDeep } from '../core/secrets.js';
+import { containsSecret, redactDeep, registeredSecrets } from '../core/secrets.js';
 import { schemaValidators, type Contract, type Operation } from '../core/spec.js';
 import { buildCatalog, checkInapplicable, probeUnavailable, type Check, type Credential, type Probe, type Scope } from './catalog.js';
 import { carriesCredential, clientChecks } from './client-judges.js';
@@ -132,7 +132,7 @@ export class PassiveJudge {
       if (!v) validators.set(key, (v = compiled(operationId, status)));
       return v;
     };
-    this.ctx = { contract, validator, maxBodyBytes };
+    this.ctx = { contract, validator, maxBodyBytes, secrets: registeredSecrets() };
     this.ops = contract.operations.map((op) => ({ op, re: new RegExp(`^${op.path.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\\?\{[^}]+\\?\}|\{[^}]+\}/g, '[^/]+')}/?$`) }));
     for (const c of this.checks) {
       if (!c.probe || JUDGES[c.judge].aggregate || activeOnly(c) || c.suite === 'client') continue;
@@ -233,7 +233,7 @@ export class PassiveJudge {
     // The caller's side: every request, answered or not.
     for (const c of this.client) {
       if (c.judge === 'client-json-content-type' && (r.body === undefined || r.body === '')) continue;
-      if (c.judge === 'client-https' && !carriesCredential(r)) continue;
+      if (c.judge === 'client-https' && !carriesCredential(r, this.ctx.secrets)) continue;
       if (c.judge === 'client-json-content-type' && ex.requestTruncated) {
         rule(c, [], 'the request body is longer than the copy the proxy judges');
         continue;
@@ -256,7 +256,7 @@ export class PassiveJudge {
     const matched = this.matching(op, r).filter(applicable);
     let documented = matched;
     if (!documented.length) {
-      const elsewhere = credential === 'none' && carriesCredential(r);
+      const elsewhere = credential === 'none' && carriesCredential(r, this.ctx.secrets);
       const role: Credential | 'other' = elsewhere ? 'other' : credential;
       let id = role === 'other' ? undefined : `auth.${MATRIX_NAME[role]}.${op.operationId}`;
       if (role === 'other' && res) {

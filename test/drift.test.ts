@@ -1,11 +1,12 @@
 // Drift against a baseline and the multi-target matrix, with real runs against real servers: the
 // clean reference mock and mocks with seeded faults, each on its own loopback port.
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { Matrix } from '../reporters/matrix.js';
 import { startMock, type Fault, type RunningMock } from '../mock/server.js';
-import { cleanEnv, MOCK_ENV, runInProcess, type CliRun } from './helpers.js';
+import { loadReport } from '../reporters/schema.js';
+import { cleanEnv, MOCK_ENV, runInProcess, tempDir, type CliRun } from './helpers.js';
 
 const mocks = new Map<string, RunningMock>();
 const run = (name: string, args: string[] = []) => runInProcess(['--target', mocks.get(name)!.url, ...args], cleanEnv(MOCK_ENV));
@@ -57,6 +58,22 @@ describe('--baseline', () => {
     const drift = again.report().drift!;
     expect(drift.counts.unchanged).toBe(drift.checks.length);
     expect(drift.checks.length).toBe(clean.report().checks.length);
+  });
+
+  test('a baseline written before the clause table (quote and source on each check) is still read', async () => {
+    const current = clean.report();
+    const table = new Map(current.clauses.map((c) => [c.id, c]));
+    const { clauses, ...rest } = current;
+    expect(clauses.length).toBeGreaterThan(0);
+    const legacy = { ...rest, checks: current.checks.map((c) => ({ ...c, quote: table.get(c.clause)!.quote, source: table.get(c.clause)!.source })) };
+    const path = join(tempDir(), 'old-report.json');
+    writeFileSync(path, JSON.stringify(legacy));
+    const byId = (a: { id: string }, b: { id: string }) => a.id.localeCompare(b.id);
+    const cited = current.clauses.filter((c) => current.checks.some((k) => k.clause === c.id)).map((c) => ({ ...c, level: current.checks.find((k) => k.clause === c.id)!.level }));
+    expect(loadReport(path).clauses.sort(byId)).toEqual(cited.sort(byId));
+    const again = await run('clean', ['--baseline', path]);
+    expect(again.code, again.stdout + again.stderr).toBe(0);
+    expect(again.report().drift!.counts.unchanged).toBe(current.checks.length);
   });
 
   test('a baseline that is not a report is bad input: exit 2, one line', async () => {

@@ -6,7 +6,7 @@ import http from 'node:http';
 import net from 'node:net';
 import { afterAll, afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { send } from '../core/http.js';
-import { addSecret, clearSecrets, decodeEscapes, redact, redactSpread, secretForms, spreadOver } from '../core/secrets.js';
+import { addSecret, clearSecrets, decodeEscapes, redact, redactSpread, registeredSecrets, secretForms, spreadOver } from '../core/secrets.js';
 import type { Check } from '../suites/catalog.js';
 import { JUDGES } from '../suites/judges.js';
 import { keyParts } from '../suites/keyforms.js';
@@ -175,7 +175,7 @@ describe('the echo check reads every place an answer can carry the key, and name
       if (!raw && /chunk extension/.test(says.source)) continue; // undici drops chunk extensions unread (see README)
       const response = await send({ method: 'GET', url, headers: [['Authorization', KEY]], raw }, { timeoutMs: 5_000, maxBodyBytes: 256 * 1024, insecure: false });
       const a = { probe: { key: 'auth.valid' }, exchange: { request: { method: 'GET', url, headers: [] }, response, sent: keyParts(KEY) } } as unknown as Answer;
-      const judged = JUDGES['no-echo'].judge({} as Check, [a], {} as JudgeContext);
+      const judged = JUDGES['no-echo'].judge({} as Check, [a], { secrets: registeredSecrets() } as JudgeContext);
       expect(judged.verdict, `raw ${raw}`).toBe('fail');
       expect(judged.findings[0]?.message, `raw ${raw}`).toMatch(says);
     }

@@ -11,6 +11,7 @@ import { runSuites } from '../app/run.js';
 import { loadContract } from '../core/spec.js';
 import { buildCatalog, type Check } from '../suites/catalog.js';
 import { wrongKey } from '../suites/engine.js';
+import { JUDGES } from '../suites/judges.js';
 import { select, unmatched } from '../suites/select.js';
 import type { TargetEntry } from '../core/targets.js';
 import { cleanEnv, listenLocal, MOCK_ENV, namedTarget, runInProcess, tempDir, type CliRun } from './helpers.js';
@@ -28,6 +29,46 @@ describe('every check of the catalog is reported', () => {
       expect(result?.verdict).toBe('error');
       expect(result?.message).toMatch(/the check itself failed: .*noSuchOperation/);
       expect(report.summary.exitCode).toBe(3);
+    } finally {
+      await mock.close();
+    }
+  });
+
+  test('a planted throwing check on a SHOULD clause keeps its clause and level, and does not change the exit code', async () => {
+    const mock = await startMock();
+    try {
+      const contract = await loadContract();
+      const catalog = buildCatalog(contract);
+      const original = catalog.find((c) => c.id === 'hdr.whitespace.leading-space')!;
+      expect(original.level).toBe('SHOULD');
+      // Its judge throws (no such operation in the spec): a harness bug, never the target's doing.
+      const planted: Check = { ...original, id: 'planted.throws', operationId: 'noSuchOperation' };
+      expect(JUDGES.documented.judge(planted, [], { contract, validator: () => { throw new Error('unused'); }, maxBodyBytes: 1, secrets: { forms: () => [], spread: () => new Map(), contains: () => false } })).toMatchObject({ verdict: 'error', reason: expect.stringMatching(/^the check itself failed: its judge broke: /) });
+      const config = resolveConfig(parseCli(['--target', mock.url, '--report-dir', tempDir()]), { FFMPEG_API_KEY: 'Basic dGVzdF91c2VyX2tleV9hYmNkZWZnaGlqa2xtbm9w' });
+      const report = await runSuites(config, contract, [...catalog, planted]);
+      const result = report.checks.find((c) => c.id === 'planted.throws');
+      expect(result).toMatchObject({ verdict: 'error', clause: original.clause.id, level: 'SHOULD' });
+      expect(result?.message).toMatch(/the check itself failed: .*noSuchOperation/);
+      expect(report.summary.levels.SHOULD.error).toBe(1);
+      expect(report.summary.exitCode).toBe(0); // a SHOULD check counts only with --strict
+    } finally {
+      await mock.close();
+    }
+  });
+
+  test('an aggregate check records the requests it did not see (out of scope), and the views show them', async () => {
+    const mock = await startMock();
+    try {
+      const run = await runInProcess(['--target', mock.url], cleanEnv({ FFMPEG_API_KEY: MOCK_ENV.FFMPEG_API_KEY })); // no quota or revoked key
+      expect(run.code, run.stderr).toBe(0);
+      const echo = run.report().checks.find((c) => c.id === 'security.no-credential-echo')!;
+      expect(echo.verdict).toBe('pass');
+      expect(echo.unseen?.length).toBeGreaterThan(0);
+      expect(echo.unseen).toEqual(expect.arrayContaining(['listDirectories.revoked', 'listDirectories.quota']));
+      const full = await runInProcess(['--target', mock.url], cleanEnv(MOCK_ENV));
+      expect(full.report().checks.find((c) => c.id === 'security.no-credential-echo')!.unseen ?? []).not.toContain('listDirectories.revoked');
+      const md = readFileSync(join(run.dir, 'report.md'), 'utf8');
+      expect(md).toContain(`not seen, out of this run's scope: ${echo.unseen!.length} requests, ${echo.unseen![0]}`);
     } finally {
       await mock.close();
     }

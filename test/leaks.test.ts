@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import zlib from 'node:zlib';
 import { afterAll, afterEach, describe, expect, test } from 'vitest';
 import { send } from '../core/http.js';
-import { addSecret, clearSecrets, decodeEscapes } from '../core/secrets.js';
+import { addSecret, clearSecrets, decodeEscapes, registeredSecrets } from '../core/secrets.js';
 import type { Check } from '../suites/catalog.js';
 import { JUDGES } from '../suites/judges.js';
 import { keyParts } from '../suites/keyforms.js';
@@ -82,7 +82,7 @@ describe('an echo in any encoding fails the echo judge (issue 13, cases 3 and 4)
     const url = new URL(`${await target()}/directory`);
     const response = await send({ method: 'GET', url, headers: [['Authorization', MOCK_ENV.FFMPEG_API_KEY]] }, { timeoutMs: 5_000, maxBodyBytes: 256 * 1024, insecure: false });
     const answer = { probe: { key: 'auth.valid' }, exchange: { request: { method: 'GET', url, headers: [] }, response, sent: keyParts(MOCK_ENV.FFMPEG_API_KEY) } } as unknown as Answer;
-    const judged = JUDGES['no-echo'].judge({} as Check, [answer], {} as JudgeContext);
+    const judged = JUDGES['no-echo'].judge({} as Check, [answer], { secrets: registeredSecrets() } as JudgeContext);
     expect(judged.verdict).toBe('fail');
     expect(judged.findings[0]?.message).toMatch(says);
   });

@@ -15,6 +15,7 @@ import { loadContract } from '../core/spec.js';
 import { buildCatalog } from '../suites/catalog.js';
 import { clientChecks } from '../suites/client-judges.js';
 import { JUDGES } from '../suites/judges.js';
+import { registeredSecrets } from '../core/secrets.js';
 import { activeOnly } from '../suites/passive.js';
 import { FAULT_ENV, FAULT_KEYS, readExpectations } from './fault-runs.js';
 import { cleanEnv, listenLocal, refusingPort, ROOT, runCli, runInProcess, tempDir } from './helpers.js';
@@ -121,7 +122,7 @@ describe("the caller's side: client findings, never the server's", () => {
 
 test('a key sent over plain http to a host outside loopback is a client finding (client.https), a keyless request or loopback is not', () => {
   const judge = (url: string, headers: Array<[string, string]>) =>
-    JUDGES['client-https'].judge(catalogClient.find((c) => c.id === 'client.https')!, [{ probe: { key: 'p', operationId: 'listDirectories', credential: 'none' }, exchange: { request: { method: 'GET', url: new URL(url), headers }, response: { status: 200, headers: {}, body: '', truncated: false, ms: 0 } } }], {} as never);
+    JUDGES['client-https'].judge(catalogClient.find((c) => c.id === 'client.https')!, [{ probe: { key: 'p', operationId: 'listDirectories', credential: 'none' }, exchange: { request: { method: 'GET', url: new URL(url), headers }, response: { status: 200, headers: {}, body: '', truncated: false, ms: 0 } } }], { secrets: registeredSecrets() } as never);
   expect(judge('http://api.example.com/directory', [['Authorization', FAULT_KEYS.valid]]).findings[0]?.message).toBe('the client: expected https for a request carrying a key, sent it over plain http to api.example.com');
   expect(judge('http://api.example.com/directory', []).verdict).toBe('pass');
   expect(judge('http://127.0.0.1:4010/directory', [['Authorization', FAULT_KEYS.valid]]).verdict).toBe('pass');

@@ -91,8 +91,9 @@ describe('a run with failures, not-verified and observed checks', () => {
     // The Markdown finding carries the clause, the quoted sentence, expected and observed.
     const md = readFileSync(join(run.dir, 'report.md'), 'utf8');
     const bearer = report.checks.find((c) => c.id === 'hdr.prefix.bearer')!;
+    const bearerSource = report.clauses.find((k) => k.id === bearer.clause)!.source;
     const finding = md.split('### 1. FAIL ` auth.prefix ` (MUST) — 1 check')[1]!.split('###')[0]!;
-    for (const text of ['**Clause:** ` auth.prefix `', '**Checks:** ` hdr.prefix.bearer `', bearer.source, '“- Format: Must start with “Basic ” (note the space)”', `**Expected:** ${bearer.expected}`, '**Observed:** ` 200 `'])
+    for (const text of ['**Clause:** ` auth.prefix `', '**Checks:** ` hdr.prefix.bearer `', bearerSource, '“- Format: Must start with “Basic ” (note the space)”', `**Expected:** ${bearer.expected}`, '**Observed:** ` 200 `'])
       expect(finding).toContain(text);
     // The skip reason reaches JUnit, as the skipped element's message; the file is valid JUnit.
     const xml = readFileSync(join(run.dir, 'junit.xml'), 'utf8');

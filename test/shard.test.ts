@@ -1,6 +1,6 @@
 // A run split over machines: `--shard i/n` on each (vitest's blob reporter), the blobs gathered
 // into one directory, then `--merge-reports` rebuilds the same report.json as an unsharded run.
-import { cpSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -31,6 +31,21 @@ function comparable(r: Report): unknown {
   );
 }
 
+/**
+ * A blob (vitest's flatted JSON: every value an entry of one array, objects referring to others by
+ * their index as a string) with the test named `id` taken out of its suite's task list.
+ */
+function withoutTest(blob: string, id: string): string {
+  const entries = JSON.parse(blob) as unknown[];
+  const quoted = entries.indexOf(`'${id}'`); // test.for quotes a string $id
+  const name = String(quoted >= 0 ? quoted : entries.indexOf(id));
+  const task = String(entries.findIndex((e) => e !== null && typeof e === 'object' && (e as { type?: unknown; name?: unknown }).name === name && entries[Number((e as { type: string }).type)] === 'test'));
+  const list = entries.find((e): e is string[] => Array.isArray(e) && e.includes(task));
+  expect(list, `the blob holds the test ${id}`).toBeDefined();
+  list!.splice(list!.indexOf(task), 1);
+  return JSON.stringify(entries);
+}
+
 test('three shards merged give the report of an unsharded run (timings aside)', async () => {
   const env = cleanEnv(MOCK_ENV);
   const whole = await runInProcess(['--target', mock.url], env);
@@ -58,6 +73,18 @@ test('three shards merged give the report of an unsharded run (timings aside)', 
   expect(report.checks.filter((c) => c.exchange).length).toBeGreaterThan(60); // task.meta survived the blobs
   expect(comparable(report)).toEqual(comparable(whole.report()));
   expect(readdirSync(merged.dir).sort()).toEqual(['junit.xml', 'report.html', 'report.json', 'report.md']);
+
+  // A check that no shard reported (its test dropped from a blob) is refused, naming it: every
+  // shard carries the run's check ids, and the merge reconciles their union with its results.
+  const dropped = join(tempDir(), 'blobs');
+  cpSync(gathered, dropped, { recursive: true });
+  const victim = shards[1]!.checks[0]!.id;
+  const file = join(dropped, 'blob-2-3.json');
+  writeFileSync(file, withoutTest(readFileSync(file, 'utf8'), victim));
+  const lost = await runInProcess(['--merge-reports', dropped]);
+  expect(lost.code, lost.stderr).toBe(2);
+  expect(lost.stderr.trim().split('\n')).toHaveLength(1);
+  expect(lost.stderr).toContain(`check ${victim} is in the run's catalog but no shard reported it`);
 
   // A missing shard is refused rather than merged into a partial report.
   const partial = join(tempDir(), 'blobs');
