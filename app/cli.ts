@@ -1,15 +1,15 @@
 #!/usr/bin/env node
 // The `conformance` command (bin ffmpeg-api-conformance): flags, signals, a crash, a closed pipe.
-// The run itself is app/command.ts, which the programmatic API (app/index.ts) shares; it is loaded
-// (vitest and all) only once the flags ask for more than --help or --version.
+// The flags become a run's options in app/command.ts, and the run is the API's (app/api.ts); both
+// are loaded (vitest and all) only once the flags ask for more than --help or --version.
 import { helpText, parseCli, swallowedByNpm } from '../core/config.js';
 import { EXIT, UsageError } from '../core/errors.js';
 import { err, out } from '../core/secrets.js';
 import { TOOL } from './tool.js';
 
-let command: typeof import('./command.js') | undefined;
-/** Where the run is (app/command.ts); before it is loaded, still setting up. */
-const phase = () => command?.state.phase ?? ({ kind: 'setup' } as const);
+let api: typeof import('./api.js') | undefined;
+/** Where the run is (app/api.ts); before it is loaded, still setting up. */
+const phase = () => api?.state.phase ?? ({ kind: 'setup' } as const);
 
 /** How long the first signal lets the run wind down (requests cut, workers closed) before the report is written from here. */
 const STOP_GRACE_MS = 700;
@@ -63,8 +63,8 @@ async function main(argv: string[]): Promise<number> {
   onSignals(abort);
   // The run's lines go to the console: stdout, stderr, and on a terminal the progress line redrawn in place.
   const print = { out, err, ...(process.stderr.isTTY && { terminal: (text: string) => void process.stderr.write(text) }) };
-  command = await import('./command.js');
-  return (await command.execute(values, { signal: abort.signal, print })).code;
+  api = await import('./api.js');
+  return (await (await import('./command.js')).execute(values, { signal: abort.signal, print })).code;
 }
 
 /** The checks that ran, in a report that ends as the process will (exit 2), when the suites were running. */
