@@ -12,7 +12,7 @@ import { DEFAULT_SPEC } from './spec.js';
 import { nearest } from './suggest.js';
 import { DEFAULT_TARGETS, isTargetName, namedTarget, plainHttpUrlOf, PROFILES, type Profile, KEY_VARS, type KeyRole } from './targets.js';
 
-export const OPTIONS = {
+const OPTIONS = {
   target: { type: 'string', value: 'url|name|mock', multiple: true, description: 'a URL, a name from the targets file, or "mock" for the bundled reference mock', default: undefined },
   'report-dir': { type: 'string', value: 'dir', description: 'where the report is written', default: 'reports' },
   strict: { type: 'boolean', description: 'SHOULD failures make the run non-conformant too', default: false },
