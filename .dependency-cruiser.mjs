@@ -1,6 +1,6 @@
 // The layers (README "Architecture"), checked by `npm run layers` in `npm test`:
 //
-//   app/                  the command and the API: cli, command, run, plan, preflight, index
+//   app/                  the command (cli, command) over the API (index, api) and the run: run, plan, preflight
 //   suites/  reporters/   the checks and the views of their results (neither imports the other)
 //   core/    mock/        spec, http, secrets, config, targets, errors, results; the reference mock
 //
@@ -17,9 +17,9 @@ export default {
     UP('mock-from-app-only', '^(core|suites|reporters)/', '^mock/', 'only app/ starts the mock'),
     UP('suites-below-app', '^suites/', '^(app|reporters)/', 'suites/ imports core/ only (the result types are core/results.ts)'),
     UP('reporters-below-app', '^reporters/', '^(app|suites)/', 'reporters/ imports core/ only (the result types are core/results.ts)'),
-    // The command calls the API, not the other way round: app/index.ts (the API) must not load the command.
-    // Phase B turns this on once the run moves from app/command.ts into the API (PLAN.md).
-    { ...UP('api-below-command', '^app/index\\.ts$', '^app/(cli|command)\\.ts$', 'the API does not call the command'), severity: 'warn' },
+    // The command calls the API, not the other way round: the API (app/index.ts, the run in app/api.ts)
+    // takes typed options and never loads the command (app/cli.ts, app/command.ts, which map flags to them).
+    UP('api-below-command', '^app/(index|api)\\.ts$', '^app/(cli|command|proxy-command)\\.ts$', 'the API does not call the command'),
     { name: 'not-to-unresolvable', severity: 'error', from: {}, to: { couldNotResolve: true } },
   ],
   options: {

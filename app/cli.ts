@@ -1,14 +1,14 @@
 #!/usr/bin/env node
 // The `conformance` command (bin ffmpeg-api-conformance): flags, signals, a crash, a closed pipe.
-// The run itself is app/command.ts, which the programmatic API (app/index.ts) shares; it is loaded
-// (vitest and all) only once the flags ask for more than --help or --version.
+// The flags become a run's options in app/command.ts, and the run is the API's (app/api.ts); both
+// are loaded (vitest and all) only once the flags ask for more than --help or --version.
 import { helpText, parseCli, swallowedByNpm } from '../core/config.js';
 import { EXIT, UsageError } from '../core/errors.js';
 import { err, out } from '../core/secrets.js';
 import { TOOL } from './tool.js';
 
-/** Where the run is (app/command.ts keeps it up to date); before it is loaded, still setting up. */
-const state: import('./command.js').RunState = { phase: { kind: 'setup' } };
+/** Where the run is (app/api.ts keeps it up to date); before it is loaded, still setting up. */
+const state: import('./api.js').RunState = { phase: { kind: 'setup' } };
 const phase = () => state.phase;
 
 /** How long the first signal lets the run wind down (requests cut, workers closed) before the report is written from here. */

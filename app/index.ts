@@ -3,7 +3,7 @@
 //   const mock = await startMock();
 //   const report = await runConformance({ target: mock.url, keys: DEFAULT_KEYS, reportDir: 'reports' });
 //   report.summary.verdict, report.summary.exitCode, report.checks
-import { execute } from './command.js';
+import { run } from './api.js';
 import { UsageError } from '../core/errors.js';
 import { KEY_VARS, type KeyRole } from '../core/targets.js';
 
@@ -59,37 +59,13 @@ export interface ConformanceOptions {
  * with a UsageError (its message is the command's one-line error).
  */
 export async function runConformance(options: ConformanceOptions = {}): Promise<import('../reporters/model.js').Report> {
-  const str = (n: number | undefined) => (n === undefined ? undefined : String(n));
-  const values = {
-    target: options.target === undefined ? undefined : [options.target],
-    'report-dir': options.reportDir,
-    strict: options.strict,
-    'require-complete': options.requireComplete,
-    only: options.only,
-    skip: options.skip,
-    spec: options.spec,
-    targets: options.targets,
-    baseline: options.baseline,
-    history: options.history,
-    'history-keep': str(options.historyKeep),
-    concurrency: str(options.concurrency),
-    timeout: str(options.timeoutSeconds),
-    deadline: str(options.deadlineSeconds),
-    'max-requests': str(options.maxRequests),
-    'allow-writes': options.allowWrites,
-    'allow-insecure-http': options.allowInsecureHttp,
-    insecure: options.insecure,
-    'env-file': options.envFile,
-  };
+  const { keys, signal, onLine, ...runOptions } = options;
   // The run's own environment: the process's, with the keys given here; nothing is set in process.env.
   const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const role of Object.keys(KEY_VARS) as KeyRole[]) if (options.keys?.[role] !== undefined) env[KEY_VARS[role]] = options.keys[role];
-  const onLine = options.onLine;
-  const { report } = await execute(values, {
+  for (const role of Object.keys(KEY_VARS) as KeyRole[]) if (keys?.[role] !== undefined) env[KEY_VARS[role]] = keys[role];
+  const { report } = await run(runOptions, {
     env,
-    ...(options.envFile === undefined && { envFile: false }),
-    configFile: false,
-    ...(options.signal && { signal: options.signal }),
+    ...(signal && { signal }),
     ...(onLine && { print: { out: (l) => onLine(l, 'stdout'), err: (l) => onLine(l, 'stderr') } }),
   });
   if (!report) throw new UsageError('the run made no report');

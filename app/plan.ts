@@ -7,7 +7,7 @@ import { roleOperation, type Contract } from '../core/spec.js';
 import { DEFAULT_KEYS } from '../mock/server.js';
 import type { KeyRole } from '../core/targets.js';
 
-export interface PlannedRequest {
+interface PlannedRequest {
   key: string;
   method: string;
   path: string;

@@ -19,7 +19,7 @@ import { TOOL } from './tool.js';
 import type { CheckResult } from '../core/results.js';
 
 /** The directory of the suites: the repository (TypeScript, run by vitest) or dist/ once built (npm run build). */
-export const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const BUILT = import.meta.url.endsWith('.js');
 
 export interface RunHooks {
@@ -82,6 +82,7 @@ export const blobFile = (reportDir: string, shard: { index: number; count: numbe
  * are stateless HTTP requests: one worker without per-file isolation evaluates suites/support.ts
  * once, so every file shares its per-run request memo and the spec's compiled validators (each
  * probe is sent once a run, as --plan lists them; isolated files re-import it and send nearly twice as many).
+ * @public scripts/bench/floor.mjs reads it from the built dist/app/run.js, which knip does not follow.
  */
 export const POOL = { pool: 'threads', isolate: false, maxWorkers: 1, fileParallelism: false } as const;
 
@@ -90,7 +91,7 @@ export const POOL = { pool: 'threads', isolate: false, maxWorkers: 1, fileParall
  * them, or a result under an id the catalog does not have. Either is a harness failure: a check
  * never silently disappears from a report.
  */
-export function unreported(catalog: readonly Check[], results: readonly CheckResult[]): string[] {
+function unreported(catalog: readonly Check[], results: readonly CheckResult[]): string[] {
   const got = new Set(results.map((r) => r.id));
   const ids = new Set(catalog.map((c) => c.id));
   return [

@@ -1,4 +1,5 @@
-// Configuration: command-line flags > environment > .env file > defaults.
+// Configuration: command-line flags > environment > .env file > config file > defaults. The flags
+// (OPTIONS, parseCli) are the command's; a run takes RunOptions (optionsFromFlags maps one to the other).
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -11,7 +12,7 @@ import { DEFAULT_SPEC } from './spec.js';
 import { nearest } from './suggest.js';
 import { DEFAULT_TARGETS, isTargetName, namedTarget, plainHttpUrlOf, PROFILES, type Profile, KEY_VARS, type KeyRole } from './targets.js';
 
-export const OPTIONS = {
+const OPTIONS = {
   target: { type: 'string', value: 'url|name|mock', multiple: true, description: 'a URL, a name from the targets file, or "mock" for the bundled reference mock', default: undefined },
   'report-dir': { type: 'string', value: 'dir', description: 'where the report is written', default: 'reports' },
   strict: { type: 'boolean', description: 'SHOULD failures make the run non-conformant too', default: false },
@@ -98,17 +99,119 @@ export interface Config {
 export const REPORTERS = { json: 'report.json', md: 'report.md', html: 'report.html', junit: 'junit.xml' } as const;
 type ReporterName = keyof typeof REPORTERS;
 
-/** The files a run writes: every report of --reporter (all four by default), at --output-file.NAME or in the report directory. */
-export function reportOutputs(values: ReturnType<typeof parseCli>, reportDir: string): Record<string, string> {
-  const names = (values.reporter ?? ['json,md,html,junit']).flatMap((r) => r.split(',')).map((r) => r.trim());
+/** The files a run writes: every report of `reporter` (all four by default), at `outputFiles[NAME]` or in the report directory. */
+export function reportOutputs(options: Pick<RunOptions, 'reporter' | 'outputFiles'>, reportDir: string): Record<string, string> {
+  const names = (options.reporter ?? ['json,md,html,junit']).flatMap((r) => r.split(',')).map((r) => r.trim());
   const unknown = names.find((n) => !Object.hasOwn(REPORTERS, n));
   if (unknown !== undefined) {
     const near = nearest(unknown, Object.keys(REPORTERS));
     throw new UsageError(`--reporter ${unknown} is not a reporter: json, md, html, junit${near ? ` (did you mean ${near}?)` : ''}`);
   }
+  const files = options.outputFiles ?? {};
   for (const n of Object.keys(REPORTERS) as ReporterName[])
-    if (values[`output-file.${n}`] !== undefined && !names.includes(n)) throw new UsageError(`--output-file.${n} is given but --reporter leaves out ${n}`);
-  return Object.fromEntries([...new Set(names as ReporterName[])].map((n) => [REPORTERS[n], values[`output-file.${n}`] ?? join(reportDir, REPORTERS[n])]));
+    if (files[n] !== undefined && !names.includes(n)) throw new UsageError(`--output-file.${n} is given but --reporter leaves out ${n}`);
+  return Object.fromEntries([...new Set(names as ReporterName[])].map((n) => [REPORTERS[n], files[n] ?? join(reportDir, REPORTERS[n])]));
+}
+
+/**
+ * What a run takes (app/api.ts): the programmatic API passes it as it is, the command maps its
+ * flags and the config file's options to it (optionsFromFlags). Times in seconds; each field
+ * unset takes its default (the environment's FFMPEG_API_BASE_URL, then "mock", for the target).
+ */
+export interface RunOptions {
+  /** A URL, a name from the targets file, or "mock" (the bundled reference mock, in-process). */
+  target?: string;
+  reportDir?: string;
+  strict?: boolean;
+  requireComplete?: boolean;
+  spec?: string;
+  targets?: string;
+  /** A .env file to read (it must exist); the command reads ./.env itself when there is one. */
+  envFile?: string;
+  timeoutSeconds?: number;
+  concurrency?: number;
+  deadlineSeconds?: number;
+  maxRequests?: number;
+  allowWrites?: boolean;
+  allowInsecureHttp?: boolean;
+  insecure?: boolean;
+  baseline?: string;
+  shard?: { index: number; count: number };
+  /** Run nothing: merge the blobs of the shards in this directory into one report. */
+  mergeReports?: string;
+  history?: string;
+  historyKeep?: number;
+  /** Run nothing: compare these report.json files into a matrix. */
+  compare?: string[];
+  plan?: boolean;
+  list?: boolean;
+  printConfig?: boolean;
+  /** Check ids, clause ids, groups or levels, with globs. */
+  only?: string[];
+  skip?: string[];
+  /** operationIds of the spec: only the checks that send to them. */
+  operation?: string[];
+  profile?: string;
+  /** Reporter names (json, md, html, junit; comma-separated entries are split). */
+  reporter?: string[];
+  /** Where each report goes, by reporter name (default: in reportDir). */
+  outputFiles?: Partial<Record<ReporterName, string>>;
+  output?: 'quiet' | 'normal' | 'verbose';
+  /** The config file the options came from (printConfig shows it). */
+  configFile?: string;
+}
+
+/** The limits of the numeric options, by flag: the largest value, and the unit the tool keeps (ms for times). */
+const LIMITS = { concurrency: [256, 1], timeout: [600, 1000], deadline: [86_400, 1000], 'max-requests': [1_000_000, 1], 'history-keep': [100_000, 1] } as const;
+
+/** A numeric flag's text as the number RunOptions takes, checked as the run checks it (the error quotes the text given). */
+function flagNumber(flag: keyof typeof LIMITS, raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  positiveNumber(flag, raw);
+  return Number(raw);
+}
+
+/** The command's flags (with the config file's options under them, core/configfile.ts) as the options of a run. */
+export function optionsFromFlags(values: ReturnType<typeof parseCli>): RunOptions {
+  if ((values.target?.length ?? 0) > 1)
+    throw new UsageError('--target was given more than once: run each target on its own (--report-dir apart), then compare the reports with --compare a/report.json --compare b/report.json');
+  if (values.quiet && values.verbose) throw new UsageError('--quiet cannot be combined with --verbose');
+  const shard = values.shard?.match(/^(\d+)\/(\d+)$/);
+  if (values.shard !== undefined && !shard) throw new UsageError(`--shard must be i/n with 1 <= i <= n, got "${values.shard}"`);
+  const outputFiles = Object.fromEntries((Object.keys(REPORTERS) as ReporterName[]).flatMap((n) => (values[`output-file.${n}`] === undefined ? [] : [[n, values[`output-file.${n}`]]])));
+  const options: RunOptions = {
+    target: values.target?.[0],
+    reportDir: values['report-dir'],
+    strict: values.strict,
+    requireComplete: values['require-complete'],
+    spec: values.spec,
+    targets: values.targets,
+    envFile: values['env-file'],
+    timeoutSeconds: flagNumber('timeout', values.timeout),
+    concurrency: flagNumber('concurrency', values.concurrency),
+    deadlineSeconds: flagNumber('deadline', values.deadline),
+    maxRequests: flagNumber('max-requests', values['max-requests']),
+    allowWrites: values['allow-writes'],
+    allowInsecureHttp: values['allow-insecure-http'],
+    insecure: values.insecure,
+    baseline: values.baseline,
+    ...(shard && { shard: { index: Number(shard[1]), count: Number(shard[2]) } }),
+    mergeReports: values['merge-reports'],
+    history: values.history,
+    historyKeep: flagNumber('history-keep', values['history-keep']),
+    compare: values.compare,
+    plan: values.plan,
+    list: values.list,
+    printConfig: values['print-config'],
+    only: values.only,
+    skip: values.skip,
+    operation: values.operation,
+    profile: values.profile,
+    reporter: values.reporter,
+    ...(Object.keys(outputFiles).length && { outputFiles }),
+    output: values.quiet ? 'quiet' : values.verbose ? 'verbose' : undefined,
+  };
+  return Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as RunOptions;
 }
 
 export function parseCli(argv: string[]) {
@@ -201,8 +304,10 @@ export function keyProblem(value: string): string | undefined {
   return undefined;
 }
 
-/** A flag's number, scaled to the unit the tool uses (ms, or 1 for counts), at least 1 and whole. */
-export function positiveNumber(flag: string, raw: string, max: number, scale = 1): number {
+/** A numeric option (its flag's text, or the number given to the API), scaled to the unit the tool uses (ms, or 1 for counts), at least 1 and whole. */
+export function positiveNumber(flag: keyof typeof LIMITS, value: string | number): number {
+  const [max, scale] = LIMITS[flag];
+  const raw = String(value);
   // Decimal digits only: Number() would also read "0x10", "1e3", " 8" and "".
   const n = /^\d+(\.\d+)?$/.test(raw) ? Number(raw) : NaN;
   const scaled = Math.round(n * scale);
@@ -211,15 +316,13 @@ export function positiveNumber(flag: string, raw: string, max: number, scale = 1
   return scaled;
 }
 
-export function resolveConfig(values: ReturnType<typeof parseCli>, env: NodeJS.ProcessEnv = process.env): Config {
-  if ((values.target?.length ?? 0) > 1)
-    throw new UsageError('--target was given more than once: run each target on its own (--report-dir apart), then compare the reports with --compare a/report.json --compare b/report.json');
+/** The configuration of a run from its options and environment: checked, with every default filled in. */
+export function resolveConfig(values: RunOptions, env: NodeJS.ProcessEnv = process.env): Config {
   if (values.profile !== undefined && !(PROFILES as readonly string[]).includes(values.profile)) {
     const near = nearest(values.profile, PROFILES);
     throw new UsageError(`--profile ${values.profile} is not a profile: ${PROFILES.join(', ')}${near ? ` (did you mean ${near}?)` : ''}`);
   }
-  if (values.quiet && values.verbose) throw new UsageError('--quiet cannot be combined with --verbose');
-  const rawTarget = values.target?.[0] ?? env.FFMPEG_API_BASE_URL ?? 'mock';
+  const rawTarget = values.target ?? env.FFMPEG_API_BASE_URL ?? 'mock';
   const bundledMock = rawTarget === 'mock';
   const entry = isTargetName(rawTarget) ? namedTarget(rawTarget, values.targets ?? DEFAULT_TARGETS) : undefined;
   const rawUrl = entry?.url ?? rawTarget;
@@ -245,7 +348,7 @@ export function resolveConfig(values: ReturnType<typeof parseCli>, env: NodeJS.P
     credentials: { ...KEY_VARS, ...entry?.keys },
     capabilities: {
       // A declared `writes: false` is final, loopback or not (a port-forward to production is loopback).
-      writes: entry?.capabilities?.writes ?? (bundledMock || isLoopback(new URL(url).hostname) || values['allow-writes'] === true),
+      writes: entry?.capabilities?.writes ?? (bundledMock || isLoopback(new URL(url).hostname) || values.allowWrites === true),
       quotaKey: entry?.capabilities?.quotaKey ?? true,
     },
     ...(!bundledMock && { plainHttpUrl: plainHttpUrlOf(new URL(url), entry?.plainHttpUrl) }),
@@ -262,37 +365,37 @@ export function resolveConfig(values: ReturnType<typeof parseCli>, env: NodeJS.P
     throw new UsageError(`${target.credentials.valid} is not set: put the whole header value ("Basic ...") in the environment or .env`);
   if (!bundledMock && target.profile === 'direct') {
     const u = new URL(url);
-    if (u.protocol === 'http:' && !isLoopback(u.hostname) && !values['allow-insecure-http'])
+    if (u.protocol === 'http:' && !isLoopback(u.hostname) && !values.allowInsecureHttp)
       throw new UsageError(`refusing to send API keys over plain http to ${u.host}; use https, or --allow-insecure-http for a trusted network`);
   }
-  const shard = values.shard?.match(/^(\d+)\/(\d+)$/);
-  if (values.shard !== undefined && (!shard || Number(shard[1]) < 1 || Number(shard[1]) > Number(shard[2])))
-    throw new UsageError(`--shard must be i/n with 1 <= i <= n, got "${values.shard}"`);
-  const concurrency = positiveNumber('concurrency', values.concurrency ?? '8', 256);
-  const deadlineMs = positiveNumber('deadline', values.deadline ?? '120', 86_400, 1000);
-  const maxRequests = values['max-requests'] === undefined ? undefined : positiveNumber('max-requests', values['max-requests'], 1_000_000);
+  const shard = values.shard;
+  if (shard && !(Number.isInteger(shard.index) && Number.isInteger(shard.count) && shard.index >= 1 && shard.index <= shard.count))
+    throw new UsageError(`--shard must be i/n with 1 <= i <= n, got "${shard.index}/${shard.count}"`);
+  const concurrency = positiveNumber('concurrency', values.concurrency ?? 8);
+  const deadlineMs = positiveNumber('deadline', values.deadlineSeconds ?? 120);
+  const maxRequests = values.maxRequests === undefined ? undefined : positiveNumber('max-requests', values.maxRequests);
   return {
-    ...(shard && { shard: { index: Number(shard[1]), count: Number(shard[2]) } }),
+    ...(shard && { shard: { index: shard.index, count: shard.count } }),
     target,
-    reportDir: values['report-dir'] ?? 'reports',
+    reportDir: values.reportDir ?? 'reports',
     strict: values.strict === true,
-    requireComplete: values['require-complete'] === true,
+    requireComplete: values.requireComplete === true,
     selection: { only: values.only ?? [], skip: values.skip ?? [], ...(values.operation?.length && { operations: values.operation }) },
     specPath: values.spec ?? DEFAULT_SPEC,
     concurrency,
     http: {
-      timeoutMs: positiveNumber('timeout', values.timeout ?? '10', 600, 1000),
+      timeoutMs: positiveNumber('timeout', values.timeoutSeconds ?? 10),
       maxBodyBytes: 256 * 1024,
       insecure: values.insecure === true,
       concurrency,
       // the last fifth of the deadline (at most 5 s) is kept for judging and writing the reports (suites/bounds.ts keeps both bounded)
       deadlineAt: Date.now() + deadlineMs - Math.min(5_000, deadlineMs / 5),
-      allowInsecureHttp: values['allow-insecure-http'] === true,
+      allowInsecureHttp: values.allowInsecureHttp === true,
     },
     plan: values.plan === true,
     maxRequests,
     deadlineMs,
-    outputs: reportOutputs(values, values['report-dir'] ?? 'reports'),
-    output: values.quiet ? 'quiet' : values.verbose ? 'verbose' : 'normal',
+    outputs: reportOutputs(values, values.reportDir ?? 'reports'),
+    output: values.output ?? 'normal',
   };
 }

@@ -9,7 +9,7 @@ import { UsageError } from './errors.js';
 import { nearest } from './suggest.js';
 
 const NAME = 'ffmpeg-api-conformance';
-export const CONFIG_FILE = `${NAME}.config.json`;
+const CONFIG_FILE = `${NAME}.config.json`;
 const SCHEMA = JSON.parse(readFileSync(new URL('../config.schema.json', import.meta.url), 'utf8')) as object;
 const validate = new Ajv2020({ allErrors: false, strict: true, allowUnionTypes: true }).compile(SCHEMA);
 

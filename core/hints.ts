@@ -3,7 +3,7 @@
 import type { HarnessError } from './http.js';
 
 /** After a timeout: the flag that sets it, its value, and the slowest answer the run saw. */
-export function timeoutHint(timeoutMs: number, slowestMs?: number): string {
+function timeoutHint(timeoutMs: number, slowestMs?: number): string {
   const slowest = slowestMs === undefined ? 'no answer arrived at all' : `the slowest answer this run saw took ${slowestMs} ms`;
   return ` (--timeout is ${timeoutMs} ms; ${slowest}): raise --timeout if the target is slow`;
 }

@@ -128,10 +128,10 @@ export function isLoopback(hostname: string): boolean {
 }
 
 /** Connection errors are retried this many times, after RETRY_BACKOFF_MS, then twice that. */
-export const RETRIES = 2;
+const RETRIES = 2;
 const RETRY_BACKOFF_MS = 250;
 /** A Retry-After longer than this is capped: the run waits this long, then asks again. */
-export const MAX_RETRY_AFTER_MS = 30_000;
+const MAX_RETRY_AFTER_MS = 30_000;
 /** A request throttled (429/503) this many times ends as a harness error, never as a verdict. */
 export const THROTTLE_TRIES = 10;
 
@@ -152,7 +152,7 @@ export function retryAfterMs(r: Pick<HttpResponse, 'status' | 'headers'>, now = 
 }
 
 /** 429 Too Many Requests and 503 Service Unavailable: the target asks the client to slow down, not a contract outcome. */
-export const isThrottled = (r: Pick<HttpResponse, 'status'>): boolean => r.status === 429 || r.status === 503;
+const isThrottled = (r: Pick<HttpResponse, 'status'>): boolean => r.status === 429 || r.status === 503;
 
 /** How a run was slowed down by its target. */
 export interface ThrottleStats {
@@ -339,7 +339,7 @@ function flatHeaders(headers: Record<string, string | string[] | undefined>): Re
 }
 
 /** Serialises a request exactly as given; only Host, Connection and Content-Length are added. */
-export function rawRequestBytes(req: HttpRequest): Buffer {
+function rawRequestBytes(req: HttpRequest): Buffer {
   const target = req.url.pathname + req.url.search;
   const lines = [`${req.method} ${target} HTTP/1.1`, `Host: ${req.url.host}`];
   for (const [name, value] of req.headers) lines.push(`${name}: ${value}`);

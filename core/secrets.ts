@@ -377,7 +377,7 @@ const shown = (line: string) => printable(redact(line)).replace(STYLE_MARK, '\u0
 export const out = (line: string): void => void process.stdout.write(shown(line));
 export const err = (line: string): void => void process.stderr.write(shown(line));
 
-/** Where one run's lines go (app/command.ts): its own writers, never a module's. */
+/** Where one run's lines go (app/api.ts): its own writers, never a module's. */
 export interface Lines {
   out: (line: string) => void;
   err: (line: string) => void;

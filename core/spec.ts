@@ -41,13 +41,13 @@ export interface DocumentedResponse {
 }
 
 /** A templated path parameter and the spec's example value for it. */
-export interface PathParameter {
+interface PathParameter {
   name: string;
   example?: string;
 }
 
 /** The example request body of an operation (its first media type, its first example). */
-export interface RequestExample {
+interface RequestExample {
   mediaType: string;
   example?: unknown;
 }

@@ -13,7 +13,7 @@ import { err } from '../core/secrets.js';
 import { DEFAULT_SPEC, loadContract, responseFor, type Contract, type CredentialRole, type ErrorEnvelope, type Operation } from '../core/spec.js';
 
 /** The guide's example header value (authentication-guide.txt:6, :36). */
-export const GUIDE_EXAMPLE_KEY = 'Basic dGVzdF91c2VyX2tleV9hYmNkZWZnaGlqa2xtbm9w';
+const GUIDE_EXAMPLE_KEY = 'Basic dGVzdF91c2VyX2tleV9hYmNkZWZnaGlqa2xtbm9w';
 
 export const DEFAULT_KEYS = {
   valid: GUIDE_EXAMPLE_KEY,
@@ -103,7 +103,7 @@ const decodeId = (segment: string): string => {
 };
 
 /** At most this many answers are remembered under the replays-cached fault. */
-export const REPLAY_LIMIT = 200;
+const REPLAY_LIMIT = 200;
 
 /** One contract per spec file, loaded once however many mocks serve it. */
 const loaded = new Map<string, Promise<Contract>>();

@@ -16,7 +16,7 @@ export function classify(before: CheckResult | undefined, after: CheckResult | u
   return before.outcome === after.outcome ? 'unchanged' : 'behaviour-changed';
 }
 
-export function computeDrift(baseline: Report, current: Report, baselinePath: string): Drift {
+function computeDrift(baseline: Report, current: Report, baselinePath: string): Drift {
   const before = new Map(baseline.checks.map((c) => [c.id, c]));
   const after = new Map(current.checks.map((c) => [c.id, c]));
   const counts = Object.fromEntries(DRIFT_KINDS.map((k) => [k, 0])) as Record<DriftKind, number>;

@@ -11,7 +11,7 @@ import { writeRedacted } from '../core/secrets.js';
 import type { Verdict } from '../core/results.js';
 
 export const HISTORY_FILE = 'history.jsonl';
-export const HISTORY_KEEP = 100;
+const HISTORY_KEEP = 100;
 
 /** One check in one run: its verdict, level and outcome label (status and error text). */
 export interface HistoryCheck {

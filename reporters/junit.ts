@@ -4,10 +4,12 @@
 // (which the exit code does not count) → <skipped> as well, so that the test tab agrees with the
 // job. Built with junit-report-builder; test/junit.test.ts validates it against a JUnit schema.
 import junitModule, { type Builder, type TestCase } from 'junit-report-builder';
-import type { XMLElement } from 'xmlbuilder';
 import { clauseOf, type Report } from './model.js';
 import { observed, verdictText } from './text.js';
 import type { CheckResult } from '../core/results.js';
+
+/** xmlbuilder's element (junit-report-builder's dependency), as junit-report-builder's own typings give it. */
+type XMLElement = ReturnType<TestCase['build']>;
 
 // CommonJS: module.exports is the builder itself, while the typings describe an ES default export.
 const junit = junitModule as unknown as Builder;

@@ -11,13 +11,13 @@ import { mdCode, mdText } from './markdown.js';
 import type { Report } from './model.js';
 import type { Verdict } from '../core/results.js';
 
-export interface MatrixCell {
+interface MatrixCell {
   verdict: Verdict;
   outcome?: string;
 }
 
 /** same: every target agrees; divergent: a real difference; not-comparable: verified on some targets only. */
-export type RowStatus = 'same' | 'divergent' | 'not-comparable';
+type RowStatus = 'same' | 'divergent' | 'not-comparable';
 
 export interface Matrix {
   schemaVersion: 1;
@@ -99,13 +99,13 @@ const cellText = (c: MatrixCell | null) => (c ? `${c.verdict === 'fail' || c.ver
 const MARK: Record<RowStatus, string> = { divergent: '≠', 'not-comparable': '~', same: '' };
 
 /** The headline of a comparison, for every view. */
-export function matrixHeadline(m: Matrix): string {
+function matrixHeadline(m: Matrix): string {
   const s = m.summary;
   const specs = new Set(m.targets.map((t) => t.specSha256));
   return `${s.divergent} of ${s.checks} checks diverge (MUST ${s.divergentByLevel.MUST}, SHOULD ${s.divergentByLevel.SHOULD}, OBSERVE ${s.divergentByLevel.OBSERVE}), ${s.notComparable} not comparable (verified on some targets only)${specs.size > 1 ? '; the reports were made against different specs' : ''}`;
 }
 
-export function renderMatrixMarkdown(m: Matrix): string {
+function renderMatrixMarkdown(m: Matrix): string {
   const head = ['', 'check', 'level', ...m.targets.map((t) => mdText(t.label))];
   const row = (cells: string[]) => `| ${cells.join(' | ')} |`;
   const table = (rows: Matrix['rows']) => [row(head), row(head.map(() => '---')), ...rows.map((r) => row([MARK[r.status], mdCode(r.id), r.level, ...r.cells.map(cellText)]))];
@@ -137,7 +137,7 @@ export function renderMatrixMarkdown(m: Matrix): string {
   ].join('\n');
 }
 
-export function renderMatrixHtml(m: Matrix): string {
+function renderMatrixHtml(m: Matrix): string {
   const cell = (c: MatrixCell | null) => (c ? `${badge(`v-${c.verdict}`, c.verdict)}${c.outcome !== undefined ? ` <code>${esc(c.outcome)}</code>` : ''}` : '<span class="muted">absent</span>');
   const table = (id: string, rows: Matrix['rows']) =>
     `<table id="${id}"><thead><tr><th></th><th>check</th><th>level</th>${m.targets.map((t) => `<th>${esc(t.label)}</th>`).join('')}</tr></thead><tbody>

@@ -7,7 +7,7 @@ import type { Verdict, CheckResult, ClauseEntry } from '../core/results.js';
 export type RunVerdict = 'conformant' | 'partial' | 'not-conformant' | 'regressed' | 'inconclusive' | 'interrupted' | 'could-not-run';
 
 /** A declared gap: checks left unverified because something was not configured, and what would verify them. */
-export interface Gap {
+interface Gap {
   category: string;
   remedy: string;
   checks: string[];

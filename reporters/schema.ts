@@ -7,7 +7,7 @@ import { UsageError } from '../core/errors.js';
 import { readInput } from '../core/files.js';
 import { withClauseTable, type Report } from './model.js';
 
-export const REPORT_SCHEMA = JSON.parse(readFileSync(new URL('./report.schema.json', import.meta.url), 'utf8')) as object;
+const REPORT_SCHEMA = JSON.parse(readFileSync(new URL('./report.schema.json', import.meta.url), 'utf8')) as object;
 
 let validate: ValidateFunction | undefined; // compiled on first use: a plain run never reads a report back
 

@@ -88,7 +88,7 @@ export function groupedFindings(report: Report): { regressions: ClauseFinding[];
 
 
 /** The ids of the checks of one drift kind. */
-export const driftOf = (report: Report, kind: DriftKind): string[] => (report.drift?.checks ?? []).filter((d) => d.kind === kind).map((d) => d.id);
+const driftOf = (report: Report, kind: DriftKind): string[] => (report.drift?.checks ?? []).filter((d) => d.kind === kind).map((d) => d.id);
 
 /** The outcome label (status and error text), or what stands for it when the check has no outcome. */
 export const observed = (c: CheckResult): string =>

@@ -13,15 +13,15 @@ import type { Report } from './model.js';
 import type { Verdict } from '../core/results.js';
 
 /** A run as the views name it: "#6 (2026-12-08 04:30)". */
-export interface RunRef {
+interface RunRef {
   run: number;
   startedAt: string;
 }
 const ref = (e: HistoryEntry): RunRef => ({ run: e.run, startedAt: e.startedAt });
-export const runLabel = (r: RunRef): string => `#${r.run} (${r.startedAt.slice(0, 16).replace('T', ' ')})`;
+const runLabel = (r: RunRef): string => `#${r.run} (${r.startedAt.slice(0, 16).replace('T', ' ')})`;
 
 /** A check that fails in the latest run: since which run (the first of its current streak), and the last run it passed before. */
-export interface CurrentFailure {
+interface CurrentFailure {
   id: string;
   level: string;
   clause: string;
@@ -30,7 +30,7 @@ export interface CurrentFailure {
 }
 
 /** A streak of failing runs of one clause's checks, and the run they passed again (none: still failing). */
-export interface Episode {
+interface Episode {
   clause: string;
   level: string;
   checks: string[];
@@ -39,21 +39,21 @@ export interface Episode {
   recovered?: RunRef;
 }
 
-export interface Flaky {
+interface Flaky {
   id: string;
   level: string;
   /** How many times the verdict went from pass to fail or back between consecutive runs. */
   flips: number;
 }
 
-export interface ObserveChange {
+interface ObserveChange {
   id: string;
   run: RunRef;
   before: string;
   after: string;
 }
 
-export interface Trend {
+interface Trend {
   runs: HistoryEntry[];
   /** Every check of any run, in id order. */
   ids: string[];
@@ -64,7 +64,7 @@ export interface Trend {
 }
 
 /** A check whose verdict flipped between pass and fail this many times in the history is flaky (a break and its fix are two). */
-export const FLAKY_FLIPS = 3;
+const FLAKY_FLIPS = 3;
 
 /** The verdicts of one check in the runs where it was judged (pass or fail), with their runs. */
 const judged = (runs: readonly HistoryEntry[], id: string) =>
@@ -77,7 +77,7 @@ const judged = (runs: readonly HistoryEntry[], id: string) =>
  * Since which run the check fails, if it fails in the last run: the first run of its current
  * streak of failures (runs where it was not judged, e.g. not-verified, neither break nor extend it).
  */
-export function failingSince(runs: readonly HistoryEntry[], id: string): { since: RunRef; lastPass?: RunRef } | undefined {
+function failingSince(runs: readonly HistoryEntry[], id: string): { since: RunRef; lastPass?: RunRef } | undefined {
   if (runs.at(-1)?.checks[id]?.v !== 'fail') return undefined;
   const seq = judged(runs, id);
   let i = seq.length - 1;
@@ -86,7 +86,7 @@ export function failingSince(runs: readonly HistoryEntry[], id: string): { since
   return { since: ref(seq[i]!.e), ...(pass && { lastPass: ref(pass) }) };
 }
 
-export function buildTrend(runs: readonly HistoryEntry[]): Trend {
+function buildTrend(runs: readonly HistoryEntry[]): Trend {
   const ids = [...new Set(runs.flatMap((e) => Object.keys(e.checks)))].sort();
   const info = (id: string): HistoryCheck => runs.findLast((e) => e.checks[id])!.checks[id]!;
   const flaky: Flaky[] = [];
@@ -149,7 +149,7 @@ const table = (head: string[], rows: Array<Array<string | number>>): string[] =>
 /** The runs shown in Markdown (a job summary has a size limit); the HTML page shows them all. */
 const MD_RUNS = 30;
 
-export function renderTrendMarkdown(t: Trend): string {
+function renderTrendMarkdown(t: Trend): string {
   const last = t.runs.at(-1);
   if (!last) return '# FFmpeg API conformance — history\n\nNo run recorded yet.\n';
   const shown = t.runs.slice(-MD_RUNS);
@@ -246,7 +246,7 @@ const cell = (e: HistoryEntry, id: string) => {
   return c ? `<td class="c v-${c.v}" data-run="${e.run}" title="${esc(`${runLabel(e)}: ${c.v}${c.o !== undefined ? ` — ${c.o}` : ''}`)}">${MARK[c.v]}</td>` : `<td class="c" data-run="${e.run}" title="${esc(`${runLabel(e)}: not in this run`)}"></td>`;
 };
 
-export function renderTrendHtml(t: Trend): string {
+function renderTrendHtml(t: Trend): string {
   const last = t.runs.at(-1);
   const title = `Conformance history — ${targets(t).join(', ') || 'no run yet'}`;
   if (!last) return htmlPage(title, '<h1>FFmpeg API conformance — history</h1><p>No run recorded yet.</p>');

@@ -60,7 +60,7 @@ export function describeCheck(check: Check, contract: Contract): Omit<CheckOutco
  * A check whose evaluation threw (a harness bug, never the target's doing): an `error` verdict with
  * the check's own clause and level, so that it counts as what it is (a SHOULD check never as a MUST).
  */
-export function crashed(check: Check, e: unknown): CheckOutcome {
+function crashed(check: Check, e: unknown): CheckOutcome {
   const why = (e instanceof Error ? e.message : String(e)).split('\n')[0]!;
   return redactDeep({
     id: check.id,

@@ -27,7 +27,7 @@ export interface Answer {
   exchange: Exchange & { response: HttpResponse };
 }
 
-export type JudgedVerdict = 'pass' | 'fail' | 'observed' | 'not-verified' | 'error';
+type JudgedVerdict = 'pass' | 'fail' | 'observed' | 'not-verified' | 'error';
 
 export interface Judgement {
   verdict: JudgedVerdict;

@@ -22,7 +22,7 @@ const tooDeep = (text: string): number | undefined => {
 };
 
 /** The parsed body, or undefined when it is not JSON or nests deeper than the suite judges (see tooDeep). */
-export function parseJson(text: string): unknown {
+function parseJson(text: string): unknown {
   if (tooDeep(text)) return undefined;
   try {
     return JSON.parse(text);
@@ -32,7 +32,7 @@ export function parseJson(text: string): unknown {
 }
 
 const JSON_MEDIA_TYPE = /^application\/([\w.+-]+\+)?json\s*(;|$)/i;
-export const isJson = (r: Pick<HttpResponse, 'headers'>) => JSON_MEDIA_TYPE.test(r.headers['content-type'] ?? '');
+const isJson = (r: Pick<HttpResponse, 'headers'>) => JSON_MEDIA_TYPE.test(r.headers['content-type'] ?? '');
 
 export const clip = (s: string, n: number): string => (s.length > n ? `${s.slice(0, n)}… (${s.length} characters)` : s);
 
@@ -205,7 +205,7 @@ const jsonEverywhere: Judge = {
  * line-wrapped, hex with any separator, UTF-16, zero-width characters between its letters), or
  * its decoded form cut into short pieces over several header values. "header x-echo (base64)".
  */
-export function echoesIn(r: HttpResponse, k: KeyParts, secrets: SecretFinder): string[] {
+function echoesIn(r: HttpResponse, k: KeyParts, secrets: SecretFinder): string[] {
   const fields = (what: string, headers: Record<string, string>) =>
     Object.entries(headers).flatMap(([name, v]): Array<[string, string]> => [[`${what} name ${name}`, name], [`${what} ${name}`, v]]);
   const places: Array<[string, string]> = [

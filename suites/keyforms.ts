@@ -35,7 +35,7 @@ function reshapeUserPass(s: string, change: (user: string, password: string) => 
 }
 
 /** Transforms by name; N is the number after the colon. */
-export const TRANSFORMS: Record<string, (s: string, n: number) => string> = {
+const TRANSFORMS: Record<string, (s: string, n: number) => string> = {
   swapcase: (s) => swapCase(s),
   'head': (s, n) => s.slice(0, n),
   'from': (s, n) => s.slice(n),
@@ -92,6 +92,3 @@ export function fill(template: string, k: KeyParts): string {
       }, k[part]),
   );
 }
-
-/** The placeholder-free text of a template, for --plan: `{token|head:8}` reads "<token|head:8>". */
-export const describeTemplate = (template: string): string => template.replace(PLACEHOLDER, (_, part: string, chain: string) => `<${part}${chain}>`);

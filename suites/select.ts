@@ -87,7 +87,7 @@ export function select(all: Check[], { only, skip, operations = [] }: Selection)
 }
 
 /** What a check needs to be verified: key variables, capabilities, profile, scheme. */
-export function needsOf(c: Check, target: Target, contract: Contract): string[] {
+function needsOf(c: Check, target: Target, contract: Contract): string[] {
   const roles = new Set(probesOf(c).map((p) => p.credential).filter((r): r is KeyRole => r !== 'none' && r !== 'wrong'));
   const needs = [...roles].map((r) => target.credentials[r]);
   const writes = probesOf(c).some((p) => p.credential === 'valid' && contract.operations.find((o) => o.operationId === p.operationId)?.writes);

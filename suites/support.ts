@@ -23,7 +23,7 @@ const provided = inject('run');
 for (const role of Object.keys(provided.target.credentials) as KeyRole[]) addSecret(provided.target.credentials[role], provided.keys[provided.target.credentials[role]]);
 
 /** This run's state: one per run (the suites run in one worker, without isolation: app/run.ts). */
-export const run = new Run(provided);
+const run = new Run(provided);
 if (provided.prefetch) run.prefetch();
 
 /** The checks a suite file runs, in catalog order. */

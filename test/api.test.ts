@@ -2,7 +2,7 @@
 // their lines apart, and neither touches process.env.
 import { join } from 'node:path';
 import { expect, test } from 'vitest';
-import { DEFAULT_KEYS, runConformance, startMock } from '../app/index.js';
+import { DEFAULT_KEYS, runConformance, startMock, UsageError } from '../app/index.js';
 import { tempDir } from './helpers.js';
 
 test('two runConformance calls at once: each run uses its own keys, its lines reach its own onLine only', async () => {
@@ -41,4 +41,11 @@ test('two runConformance calls at once: each run uses its own keys, its lines re
   } finally {
     await Promise.all([broken.close(), sound.close()]);
   }
+});
+
+test('typed options are checked as the flags are: a bad one rejects with the command\'s one-line error, before anything starts', async () => {
+  const reportDir = tempDir();
+  await expect(runConformance({ concurrency: 0, reportDir })).rejects.toThrow(new UsageError('--concurrency must be a whole number from 1 to 256, got "0"'));
+  await expect(runConformance({ timeoutSeconds: 0.0001, reportDir })).rejects.toBeInstanceOf(UsageError);
+  await expect(runConformance({ historyKeep: 5, reportDir })).rejects.toThrow('--history-keep needs --history DIR');
 });

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { parseCli, resolveConfig } from '../core/config.js';
+import { optionsFromFlags, parseCli, resolveConfig } from '../core/config.js';
 import { UsageError } from '../core/errors.js';
 import { startMock, type MockOptions } from '../mock/server.js';
 import { runSuites } from '../app/run.js';
@@ -23,7 +23,7 @@ describe('every check of the catalog is reported', () => {
       const contract = await loadContract();
       const catalog = buildCatalog(contract);
       const broken: Check = { ...catalog.find((c) => c.id === 'auth.missing.listDirectories')!, id: 'auth.missing.broken', operationId: 'noSuchOperation' };
-      const config = resolveConfig(parseCli(['--target', mock.url, '--report-dir', tempDir()]), { FFMPEG_API_KEY: 'Basic dGVzdF91c2VyX2tleV9hYmNkZWZnaGlqa2xtbm9w' });
+      const config = resolveConfig(optionsFromFlags(parseCli(['--target', mock.url, '--report-dir', tempDir()])), { FFMPEG_API_KEY: 'Basic dGVzdF91c2VyX2tleV9hYmNkZWZnaGlqa2xtbm9w' });
       const report = await runSuites(config, contract, [...catalog, broken]);
       const result = report.checks.find((c) => c.id === 'auth.missing.broken');
       expect(result?.verdict).toBe('error');
@@ -44,7 +44,7 @@ describe('every check of the catalog is reported', () => {
       // Its judge throws (no such operation in the spec): a harness bug, never the target's doing.
       const planted: Check = { ...original, id: 'planted.throws', operationId: 'noSuchOperation' };
       expect(JUDGES.documented.judge(planted, [], { contract, validator: () => { throw new Error('unused'); }, maxBodyBytes: 1, secrets: { forms: () => [], spread: () => new Map(), contains: () => false } })).toMatchObject({ verdict: 'error', reason: expect.stringMatching(/^the check itself failed: its judge broke: /) });
-      const config = resolveConfig(parseCli(['--target', mock.url, '--report-dir', tempDir()]), { FFMPEG_API_KEY: 'Basic dGVzdF91c2VyX2tleV9hYmNkZWZnaGlqa2xtbm9w' });
+      const config = resolveConfig(optionsFromFlags(parseCli(['--target', mock.url, '--report-dir', tempDir()])), { FFMPEG_API_KEY: 'Basic dGVzdF91c2VyX2tleV9hYmNkZWZnaGlqa2xtbm9w' });
       const report = await runSuites(config, contract, [...catalog, planted]);
       const result = report.checks.find((c) => c.id === 'planted.throws');
       expect(result).toMatchObject({ verdict: 'error', clause: original.clause.id, level: 'SHOULD' });
@@ -80,7 +80,7 @@ describe('every check of the catalog is reported', () => {
       const contract = await loadContract();
       const catalog = buildCatalog(contract);
       const planted: Check = { ...catalog.find((c) => c.id === 'auth.missing.listDirectories')!, id: 'planted.unselected', suite: 'nowhere' as Check['suite'] };
-      const config = resolveConfig(parseCli(['--target', mock.url, '--report-dir', tempDir()]), { FFMPEG_API_KEY: 'Basic dGVzdF91c2VyX2tleV9hYmNkZWZnaGlqa2xtbm9w' });
+      const config = resolveConfig(optionsFromFlags(parseCli(['--target', mock.url, '--report-dir', tempDir()])), { FFMPEG_API_KEY: 'Basic dGVzdF91c2VyX2tleV9hYmNkZWZnaGlqa2xtbm9w' });
       const run = runSuites(config, contract, [...catalog, planted]);
       await expect(run).rejects.toThrow(UsageError);
       await expect(run).rejects.toThrow(/planted\.unselected \(suite nowhere\) is in the catalog but no suite file ran it/);

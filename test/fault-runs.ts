@@ -3,7 +3,7 @@
 // after the command's preflight and plan, without a vitest run or a child process per subject.
 // Shared by test/faults.test.ts, test/kill.test.ts and `npm run faults:record`.
 import { readFileSync } from 'node:fs';
-import { parseCli, resolveConfig } from '../core/config.js';
+import { optionsFromFlags, parseCli, resolveConfig } from '../core/config.js';
 import { UsageError } from '../core/errors.js';
 import { FAULTS, startMock, type Fault, type MockKeys, type MockOptions } from '../mock/server.js';
 import { buildPlan, scheduleOf } from '../app/plan.js';
@@ -91,7 +91,7 @@ export async function evaluateSubject(subject: string, keys: MockKeys = FAULT_KE
       tempDir(),
     ];
     const env = { FFMPEG_API_KEY: keys.valid, FFMPEG_API_QUOTA_EXCEEDED_KEY: keys.quota, FFMPEG_API_REVOKED_KEY: keys.revoked };
-    const config = resolveConfig(parseCli(args), env);
+    const config = resolveConfig(optionsFromFlags(parseCli(args)), env);
     const { contract, catalog } = await specOnce();
     let keyRejected: string | undefined;
     try {

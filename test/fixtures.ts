@@ -2,7 +2,7 @@
 import { buildReport, type Report } from '../reporters/model.js';
 import type { CheckResult, Verdict } from '../core/results.js';
 
-export const HOSTILE = '</code></pre></details><script>window.__pwned=1</script><img src=x onerror="window.__pwned=2"> | `x` ]]> **bold** [link](http://evil.example) <!--';
+const HOSTILE = '</code></pre></details><script>window.__pwned=1</script><img src=x onerror="window.__pwned=2"> | `x` ]]> **bold** [link](http://evil.example) <!--';
 
 export function check(id: string, verdict: Verdict, extra: Partial<CheckResult> = {}): CheckResult {
   return {

@@ -1,5 +1,5 @@
 // The layer rules (.dependency-cruiser.mjs) catch what they are for: an import pointing up, a cycle
-// of type-only imports, the mock started from below app/, each planted in a scratch tree laid out
+// of type-only imports, the mock started from below app/, the API calling the command, each planted in a scratch tree laid out
 // like the repository's. `npm run layers` (in `npm test`) checks the repository itself.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -55,5 +55,15 @@ describe('layers', () => {
     const r = cruise(dir, ['suites', 'mock']);
     expect(r.status).not.toBe(0);
     expect(r.stdout).toMatch(/error (mock-from-app-only|suites-below-app): suites\/support\.ts → mock\/server\.ts/);
+  });
+
+  test('the API does not call the command', () => {
+    const dir = tree('api', {
+      'app/index.ts': "import { execute } from './command.js';\nexport const runConformance = execute;\n",
+      'app/command.ts': 'export const execute = () => 0;\n',
+    });
+    const r = cruise(dir, ['app']);
+    expect(r.status).not.toBe(0);
+    expect(r.stdout).toMatch(/error api-below-command: app\/index\.ts → app\/command\.ts/);
   });
 });

@@ -4,7 +4,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseCli, resolveConfig } from '../../core/config.js';
+import { optionsFromFlags, parseCli, resolveConfig } from '../../core/config.js';
 import { closeAgents } from '../../core/http.js';
 import { runSuites } from '../../app/run.js';
 import { out } from '../../core/secrets.js';
@@ -13,7 +13,7 @@ import { buildCatalog } from '../../suites/catalog.js';
 
 const [url = '', pool, isolate] = process.argv.slice(2);
 if (pool !== 'threads' && pool !== 'forks') throw new Error(`pool must be threads or forks, got ${pool}`);
-const config = resolveConfig(parseCli(['--target', url, '--report-dir', mkdtempSync(join(tmpdir(), 'bench-'))]));
+const config = resolveConfig(optionsFromFlags(parseCli(['--target', url, '--report-dir', mkdtempSync(join(tmpdir(), 'bench-'))])));
 const contract = await loadContract(config.specPath);
 const report = await runSuites(config, contract, buildCatalog(contract), {}, { pool, isolate: isolate === 'true' });
 await closeAgents();
