@@ -16,7 +16,6 @@ import { loadEnvFile, positiveNumber, type parseCli, REPORTERS, reportOutputs, r
 import { loadConfigFile, underFlags } from '../core/configfile.js';
 import { EXIT, UsageError } from '../core/errors.js';
 import { checkOutputDir } from '../core/files.js';
-import { closeAgents } from '../core/http.js';
 import { lockReportDir } from '../core/lock.js';
 import { DEFAULT_KEYS, startMock, type RunningMock } from '../mock/server.js';
 import { planLines } from './plan.js';
@@ -337,7 +336,6 @@ export async function execute(flags: CliValues, options: ExecuteOptions = {}): P
     return outcome;
   } finally {
     await mock?.close();
-    await closeAgents();
     unlock();
   }
 }

@@ -9,7 +9,7 @@ import { buildReport, type Report, type ReportHead } from '../reporters/model.js
 import type { Check } from '../suites/catalog.js';
 import { describeCheck, type RunContext } from '../suites/engine.js';
 import type { Config } from '../core/config.js';
-import type { ThrottleStats } from '../core/http.js';
+import type { ThrottleStats } from '../core/http/transport.js';
 import { UsageError } from '../core/errors.js';
 import { staged } from '../core/files.js';
 import { buildPlan, runEnv, scheduleOf } from './plan.js';
