@@ -30,6 +30,11 @@ for (const file of ['spec/openapi.yaml', 'targets.json', 'targets.schema.json', 
   mkdirSync(dirname(join(next, file)), { recursive: true });
   copyFileSync(join(ROOT, file), join(next, file));
 }
+// The HTML report's browser script (reporters/browser/html-view.ts), compiled to the text that
+// reporters/html.ts inlines (and allows by its hash).
+const ts = createRequire(import.meta.url)('typescript');
+const view = readFileSync(join(ROOT, 'reporters/browser/html-view.ts'), 'utf8');
+writeFileSync(join(next, 'reporters/html-view.js'), ts.transpileModule(view, { compilerOptions: { target: ts.ScriptTarget.ES2022, removeComments: true } }).outputText);
 // The bundled spec validated now, its contract kept by sha256 beside it (core/spec.ts loadContract):
 // a run of the bundled spec starts without swagger-parser.
 const { loadContract } = await import(pathToFileURL(join(next, 'core/spec.js')).href);
