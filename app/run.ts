@@ -147,7 +147,7 @@ export async function runSuites(config: Config, contract: Contract, catalog: Che
       ...POOL,
       ...pool,
       maxConcurrency: config.concurrency,
-      // Requests wait for a free slot (--concurrency) and end at the deadline at the latest (http.ts).
+      // Requests wait for a free slot (--concurrency) and end at the deadline at the latest (core/http/transport.ts).
       testTimeout: config.deadlineMs + 10_000,
       provide: { run: provided },
     },

@@ -282,10 +282,10 @@ function pinnedError(schema: unknown): string | undefined {
 export const documentedErrorTexts = (contract: Contract): string[] =>
   [...new Set(contract.operations.flatMap((op) => Object.values(op.responses).map((r) => pinnedError(r.schema)).filter((t) => t !== undefined)))].sort();
 
-/** The Ajv options of the response validators, at build time (scripts/build.mjs) and at run time alike. */
+/** The Ajv options of the response validators, at build time (scripts/build.mjs) and at run time alike. @public */
 export const VALIDATOR_OPTIONS = { allErrors: true, strict: false } as const;
 
-/** The module of the bundled spec's response validators, compiled at build time (ajv's standalone code). */
+/** The module of the bundled spec's response validators, compiled at build time (ajv's standalone code; scripts/build.mjs writes it). @public */
 export const prebuiltValidatorsFile = (sha256: string): string => fileURLToPath(new URL(`../spec/validators-${sha256}.mjs`, import.meta.url));
 
 /**
