@@ -25,8 +25,8 @@ export interface FaultEffect {
   quotaAs?: CredentialRole;
   /** Fails with 500 on this Authorization value. */
   crashesOn?(value: string): boolean;
-  /** Fields changed in the answer to a refused key: `documentedError` is the spec's error text for it. */
-  refusal?(value: string, documentedError: unknown): Record<string, unknown>;
+  /** Fields changed in the answer to a refused key: `documentedError()` is the spec's error text for it. */
+  refusal?(value: string, documentedError: () => unknown): Record<string, unknown>;
   /** Only the exact header name "Authorization" is read. */
   exactHeaderName?: true;
   /** Error answers are text/html pages. */
@@ -54,7 +54,7 @@ const capitalizeLastWord = (text: unknown) => String(text).replace(/(\w)(\w*)$/,
 
 const TABLE = {
   'missing-header-401': { description: 'a request without Authorization gets 401 instead of 400', missingAs: 'wrong' },
-  'wrong-error-text': { description: "the wrong key's error text has its last word capitalised", refusal: (_, error) => ({ error: capitalizeLastWord(error) }) },
+  'wrong-error-text': { description: "the wrong key's error text has its last word capitalised", refusal: (_, error) => ({ error: capitalizeLastWord(error()) }) },
   'quota-as-401': { description: 'the quota-exhausted key gets 401 instead of 403', quotaAs: 'wrong' },
   'bearer-accepted': { description: 'the key is accepted with the Bearer scheme', accepts: (value, k) => value === `Bearer ${k.token}` },
   'prefix-optional': { description: 'the key is accepted without the "Basic " prefix', accepts: (value, k) => value === k.token },

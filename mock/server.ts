@@ -221,7 +221,7 @@ export function createMockServer(options: MockOptions = {}): http.Server | https
     }
     if (!refusals.length) answer(res, op, 'wrong');
     else {
-      const error = documented(op ? [op] : all, 'wrong')[1].error;
+      const error = () => documented(op ? [op] : all, 'wrong')[1].error;
       answer(res, op, 'wrong', Object.assign({}, ...refusals.map((r) => r(value, error))) as Record<string, unknown>);
     }
     return false;
