@@ -15,7 +15,6 @@ import { entryOf, HISTORY_FILE, mixNote, readHistory, saveRun } from '../reporte
 import { loadEnvFile, positiveNumber, REPORTERS, reportOutputs, resolveConfig, type Config, type RunOptions } from '../core/config.js';
 import { EXIT, UsageError } from '../core/errors.js';
 import { checkOutputDir } from '../core/files.js';
-import { closeAgents } from '../core/http.js';
 import { lockReportDir } from '../core/lock.js';
 import { DEFAULT_KEYS, startMock, type RunningMock } from '../mock/server.js';
 import { planLines } from './plan.js';
@@ -318,7 +317,6 @@ export async function run(options: RunOptions, io: RunIO = {}): Promise<Outcome>
     return outcome;
   } finally {
     await mock?.close();
-    await closeAgents();
     unlock();
   }
 }

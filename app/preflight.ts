@@ -1,7 +1,9 @@
 // The command's first requests, before any check (app/cli.ts; test/fault-runs.ts runs it in-process).
 import type { Config } from '../core/config.js';
 import { UsageError } from '../core/errors.js';
-import { HarnessError, Transport, type HttpResponse, type ThrottleStats } from '../core/http.js';
+import { HarnessError } from '../core/http/errors.js';
+import { Transport, type ThrottleStats } from '../core/http/transport.js';
+import type { HttpResponse } from '../core/http/types.js';
 import { errorReason, refusedKeyHint } from '../core/hints.js';
 import { preflightCredential } from './plan.js';
 import { isErrorEnvelope, responseFor, roleOperation, type Contract, type ErrorEnvelope } from '../core/spec.js';
@@ -14,8 +16,16 @@ import { isErrorEnvelope, responseFor, roleOperation, type Contract, type ErrorE
  * the returned line says so, and the checks that need an accepted key are not verified.
  */
 export async function preflight(config: Config, contract: Contract, env: NodeJS.ProcessEnv = process.env): Promise<{ keyRejected?: string; throttle: ThrottleStats; requests: number }> {
-  const variable = preflightCredential({ target: config.target, env });
   const transport = new Transport(config.http);
+  try {
+    return await firstRequests(transport, config, contract, env);
+  } finally {
+    await transport.close(); // its connections are the preflight's own
+  }
+}
+
+async function firstRequests(transport: Transport, config: Config, contract: Contract, env: NodeJS.ProcessEnv): Promise<{ keyRejected?: string; throttle: ThrottleStats; requests: number }> {
+  const variable = preflightCredential({ target: config.target, env });
   const listing = roleOperation(contract, 'testRequest');
   const at = `${listing.method} ${listing.path}`;
   const url = new URL(`${config.target.url}${listing.path}`);

@@ -9,7 +9,7 @@ import { buildReport, type Report, type ReportHead } from '../reporters/model.js
 import type { Check } from '../suites/catalog.js';
 import { describeCheck, type RunContext } from '../suites/engine.js';
 import type { Config } from '../core/config.js';
-import type { ThrottleStats } from '../core/http.js';
+import type { ThrottleStats } from '../core/http/transport.js';
 import { UsageError } from '../core/errors.js';
 import { staged } from '../core/files.js';
 import { buildPlan, runEnv, scheduleOf } from './plan.js';
@@ -149,7 +149,7 @@ export async function runSuites(config: Config, contract: Contract, catalog: Che
       ...POOL,
       ...pool,
       maxConcurrency: config.concurrency,
-      // Requests wait for a free slot (--concurrency) and end at the deadline at the latest (http.ts).
+      // Requests wait for a free slot (--concurrency) and end at the deadline at the latest (core/http/transport.ts).
       testTimeout: config.deadlineMs + 10_000,
       provide: { run: provided },
     },

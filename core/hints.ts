@@ -1,6 +1,6 @@
 // What to do next, from the cause that was recorded: a timeout names --timeout and the slowest
 // answer seen; a refused key whose decoded form ends in a line break names echo's newline.
-import type { HarnessError } from './http.js';
+import type { HarnessError } from './http/errors.js';
 
 /** After a timeout: the flag that sets it, its value, and the slowest answer the run saw. */
 function timeoutHint(timeoutMs: number, slowestMs?: number): string {

@@ -2,7 +2,7 @@
 // suites/ and reporters/ share (the report around them is reporters/model.ts).
 
 import type { Level } from './spec.js';
-import type { ThrottleStats } from './http.js';
+import type { ThrottleStats } from './http/transport.js';
 
 export type FindingKind =
   | 'status' | 'error-text' | 'schema' | 'content-type' | 'not-json' | 'unread-body'

@@ -1,11 +1,12 @@
 // Loads the contract (spec/openapi.yaml): validated with swagger-parser, dereferenced once per
 // run, its clauses indexed, and its response schemas compiled with Ajv2020 + ajv-formats.
 import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
-import addFormats from 'ajv-formats';
+import type { Ajv2020 as Ajv, ValidateFunction } from 'ajv/dist/2020.js';
 import { UsageError } from './errors.js';
 import { MAX_INPUT_BYTES, readInput, writeFileSafely } from './files.js';
 
@@ -364,10 +365,31 @@ function pinnedError(schema: unknown): string | undefined {
 export const documentedErrorTexts = (contract: Contract): string[] =>
   [...new Set(contract.operations.flatMap((op) => Object.values(op.responses).map((r) => pinnedError(r.schema)).filter((t) => t !== undefined)))].sort();
 
-/** One Ajv instance per contract; a compiled validator per response schema. */
+/** The Ajv options of the response validators, at build time (scripts/build.mjs) and at run time alike. @public */
+export const VALIDATOR_OPTIONS = { allErrors: true, strict: false } as const;
+
+/** The module of the bundled spec's response validators, compiled at build time (ajv's standalone code; scripts/build.mjs writes it). @public */
+export const prebuiltValidatorsFile = (sha256: string): string => fileURLToPath(new URL(`../spec/validators-${sha256}.mjs`, import.meta.url));
+
+/**
+ * A validator per response schema. For the bundled spec (the sha256 the build compiled) they come
+ * compiled from dist/spec/validators-<sha256>.mjs, so a run neither loads Ajv's compiler nor compiles;
+ * any other spec: one Ajv instance per contract, each schema compiled when first needed.
+ */
 export function schemaValidators(contract: Contract): (operationId: string, status: string) => ValidateFunction {
-  const ajv = new Ajv2020({ allErrors: true, strict: false });
-  addFormats.default(ajv);
+  const require = createRequire(import.meta.url);
+  const file = prebuiltValidatorsFile(contract.sha256);
+  if (existsSync(file)) {
+    const { responses } = require(file) as { responses: Record<string, ValidateFunction> };
+    return (operationId, status) => {
+      const v = responses[`${operationId} ${status}`];
+      if (!v) throw new Error(`the spec documents no ${status} response for ${operationId}`);
+      return v;
+    };
+  }
+  const { Ajv2020 } = require('ajv/dist/2020.js') as { Ajv2020: typeof Ajv };
+  const ajv = new Ajv2020(VALIDATOR_OPTIONS);
+  (require('ajv-formats') as { default: (ajv: Ajv) => void }).default(ajv);
   // Keyed by the schema's text: the operations share their error schemas (7 distinct of 16 here).
   const cache = new Map<string, ValidateFunction>();
   return (operationId, status) => {

@@ -6,7 +6,8 @@ import { parseArgs } from 'node:util';
 import { loadEnvFile } from '../core/config.js';
 import { EXIT, UsageError } from '../core/errors.js';
 import { err, out } from '../core/secrets.js';
-import { DEFAULT_KEYS, FAULTS, startMock, type Fault } from './server.js';
+import { FAULTS, type Fault } from './faults.js';
+import { DEFAULT_KEYS, startMock } from './server.js';
 import { loadContract } from '../core/spec.js';
 import { KEY_VARS } from '../core/targets.js';
 

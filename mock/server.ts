@@ -11,6 +11,7 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { err } from '../core/secrets.js';
 import { DEFAULT_SPEC, loadContract, responseFor, type Contract, type CredentialRole, type ErrorEnvelope, type Operation } from '../core/spec.js';
+import { FAULT_EFFECTS, type Fault, type FaultEffect, type FaultKeys } from './faults.js';
 
 /** The guide's example header value (authentication-guide.txt:6, :36). */
 const GUIDE_EXAMPLE_KEY = 'Basic dGVzdF91c2VyX2tleV9hYmNkZWZnaGlqa2xtbm9w';
@@ -23,48 +24,7 @@ export const DEFAULT_KEYS = {
 
 export type MockKeys = { valid: string; quota: string; revoked: string };
 
-/**
- * Each fault is one mistake; it may break several clauses (one wrong header can fail a check per
- * operation). The exact checks each one fails: test/fixtures/fault-expectations.json
- * (`npm run faults:record`), compared exactly by test/faults.test.ts.
- */
-export const FAULTS = {
-  'missing-header-401': 'a request without Authorization gets 401 instead of 400',
-  'wrong-error-text': "the wrong key's error text has its last word capitalised",
-  'quota-as-401': 'the quota-exhausted key gets 401 instead of 403',
-  'bearer-accepted': 'the key is accepted with the Bearer scheme',
-  'prefix-optional': 'the key is accepted without the "Basic " prefix',
-  'query-key-accepted': 'a key in the api_key query parameter is accepted',
-  'auth-skipped-create-file': 'POST /file does not check credentials at all',
-  'valid-key-rejected-list-files': 'GET /directory/{dirId} rejects the valid key',
-  'valid-key-rejected-process': 'POST /ffmpeg/process rejects the valid key (a key scope the server forgot to grant)',
-  'run-not-routed': 'the deprecated POST /ffmpeg/run is no longer routed: 404 to every request, with or without a key',
-  'upload-url-relative': "POST /file answers its upload URL as a path, not an absolute URL",
-  'schema-break': 'GET /directory answers "directories" as an object',
-  'token-case-insensitive': 'the key is compared without regard to letter case',
-  'extra-chars-accepted': 'a key with characters appended is accepted (prefix match)',
-  // what Basic-auth middleware does (@fastify/basic-auth, express-basic-auth, hono basicAuth, FastAPI HTTPBasic)
-  'decode-and-compare':
-    "the token is decoded by Node's lenient base64 decoder (it skips characters outside the alphabet and stops at the padding) and the bytes compared, so other strings of the same bytes are accepted: no padding, changed unused bits, base64url, re-encoded, whitespace inside, characters after the padding or outside the alphabet",
-  'any-user-pass':
-    'any token that decodes to "user:password" is accepted, whatever the user and password: a throwaway pair, another password, and every reshaped form of a user:password key (truncated, unpadded, base64url, ...)',
-  'trim-normalise': 'the value is trimmed and the whitespace inside it dropped before the compare, so a tab after "Basic" and spaces or tabs inside the token are accepted',
-  'decoded-case-insensitive':
-    'the token is decoded as decode-and-compare does and the credentials compared without regard to letter case, so a re-cased user part is accepted, and everything decode-and-compare accepts',
-  'decoded-prefix':
-    'the token is decoded and only as many bytes as the valid key has are compared, so other base64 forms of the key and the key with characters appended are accepted',
-  'lowercase-name-rejected': 'only the exact header name "Authorization" is honoured',
-  'html-errors': 'error answers are text/html pages',
-  '5xx-on-malformed': 'a tab after "Basic" makes the server fail with 500',
-  'echo-credential': 'the 401 body echoes the credential it received',
-  // the deployment (suites/deployment.conformance.ts)
-  'no-hsts': 'with tls: answers carry no Strict-Transport-Security header',
-  'http-served': 'with tls: the plain-http port serves the API instead of redirecting to https',
-  'replays-cached': 'a GET answered 200 once is answered the same to anyone after, like a cache keyed on the URL only',
-  'proxy-leaks-key': 'with injectKey: answers carry the injected key in an X-Upstream-Authorization header',
-  'proxy-forwards-client-auth': "with injectKey: a client's own Authorization header is forwarded instead of replaced",
-} as const;
-export type Fault = keyof typeof FAULTS;
+export { FAULTS, type Fault } from './faults.js';
 
 export interface MockOptions {
   keys?: Partial<MockKeys>;
@@ -153,27 +113,30 @@ function documented(ops: Operation[], role: CredentialRole): [status: number, bo
 export function createMockServer(options: MockOptions = {}): http.Server | https.Server {
   const keys: MockKeys = { ...DEFAULT_KEYS };
   for (const [role, value] of Object.entries(options.keys ?? {})) if (value) keys[role as keyof MockKeys] = value;
-  const faults = new Set(options.faults ?? []);
+  // The seeded faults (mock/faults.ts), gathered once by what they change.
+  const active: FaultEffect[] = [...new Set(options.faults ?? [])].map((f) => FAULT_EFFECTS[f]);
+  const effect = <K extends keyof FaultEffect>(k: K): Array<NonNullable<FaultEffect[K]>> => active.flatMap((f) => (f[k] === undefined ? [] : [f[k]!]));
+  const [accepts, acceptsQuery, crashesOn, refusals, rewrites, unrouted, skipsAuth, rejectsValid, headerChanges] = [
+    effect('accepts'), effect('acceptsQuery'), effect('crashesOn'), effect('refusal'), effect('rewrite'), effect('unrouted'), effect('skipsAuth'), effect('rejectsValid'), effect('headers'),
+  ];
+  const has = (k: 'exactHeaderName' | 'htmlErrors' | 'forwardsClientAuth' | 'replays') => active.some((f) => f[k]);
+  const [missingAs, quotaAs] = [effect('missingAs')[0] ?? 'none', effect('quotaAs')[0] ?? 'quota'];
+  const token = keys.valid.slice('Basic '.length);
+  const faultKeys: FaultKeys = { valid: keys.valid, token, validBytes: Buffer.from(token, 'base64') };
   const spec = options.contract ? Promise.resolve(options.contract) : contractOf(options.spec);
   let routes: Route[] = [];
   let all: Operation[] = [];
   let specPath = DEFAULT_SPEC;
   let isReady = false;
-  // The spec's security scheme (header, "Basic ") and error envelope, and the valid key's token.
+  // The spec's security scheme (header, "Basic ") and error envelope.
   let header = '';
-  let prefix = '';
   let envelope: ErrorEnvelope | undefined;
-  let token = '';
-  let validBytes = Buffer.alloc(0);
   const ready = spec.then((c) => {
     routes = routesOf(c);
     all = c.operations;
     specPath = c.path;
     ({ header } = c.auth);
-    prefix = c.auth.scheme ? `${c.auth.scheme} ` : '';
     envelope = c.errorEnvelope;
-    token = keys.valid.startsWith(prefix) ? keys.valid.slice(prefix.length) : keys.valid;
-    validBytes = Buffer.from(token, 'base64');
     isReady = true;
   });
   ready.catch(() => {}); // a broken spec: every request is answered 500 (handler)
@@ -181,16 +144,16 @@ export function createMockServer(options: MockOptions = {}): http.Server | https
 
   /** An answer as it goes on the wire: its headers and text. */
   const prepare = (status: number, body: unknown): [headers: Record<string, string | number>, text: string] => {
-    const error = status >= 400 && faults.has('html-errors');
+    const error = status >= 400 && has('htmlErrors');
     const text = error ? `<html><body><h1>${status}</h1></body></html>` : JSON.stringify(body);
-    const headers = {
+    const headers: Record<string, string | number> = {
       'content-type': error ? 'text/html' : 'application/json; charset=utf-8',
       'content-length': Buffer.byteLength(text),
       'cache-control': 'no-store',
-      ...(options.tls && !faults.has('no-hsts') && { 'strict-transport-security': 'max-age=31536000' }),
-      ...(options.injectKey && faults.has('proxy-leaks-key') && { 'x-upstream-authorization': keys.valid }),
+      ...(options.tls && { 'strict-transport-security': 'max-age=31536000' }),
     };
-    return [headers, text];
+    const serving = { tls: Boolean(options.tls), injectKey: Boolean(options.injectKey), keys: faultKeys };
+    return [headerChanges.reduce((h, change) => change(h, serving), headers), text];
   };
   // The spec's answers are the same objects request after request: each is prepared once (by status).
   const prepared = new WeakMap<object, Map<number, [Record<string, string | number>, string]>>();
@@ -217,19 +180,6 @@ export function createMockServer(options: MockOptions = {}): http.Server | https
     else res.destroy();
   };
 
-  /** The seeded mistakes of real Basic-auth stacks: decoding before comparing, or comparing loosely. */
-  function stackAccepts(value: string): boolean {
-    if (faults.has('trim-normalise')) {
-      const [scheme, ...token] = value.trim().split(/\s+/);
-      if (`${scheme} ${token.join('')}` === keys.valid) return true;
-    }
-    if (!prefix || !value.startsWith(prefix)) return false;
-    const bytes = Buffer.from(value.slice(prefix.length), 'base64'); // skips what is not base64, as Node does
-    if (faults.has('decode-and-compare') && bytes.equals(validBytes)) return true;
-    if (faults.has('decoded-case-insensitive') && bytes.toString('latin1').toLowerCase() === validBytes.toString('latin1').toLowerCase()) return true;
-    if (faults.has('decoded-prefix') && bytes.subarray(0, validBytes.length).equals(validBytes)) return true;
-    return faults.has('any-user-pass') && /^[\x21-\x7e][\x20-\x7e]*:[\x20-\x7e]*$/.test(bytes.toString('latin1'));
-  }
   /** The spec's answer to a credential, for this operation (or any, for a path the spec does not have). */
   // What the spec documents for each operation (none: a path it does not have) and credential, found once.
   const documentedAnswers = new Map<Operation | undefined, Map<CredentialRole, [number, Record<string, unknown>]>>();
@@ -244,12 +194,11 @@ export function createMockServer(options: MockOptions = {}): http.Server | https
     const [status, body] = documentedFor(op, role);
     send(res, status, extra ? { ...body, ...extra } : body);
   };
-  const capitalizeLastWord = (text: unknown) => String(text).replace(/(\w)(\w*)$/, (_, a: string, b: string) => a.toUpperCase() + b);
 
   /** Returns true when the request may proceed; otherwise answers it. */
   function authorize(req: http.IncomingMessage, res: http.ServerResponse, query: string, op: Operation | undefined): boolean {
     // Every Authorization field as sent (req.headers keeps only the first); headersDistinct would build all fields' lists.
-    const exact = faults.has('lowercase-name-rejected');
+    const exact = has('exactHeaderName');
     let values: string[] | undefined;
     const raw = req.rawHeaders;
     for (let i = 0; i < raw.length; i += 2) {
@@ -257,33 +206,30 @@ export function createMockServer(options: MockOptions = {}): http.Server | https
       if (name.length === header.length && (exact ? name === header : name.toLowerCase() === header.toLowerCase())) (values ??= []).push(raw[i + 1]!);
     }
     // A key-injecting backend drops the client's Authorization and adds its own key.
-    if (options.injectKey) values = faults.has('proxy-forwards-client-auth') && values?.length ? values : [keys.valid];
-    if (faults.has('query-key-accepted') && [keys.valid, token].includes(new URLSearchParams(query).get('api_key') ?? '')) return true;
+    if (options.injectKey) values = has('forwardsClientAuth') && values?.length ? values : [keys.valid];
+    if (acceptsQuery.length && acceptsQuery.some((a) => a(new URLSearchParams(query), faultKeys))) return true;
     if (!values || values.length === 0) {
-      answer(res, op, faults.has('missing-header-401') ? 'wrong' : 'none');
+      answer(res, op, missingAs);
       return false;
     }
     const value = values[0]!;
-    if (faults.has('5xx-on-malformed') && prefix && value.startsWith(`${prefix.trim()}\t`)) {
+    if (crashesOn.some((crashes) => crashes(value))) {
       fail(res, 500, 'Internal Server Error');
       return false;
     }
     const accepted =
       values.length === 1 &&
-      (value === keys.valid ||
-        (faults.has('bearer-accepted') && value === `Bearer ${token}`) ||
-        (faults.has('prefix-optional') && value === token) ||
-        (faults.has('token-case-insensitive') && value.toLowerCase() === keys.valid.toLowerCase()) ||
-        (faults.has('extra-chars-accepted') && value.startsWith(keys.valid)) ||
-        stackAccepts(value));
+      (value === keys.valid || accepts.some((a) => a(value, faultKeys)));
     if (accepted) return true;
     if (values.length === 1 && value === keys.quota) {
-      answer(res, op, faults.has('quota-as-401') ? 'wrong' : 'quota');
+      answer(res, op, quotaAs);
       return false;
     }
-    if (faults.has('echo-credential')) answer(res, op, 'wrong', { received: value });
-    else if (faults.has('wrong-error-text')) answer(res, op, 'wrong', { error: capitalizeLastWord(documented(op ? [op] : all, 'wrong')[1].error) });
-    else answer(res, op, 'wrong');
+    if (!refusals.length) answer(res, op, 'wrong');
+    else {
+      const error = () => documented(op ? [op] : all, 'wrong')[1].error;
+      answer(res, op, 'wrong', Object.assign({}, ...refusals.map((r) => r(value, error))) as Record<string, unknown>);
+    }
     return false;
   }
 
@@ -322,13 +268,12 @@ export function createMockServer(options: MockOptions = {}): http.Server | https
     }
     const op = found?.byMethod.get(req.method ?? 'GET');
     req.resume(); // the body is never read: a documented request is answered by its credential alone
-    if (faults.has('run-not-routed') && op?.path === '/ffmpeg/run') return fail(res, 404, 'Not found');
-    const skipAuth = faults.has('auth-skipped-create-file') && op?.path === '/file';
+    if (op && unrouted.some((u) => u(op))) return fail(res, 404, 'Not found');
+    const skipAuth = op !== undefined && skipsAuth.some((skips) => skips(op));
     if (!skipAuth && !authorize(req, res, query, op ?? found?.byMethod.values().next().value)) return;
     if (!found) return fail(res, 404, 'Not found');
     if (!op) return fail(res, 405, 'Method not allowed');
-    if (faults.has('valid-key-rejected-list-files') && op.path === '/directory/{dirId}') return answer(res, op, 'wrong');
-    if (faults.has('valid-key-rejected-process') && op.path === '/ffmpeg/process') return answer(res, op, 'wrong');
+    if (rejectsValid.some((rejects) => rejects(op))) return answer(res, op, 'wrong');
     // The mock's resources are the spec's examples: another path parameter value gets the documented 404.
     const notFound = op.responses['404'];
     if (notFound && found.names.length) {
@@ -336,10 +281,8 @@ export function createMockServer(options: MockOptions = {}): http.Server | https
       if (found.names.some((_, i) => decodeId(captured![i + 1]!) !== examples[i])) return send(res, 404, notFound.example ?? {});
     }
     const [status, documentedBody] = validAnswer(op);
-    let body = documentedBody;
-    if (faults.has('schema-break') && Array.isArray(body.directories)) body = { ...body, directories: {} };
-    if (faults.has('upload-url-relative') && op.path === '/file') body = { ...body, upload: { ...(body.upload as object), url: '/upload/dir_123/video.mp4' } };
-    if (faults.has('replays-cached') && req.method === 'GET' && replayable.size < REPLAY_LIMIT) replayable.set(req.url ?? '/', body);
+    const body = rewrites.reduce((b, rewrite) => rewrite(b, op), documentedBody);
+    if (has('replays') && req.method === 'GET' && replayable.size < REPLAY_LIMIT) replayable.set(req.url ?? '/', body);
     send(res, status, body);
   }
 
@@ -422,7 +365,7 @@ export async function startMock(options: MockOptions & { port?: number; host?: s
   if (!options.tls) return { url, close: () => closeServer(server) };
   const [api] = server.listeners('request') as http.RequestListener[];
   const plain = http.createServer((req, res) =>
-    options.faults?.includes('http-served') ? api!(req, res) : res.writeHead(308, { location: `${url}${req.url ?? '/'}` }).end(),
+    options.faults?.some((f) => FAULT_EFFECTS[f].servesPlainHttp) ? api!(req, res) : res.writeHead(308, { location: `${url}${req.url ?? '/'}` }).end(),
   );
   const plainUrl = `http://${await listen(plain, 0, host)}`;
   return { url, plainUrl, close: async () => void (await Promise.all([closeServer(server), closeServer(plain)])) };

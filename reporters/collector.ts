@@ -1,6 +1,6 @@
 // A vitest reporter that turns each finished test into a CheckResult of the result model.
 import type { Reporter, TestCase, TestModule } from 'vitest/node';
-import type { ThrottleStats } from '../core/http.js';
+import type { ThrottleStats } from '../core/http/transport.js';
 import { redact, redactDeep } from '../core/secrets.js';
 import type { ReportHead } from './model.js';
 import type { CheckResult, CheckMeta } from '../core/results.js';

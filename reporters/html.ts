@@ -3,6 +3,8 @@
 // Every string of the report is escaped: target bodies may be hostile. Checks are grouped by group,
 // then clause; filters and search live in the URL hash, and #check-<id> opens that check.
 import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { LEVELS } from '../core/spec.js';
 import { clauseOf, DRIFT_KINDS, type DriftEntry, type DriftSide, type Report } from './model.js';
 import { compatibility, DRIFT_LABEL, findingLine, groupedFindings, levelFigure, observed, verdictText } from './text.js';
@@ -15,83 +17,18 @@ export const esc = (s: string | number): string =>
 const PLAIN: Record<string, string> = { '❌': '×', '✅': '✓', '⚠': '!' };
 const plain = (s: string): string => s.replace(/\p{Emoji_Presentation}\uFE0F?|\p{Extended_Pictographic}\uFE0F/gu, (m) => PLAIN[m.replace('\uFE0F', '')] ?? '*');
 
-// Filters by level, verdict and drift, a search over each check's text, the state in the URL hash
-// (#level=MUST&verdict=fail&q=...), deep links (#check-<id>) that open a check. No report data in it.
-const SCRIPT = `
-const checks = [...document.querySelectorAll('details.check')];
-const sections = [...document.querySelectorAll('details.section')];
-const boxes = [...document.querySelectorAll('input[data-filter]')];
-const kinds = [...new Set(boxes.map((b) => b.dataset.filter))];
-const search = document.getElementById('search');
-function state() {
-  const p = new URLSearchParams();
-  for (const kind of kinds) {
-    const all = boxes.filter((b) => b.dataset.filter === kind);
-    const on = all.filter((b) => b.checked).map((b) => b.value);
-    if (on.length < all.length) p.set(kind, on.join(','));
-  }
-  if (search.value.trim()) p.set('q', search.value.trim());
-  return p;
+/**
+ * The page's one script (reporters/browser/html-view.ts: filters, search, deep links): as the build
+ * compiled it beside this file (dist/reporters/html-view.js), or, run from the sources, compiled
+ * now the same way (typescript's transpileModule, as scripts/build.mjs does).
+ */
+function viewScript(): string {
+  const built = new URL('./html-view.js', import.meta.url);
+  if (existsSync(built)) return readFileSync(built, 'utf8');
+  const ts = createRequire(import.meta.url)('typescript') as typeof import('typescript');
+  const source = readFileSync(new URL('./browser/html-view.ts', import.meta.url), 'utf8');
+  return ts.transpileModule(source, { compilerOptions: { target: ts.ScriptTarget.ES2022, removeComments: true } }).outputText;
 }
-function apply(save) {
-  const on = Object.fromEntries(kinds.map((k) => [k, new Set(boxes.filter((b) => b.dataset.filter === k && b.checked).map((b) => b.value))]));
-  const q = search.value.trim().toLowerCase();
-  let shown = 0;
-  for (const c of checks) {
-    const visible = kinds.every((k) => on[k].has(c.dataset[k])) && (!q || c.textContent.toLowerCase().includes(q));
-    c.hidden = !visible;
-    if (visible) shown++;
-  }
-  const narrowed = state().toString() !== '';
-  for (const s of sections) {
-    const n = s.querySelectorAll('details.check:not([hidden])').length;
-    s.hidden = n === 0;
-    s.querySelector(':scope > summary .shown').textContent = narrowed ? n + ' shown' : '';
-    if (narrowed && n) s.open = true;
-  }
-  document.getElementById('shown').textContent = String(shown);
-  document.getElementById('no-match').hidden = shown > 0;
-  if (save) history.replaceState(null, '', state().toString() ? '#' + state().toString() : location.pathname + location.search);
-}
-function openCheck(id) {
-  const el = document.getElementById(id);
-  if (!el || !el.classList.contains('check')) return false;
-  if (el.hidden) {
-    for (const b of boxes) b.checked = true;
-    search.value = '';
-    apply(false);
-  }
-  for (let e = el; e; e = e.parentElement && e.parentElement.closest('details')) e.open = true;
-  el.style.scrollMarginTop = document.querySelector('.filters').offsetHeight + 8 + 'px'; // below the sticky filters
-  el.scrollIntoView({ block: 'start' });
-  el.querySelector('summary').focus({ preventScroll: true });
-  return true;
-}
-function restore() {
-  let h = location.hash.slice(1);
-  try { h = decodeURIComponent(h); } catch (e) { /* keep it as it is */ }
-  if (h.startsWith('check-') && openCheck(h)) return;
-  const p = new URLSearchParams(location.hash.slice(1));
-  for (const b of boxes) {
-    const v = p.get(b.dataset.filter);
-    b.checked = v === null || v.split(',').includes(b.value);
-  }
-  search.value = p.get('q') || '';
-  apply(false);
-}
-for (const b of boxes) b.addEventListener('change', () => apply(true));
-search.addEventListener('input', () => apply(true));
-window.addEventListener('hashchange', restore);
-document.addEventListener('click', (e) => {
-  const a = e.target.closest && e.target.closest('a[href^="#check-"]');
-  if (a) openCheck(decodeURIComponent(a.getAttribute('href').slice(1)));
-});
-document.getElementById('expand').addEventListener('click', () => { for (const d of [...sections, ...checks]) if (!d.hidden) d.open = true; });
-document.getElementById('collapse').addEventListener('click', () => { for (const c of checks) c.open = false; });
-restore();
-// Once laid out in full, a deep link scrolls to its check again (the layout may have moved it).
-window.addEventListener('load', () => { if (location.hash.startsWith('#check-')) restore(); });
-`;
 
 const STYLE = `
 body { font: 14px/1.45 system-ui, sans-serif; margin: 0 auto; max-width: 1100px; padding: 1rem 1.5rem; color: #1b1f24; overflow-wrap: anywhere; }
@@ -221,7 +158,7 @@ ${findingsHtml}
 <div id="checks">
 ${checksHtml(report, driftOf)}
 </div>`,
-    SCRIPT,
+    viewScript(),
   );
 }
 

@@ -2,7 +2,7 @@
 // proxy forwards): the guide's advice to those who send the key. Same registry, same signature as
 // the judges of answers (suites/judges.ts): these read the exchange's request instead. A finding
 // here is the client's, never the server's: each check's id starts with `client.`.
-import { isLoopback } from '../core/http.js';
+import { isLoopback } from '../core/http/errors.js';
 import { decodeEscapes, type SecretFinder } from '../core/secrets.js';
 import type { Check, JudgeId } from './catalog.js';
 import type { Finding } from '../core/results.js';

@@ -2,7 +2,9 @@
 // the request memo, the schedule the plan made) in one object, and the evaluation of a check:
 // gather its evidence as the plan says, hand it to its judge, return the result as data.
 import type { Target } from '../core/config.js';
-import { HarnessError, Transport, type HttpOptions, type HttpRequest, type HttpResponse } from '../core/http.js';
+import { HarnessError } from '../core/http/errors.js';
+import { Transport, type HttpOptions } from '../core/http/transport.js';
+import type { HttpRequest, HttpResponse } from '../core/http/types.js';
 import { redactDeep, redactSpread, registeredSecrets } from '../core/secrets.js';
 import { capFindings } from './bounds.js';
 import { credentialValue, responseFor, roleOperation, schemaValidators, type AuthScheme, type Contract } from '../core/spec.js';

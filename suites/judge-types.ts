@@ -1,7 +1,8 @@
 // What a judge is given and what it returns: the one signature of every judge (the registry is
 // suites/judges.ts).
 
-import type { HttpRequest, HttpResponse, HarnessError } from '../core/http.js';
+import type { HarnessError } from '../core/http/errors.js';
+import type { HttpRequest, HttpResponse } from '../core/http/types.js';
 import type { KeyParts } from './keyforms.js';
 import type { Probe, Unverifiable, Check } from './catalog.js';
 import type { Finding } from '../core/results.js';

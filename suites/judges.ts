@@ -1,7 +1,7 @@
 // The one registry of judges. A judge takes the observed answers of a check and returns its
 // verdict as data, with typed findings in the contract's words: what was expected, then what was
 // observed. Judges send nothing and throw nothing; suites/engine.ts gathers their evidence.
-import type { HttpResponse } from '../core/http.js';
+import type { HttpResponse } from '../core/http/types.js';
 import { decodeEscapes, type SecretFinder } from '../core/secrets.js';
 import { documentedErrorTexts, responseFor, type Contract, type Operation } from '../core/spec.js';
 import type { Check, JudgeId } from './catalog.js';

@@ -8,7 +8,8 @@
 // ones, keeps a few findings and the first offending exchange (redacted), and is not-verified
 // when the traffic never exercised it.
 import type { Target } from '../core/config.js';
-import type { HarnessError, HttpRequest, HttpResponse } from '../core/http.js';
+import type { HarnessError } from '../core/http/errors.js';
+import type { HttpRequest, HttpResponse } from '../core/http/types.js';
 import { containsSecret, redactDeep, registeredSecrets } from '../core/secrets.js';
 import { schemaValidators, type Contract, type Operation } from '../core/spec.js';
 import { buildCatalog, checkInapplicable, probeUnavailable, type Check, type Credential, type Probe, type Scope } from './catalog.js';

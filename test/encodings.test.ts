@@ -5,7 +5,7 @@
 import http from 'node:http';
 import net from 'node:net';
 import { afterAll, afterEach, beforeEach, describe, expect, test } from 'vitest';
-import { send } from '../core/http.js';
+import { send } from '../core/http/transport.js';
 import { addSecret, clearSecrets, decodeEscapes, redact, redactSpread, registeredSecrets, secretForms, spreadOver } from '../core/secrets.js';
 import type { Check } from '../suites/catalog.js';
 import { JUDGES } from '../suites/judges.js';

@@ -5,14 +5,20 @@ import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import zlib from 'node:zlib';
 import { afterEach, describe, expect, test } from 'vitest';
-import { closeAgents, HarnessError, isLoopback, parseResponse, retryAfterMs, send, THROTTLE_TRIES, Transport, type HttpOptions, type HttpResponse } from '../core/http.js';
+import { HarnessError, isLoopback } from '../core/http/errors.js';
+import { parseResponse } from '../core/http/raw.js';
+import { retryAfterMs, send, THROTTLE_TRIES, Transport, type HttpOptions } from '../core/http/transport.js';
+import type { HttpResponse } from '../core/http/types.js';
 import { addSecret, clearSecrets } from '../core/secrets.js';
 import { refusingPort } from './helpers.js';
 
 const OPTS: HttpOptions = { timeoutMs: 5_000, maxBodyBytes: 65_536, insecure: false, concurrency: 8 };
 const servers: Array<http.Server | net.Server> = [];
+/** The transports a test made: each closed after it, as a run closes its own. */
+const transports: Transport[] = [];
+const opened = (t: Transport): Transport => (transports.push(t), t);
 afterEach(async () => {
-  await closeAgents();
+  await Promise.all(transports.splice(0).map((t) => t.close()));
   for (const s of servers.splice(0)) {
     if (s instanceof http.Server) s.closeAllConnections();
     s.close();
@@ -40,7 +46,7 @@ describe('concurrency', () => {
       max = Math.max(max, ++inFlight);
       setTimeout(() => (inFlight--, ok(res)), 20);
     });
-    const transport = new Transport({ ...OPTS, concurrency: limit });
+    const transport = opened(new Transport({ ...OPTS, concurrency: limit }));
     const answers = await Promise.all(Array.from({ length: 12 }, () => transport.send({ method: 'GET', url: new URL(`http://127.0.0.1:${port}/`), headers: [] })));
     expect(answers.map((a) => a.status)).toEqual(Array(12).fill(200));
     expect(max).toBe(limit);
@@ -86,7 +92,7 @@ describe('throttling (429, 503) is waited out, never taken as the answer', () =>
     ['503 with Retry-After: 0', 503, { 'retry-after': '0' }],
   ] as const)('%s twice, then 200: the request is asked again and gets its answer', async ([, status, headers]) => {
     const { port, count } = await server((n, _req, res) => (n <= 2 ? res.writeHead(status, headers).end() : ok(res)));
-    const transport = new Transport(FAST);
+    const transport = opened(new Transport(FAST));
     expect((await transport.send({ method: 'GET', url: new URL(`http://127.0.0.1:${port}/`), headers: [] })).status).toBe(200);
     expect(count()).toBe(3);
     expect(transport.stats.answers).toBe(2);
@@ -94,7 +100,7 @@ describe('throttling (429, 503) is waited out, never taken as the answer', () =>
 
   test('429 forever: after a bounded number of tries, a harness error that says throttled', async () => {
     const { port, count } = await server((_n, _req, res) => res.writeHead(429).end());
-    const transport = new Transport(FAST);
+    const transport = opened(new Transport(FAST));
     await expect(transport.send({ method: 'GET', url: new URL(`http://127.0.0.1:${port}/`), headers: [] })).rejects.toMatchObject({ kind: 'throttled', message: expect.stringMatching(/^throttled \(429\): still refused after 10 tries/) });
     expect(count()).toBe(THROTTLE_TRIES);
   });
@@ -109,7 +115,7 @@ describe('throttling (429, 503) is waited out, never taken as the answer', () =>
         res.writeHead(429, { 'retry-after': '1' }).end();
       } else setTimeout(() => ok(res), 5);
     });
-    const transport = new Transport({ ...OPTS, concurrency: 4 });
+    const transport = opened(new Transport({ ...OPTS, concurrency: 4 }));
     const all = await Promise.all(Array.from({ length: 30 }, () => transport.send({ method: 'GET', url: new URL(`http://127.0.0.1:${port}/`), headers: [] })));
     expect(all.every((r) => r.status === 200)).toBe(true);
     // Those already on the wire when the 429 was sent arrive at once; nothing else inside the second.
@@ -124,7 +130,7 @@ describe('throttling (429, 503) is waited out, never taken as the answer', () =>
     const refill = setInterval(() => (tokens = Math.min(5, tokens + 1)), 50);
     try {
       const { port } = await server((_n, _req, res) => (tokens-- > 0 ? ok(res) : (tokens = 0, res.writeHead(429).end())));
-      const transport = new Transport({ ...OPTS, throttleBackoffMs: 50, deadlineAt: Date.now() + 40_000 });
+      const transport = opened(new Transport({ ...OPTS, throttleBackoffMs: 50, deadlineAt: Date.now() + 40_000 }));
       const all = await Promise.all(Array.from({ length: 40 }, () => transport.send({ method: 'GET', url: new URL(`http://127.0.0.1:${port}/`), headers: [] })));
       expect(all.map((r) => r.status)).toEqual(Array(40).fill(200));
       expect(transport.stats.answers).toBeGreaterThan(0);

@@ -5,7 +5,7 @@ import http from 'node:http';
 import { join } from 'node:path';
 import zlib from 'node:zlib';
 import { afterAll, afterEach, describe, expect, test } from 'vitest';
-import { send } from '../core/http.js';
+import { send } from '../core/http/transport.js';
 import { addSecret, clearSecrets, decodeEscapes, registeredSecrets } from '../core/secrets.js';
 import type { Check } from '../suites/catalog.js';
 import { JUDGES } from '../suites/judges.js';

@@ -4,7 +4,7 @@
 import net from 'node:net';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { DEFAULT_KEYS, startMock, type RunningMock } from '../mock/server.js';
-import { parseResponse } from '../core/http.js';
+import { parseResponse } from '../core/http/raw.js';
 
 let mock: RunningMock;
 let counted = 0;

@@ -5,7 +5,6 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { optionsFromFlags, parseCli, resolveConfig } from '../../core/config.js';
-import { closeAgents } from '../../core/http.js';
 import { runSuites } from '../../app/run.js';
 import { out } from '../../core/secrets.js';
 import { loadContract } from '../../core/spec.js';
@@ -16,6 +15,5 @@ if (pool !== 'threads' && pool !== 'forks') throw new Error(`pool must be thread
 const config = resolveConfig(optionsFromFlags(parseCli(['--target', url, '--report-dir', mkdtempSync(join(tmpdir(), 'bench-'))])));
 const contract = await loadContract(config.specPath);
 const report = await runSuites(config, contract, buildCatalog(contract), {}, { pool, isolate: isolate === 'true' });
-await closeAgents();
 out(JSON.stringify(report.summary));
 process.exitCode = report.summary.exitCode;
