@@ -44,15 +44,13 @@ export interface RunContext {
 /** A throwaway key of our own, well-formed but never issued, in the spec's scheme ("Basic <token>"). */
 export const wrongKey = (auth: AuthScheme): string => credentialValue(auth, Buffer.from('conformance_wrong_key_0000000').toString('base64'));
 
+/** What a check is, whatever happens to it: id, clause, level, group, title, judge. */
+const identity = (check: Check) => ({ id: check.id, clause: check.clause.id, level: check.level, group: check.group, title: check.title, judge: check.judge });
+
 /** The fields of a check's result that do not depend on the target: id, clause, level, expectation. */
 export function describeCheck(check: Check, contract: Contract): Omit<CheckOutcome, 'verdict'> {
   return {
-    id: check.id,
-    clause: check.clause.id,
-    level: check.level,
-    group: check.group,
-    title: check.title,
-    judge: check.judge,
+    ...identity(check),
     expected: JUDGES[check.judge].expected(check, contract),
     ...answerClauseOf(check, contract),
   };
@@ -65,12 +63,7 @@ export function describeCheck(check: Check, contract: Contract): Omit<CheckOutco
 function crashed(check: Check, e: unknown): CheckOutcome {
   const why = (e instanceof Error ? e.message : String(e)).split('\n')[0]!;
   return redactDeep({
-    id: check.id,
-    clause: check.clause.id,
-    level: check.level,
-    group: check.group,
-    title: check.title,
-    judge: check.judge,
+    ...identity(check),
     verdict: 'error',
     expected: '(the check did not run to its judge)',
     message: `the check itself failed: ${why}`,
