@@ -101,11 +101,12 @@ const readdirOne = (dir: string) => {
 describe('the end of a run is honest (issue 13, case 8)', () => {
   test('a signal once the reports are written ends the process with their exit code, never "no report"', async () => {
     // A signal that lands while Node is already tearing down kills it whatever the handler, so a
-    // preloaded timer keeps the process alive for 5 s after the run: the signal is sure to arrive
-    // in the reported phase, and only the command's own handler can turn it into the report's code.
+    // preloaded timer keeps the process alive 30 s from its start (a run on a loaded machine takes
+    // longer than 5 s): the signal is sure to arrive in the reported phase, and only the command's
+    // own handler can turn it into the report's code (it exits at once; the timer never runs out).
     let signalled = false;
     const run = await runCli([], cleanEnv(MOCK_ENV), {
-      nodeArgs: ['--import', 'data:text/javascript,setTimeout(() => {}, 5000)'],
+      nodeArgs: ['--import', 'data:text/javascript,setTimeout(() => {}, 30000)'],
       onOutput: ({ stdout }, child) => {
         if (!signalled && stdout.includes('report: ')) {
           signalled = true;
