@@ -4,6 +4,7 @@
 // the aggregate checks that would have judged it, and they say so.
 import type { Target } from '../core/config.js';
 import type { Contract } from '../core/spec.js';
+import { nearest } from '../core/suggest.js';
 import { probesOf, type Check } from './catalog.js';
 import type { KeyRole } from '../core/targets.js';
 
@@ -39,20 +40,9 @@ export function unknownOperation(contract: Contract, operations: string[]): stri
   const ids = contract.operations.map((o) => o.operationId);
   const wrong = operations.find((o) => !ids.includes(o));
   if (wrong === undefined) return undefined;
-  const nearest = [...ids].sort((a, b) => distance(wrong.toLowerCase(), a.toLowerCase()) - distance(wrong.toLowerCase(), b.toLowerCase()))[0]!;
-  const hint = distance(wrong.toLowerCase(), nearest.toLowerCase()) <= Math.max(2, nearest.length / 3) ? `did you mean ${nearest}? ` : '';
+  const near = nearest(wrong, ids);
+  const hint = near ? `did you mean ${near}? ` : '';
   return `--operation ${wrong} is no operationId of the spec: ${hint}(one of ${ids.join(', ')})`;
-}
-
-/** Levenshtein distance, for "did you mean". */
-function distance(a: string, b: string): number {
-  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const next = [i];
-    for (let j = 1; j <= b.length; j++) next[j] = Math.min(row[j]! + 1, next[j - 1]! + 1, row[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    row = next;
-  }
-  return row[b.length]!;
 }
 
 /**
